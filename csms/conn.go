@@ -1,0 +1,349 @@
+package csms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/ocpp"
+	"github.com/coder/websocket"
+)
+
+// conn is one charger's WebSocket connection.
+//
+// Goroutines: the HTTP handler's goroutine runs the read loop; incoming CALLs
+// are handled, in order, by a worker goroutine that exists only while CALLs
+// wait; commands are sent from their callers' goroutines, one at a time in
+// arrival order (a channel's waiters are woken first in, first out); the
+// keepalive runs from a timer. So an idle charger costs one goroutine.
+type conn struct {
+	s     *Server
+	id    string
+	proto chargedesk.Protocol
+	ws    *websocket.Conn
+	log   *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// boot is the registration status last given (or to give) to the charger.
+	bootMu sync.Mutex
+	boot   chargedesk.RegistrationStatus
+
+	// Outgoing CALLs: callSlot holds the one outstanding CALL.
+	callSlot chan struct{}
+	queued   atomic.Int32
+	pmu      sync.Mutex
+	pending  *pendingCall
+
+	// Incoming CALLs waiting for the worker.
+	inMu   sync.Mutex
+	inQ    []ocpp.Message
+	inBusy bool
+
+	lastRx   atomic.Int64 // unix nanos of the last frame received
+	stopBus  func() error
+	pingTime *time.Timer
+}
+
+type pendingCall struct {
+	id     string
+	action string
+	done   chan ocpp.Message // buffered, 1
+}
+
+func newConn(s *Server, id string, proto chargedesk.Protocol, ws *websocket.Conn, boot chargedesk.RegistrationStatus, log *slog.Logger) *conn {
+	c := &conn{s: s, id: id, proto: proto, ws: ws, boot: boot, log: log, callSlot: make(chan struct{}, 1)}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c
+}
+
+// run records the connection, serves it until it ends, then records the
+// disconnection.
+func (c *conn) run(reqCtx context.Context) {
+	now := c.s.now()
+	c.lastRx.Store(time.Now().UnixNano())
+	ctx := context.WithoutCancel(reqCtx)
+	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+		ch.Connected, ch.Node, ch.ConnectedAt, ch.Protocol, ch.LastSeenAt = true, c.s.cfg.Node, now, c.proto, now
+		return nil
+	})
+	if err != nil {
+		c.log.Error("record connection", "err", err)
+		c.ws.Close(websocket.StatusInternalError, "cannot record connection")
+		c.s.unregister(c)
+		return
+	}
+	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
+	if c.s.cfg.Bus != nil {
+		stop, err := c.s.cfg.Bus.ServeCharger(c.id, c)
+		if err != nil {
+			c.log.Error("serve commands on bus", "err", err)
+		} else {
+			c.stopBus = stop
+		}
+	}
+	if c.s.cfg.PingInterval > 0 {
+		c.pingTime = time.AfterFunc(c.s.cfg.PingInterval, c.keepalive)
+	}
+	c.log.Info("charger connected")
+
+	reason := c.readLoop()
+
+	c.cancel()
+	if c.pingTime != nil {
+		c.pingTime.Stop()
+	}
+	if c.stopBus != nil {
+		if err := c.stopBus(); err != nil {
+			c.log.Warn("stop serving commands on bus", "err", err)
+		}
+	}
+	now = c.s.now()
+	if c.s.unregister(c) {
+		_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+			if ch.Node == c.s.cfg.Node {
+				ch.Connected, ch.DisconnectedAt = false, now
+			}
+			return nil
+		})
+		if err != nil {
+			c.log.Error("record disconnection", "err", err)
+		}
+	}
+	c.s.recordConnEvent(c.id, now, chargedesk.EventDisconnected, map[string]any{"reason": reason})
+	c.log.Info("charger disconnected", "reason", reason)
+}
+
+// close ends the connection from our side.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.cancel()
+	go c.ws.Close(code, reason) // Close waits for the peer's close frame; never block the caller.
+}
+
+func (c *conn) readLoop() string {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			if s := websocket.CloseStatus(err); s != -1 {
+				return "closed by charger: " + s.String()
+			}
+			if c.ctx.Err() != nil {
+				return "closed by chargedesk"
+			}
+			return err.Error()
+		}
+		now := c.s.now()
+		c.lastRx.Store(time.Now().UnixNano())
+		c.s.touches.seen(c.id, now)
+		if typ != websocket.MessageText {
+			c.ws.Close(websocket.StatusUnsupportedData, "OCPP-J frames are text")
+			return "binary frame"
+		}
+		m, err := ocpp.Parse(data)
+		if err != nil {
+			c.badFrame(now, data, err.(*ocpp.FrameError))
+			continue
+		}
+		switch m.Type {
+		case ocpp.Call:
+			c.enqueue(m)
+		default:
+			c.deliver(now, m)
+		}
+	}
+}
+
+// badFrame answers a frame that could not be decoded.
+func (c *conn) badFrame(now time.Time, data []byte, fe *ocpp.FrameError) {
+	raw, _ := json.Marshal(string(data[:min(len(data), 1024)]))
+	c.s.record(chargedesk.Event{ChargerID: c.id, At: now, Direction: chargedesk.DirIn, Type: "Invalid", MessageID: fe.MessageID, Payload: raw})
+	c.s.metrics.errors.WithLabelValues(string(fe.Code), "in").Inc()
+	c.log.Warn("malformed frame", "msg_id", fe.MessageID, "err", fe)
+	switch {
+	case fe.MessageID != "" && (fe.Type == ocpp.CallResult || fe.Type == ocpp.CallError):
+		// A malformed answer to our CALL still ends that CALL.
+		c.deliver(now, ocpp.Message{Type: ocpp.CallError, ID: fe.MessageID, ErrorCode: string(fe.Code), ErrorDescription: "malformed answer: " + fe.Reason})
+	case fe.MessageID != "":
+		c.writeMessage(now, "", ocpp.NewCallError(c.proto, fe.MessageID, fe))
+	case c.proto == chargedesk.OCPP201:
+		// 2.0.1: an unreadable message id is answered with id "-1".
+		c.writeMessage(now, "", ocpp.NewCallError(c.proto, "-1", &ocpp.Error{Code: ocpp.RpcFrameworkError, Description: fe.Reason}))
+	}
+}
+
+// enqueue hands an incoming CALL to the worker, starting it if idle.
+func (c *conn) enqueue(m ocpp.Message) {
+	c.inMu.Lock()
+	if len(c.inQ) >= c.s.cfg.MaxIncomingQueue {
+		c.inMu.Unlock()
+		c.s.record(chargedesk.Event{ChargerID: c.id, At: c.s.now(), Direction: chargedesk.DirIn, Type: ocpp.Call.String(), MessageID: m.ID, Action: m.Action, Payload: m.Payload})
+		c.writeMessage(c.s.now(), m.Action, ocpp.NewCallError(c.proto, m.ID, ocpp.Errorf(ocpp.ProtocolError, "too many CALLs outstanding; send one at a time")))
+		return
+	}
+	c.inQ = append(c.inQ, m)
+	if c.inBusy {
+		c.inMu.Unlock()
+		return
+	}
+	c.inBusy = true
+	c.inMu.Unlock()
+	go c.work()
+}
+
+func (c *conn) work() {
+	for {
+		c.inMu.Lock()
+		if len(c.inQ) == 0 || c.ctx.Err() != nil {
+			c.inQ, c.inBusy = nil, false
+			c.inMu.Unlock()
+			return
+		}
+		m := c.inQ[0]
+		c.inQ = c.inQ[1:]
+		c.inMu.Unlock()
+		c.handleCall(m)
+	}
+}
+
+// deliver hands a CALLRESULT or CALLERROR to the outstanding CALL.
+func (c *conn) deliver(now time.Time, m ocpp.Message) {
+	c.pmu.Lock()
+	p := c.pending
+	if p != nil && p.id == m.ID {
+		c.pending = nil
+	} else {
+		p = nil
+	}
+	c.pmu.Unlock()
+	action := ""
+	if p != nil {
+		action = p.action
+	}
+	c.s.record(frameEvent(c.id, now, chargedesk.DirIn, m, action))
+	c.s.metrics.messages.WithLabelValues(action, "in", m.Type.String()).Inc()
+	if p == nil {
+		c.log.Warn("answer to no outstanding CALL (late or unknown id)", "msg_id", m.ID)
+		return
+	}
+	p.done <- m
+}
+
+// writeMessage encodes, records and writes a frame. action names the CALL a
+// CALLRESULT or CALLERROR answers.
+func (c *conn) writeMessage(now time.Time, action string, m ocpp.Message) error {
+	if m.Type == ocpp.Call {
+		action = m.Action
+	}
+	c.s.record(frameEvent(c.id, now, chargedesk.DirOut, m, action))
+	c.s.metrics.messages.WithLabelValues(metricAction(c.proto, action), "out", m.Type.String()).Inc()
+	if m.Type == ocpp.CallError {
+		c.s.metrics.errors.WithLabelValues(m.ErrorCode, "out").Inc()
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, m.Encode()); err != nil {
+		c.log.Info("write failed; closing", "msg_id", m.ID, "err", err)
+		c.cancel()
+		return err
+	}
+	return nil
+}
+
+// errOffline ends a CALL whose connection went away.
+var errOffline = errors.New("connection closed")
+
+// call sends one CALL and waits for its answer, after the CALLs queued
+// before it. It returns the answer, or ctx's error, or errOffline.
+func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Message, error) {
+	if int(c.queued.Add(1)) > c.s.cfg.MaxQueuedCommands {
+		c.queued.Add(-1)
+		return ocpp.Message{}, chargedesk.Errorf(chargedesk.EUNAVAILABLE, "charger %s has %d commands waiting; try again later", c.id, c.s.cfg.MaxQueuedCommands)
+	}
+	defer c.queued.Add(-1)
+	select {
+	case c.callSlot <- struct{}{}:
+	case <-ctx.Done():
+		return ocpp.Message{}, ctx.Err()
+	case <-c.ctx.Done():
+		return ocpp.Message{}, errOffline
+	}
+	defer func() { <-c.callSlot }()
+
+	p := &pendingCall{id: c.s.nextMessageID(), action: action, done: make(chan ocpp.Message, 1)}
+	c.pmu.Lock()
+	c.pending = p
+	c.pmu.Unlock()
+	clear := func() {
+		c.pmu.Lock()
+		if c.pending == p {
+			c.pending = nil
+		}
+		c.pmu.Unlock()
+	}
+	start := time.Now()
+	if err := c.writeMessage(c.s.now(), action, ocpp.Message{Type: ocpp.Call, ID: p.id, Action: action, Payload: payload}); err != nil {
+		clear()
+		return ocpp.Message{}, errOffline
+	}
+	select {
+	case m := <-p.done:
+		c.s.metrics.roundTrip.WithLabelValues(action).Observe(time.Since(start).Seconds())
+		return m, nil
+	case <-ctx.Done():
+		clear()
+		return ocpp.Message{}, ctx.Err()
+	case <-c.ctx.Done():
+		clear()
+		return ocpp.Message{}, errOffline
+	}
+}
+
+// keepalive pings a charger that has been silent for a ping interval and
+// closes the connection when the ping goes unanswered.
+func (c *conn) keepalive() {
+	if c.ctx.Err() != nil {
+		return
+	}
+	iv := c.s.cfg.PingInterval
+	idle := time.Since(time.Unix(0, c.lastRx.Load()))
+	if idle >= iv {
+		ctx, cancel := context.WithTimeout(c.ctx, iv)
+		err := c.ws.Ping(ctx)
+		cancel()
+		if err != nil {
+			if c.ctx.Err() == nil {
+				c.log.Info("ping unanswered; closing", "err", err)
+				c.close(websocket.StatusGoingAway, "ping timeout")
+			}
+			return
+		}
+		c.lastRx.Store(time.Now().UnixNano())
+	}
+	c.pingTime.Reset(iv)
+}
+
+func (c *conn) bootStatus() chargedesk.RegistrationStatus {
+	c.bootMu.Lock()
+	defer c.bootMu.Unlock()
+	return c.boot
+}
+
+func (c *conn) setBootStatus(s chargedesk.RegistrationStatus) {
+	c.bootMu.Lock()
+	c.boot = s
+	c.bootMu.Unlock()
+}
+
+func frameEvent(chargerID string, at time.Time, dir chargedesk.Direction, m ocpp.Message, action string) chargedesk.Event {
+	ev := chargedesk.Event{ChargerID: chargerID, At: at, Direction: dir, Type: m.Type.String(), MessageID: m.ID, Action: action, Payload: m.Payload}
+	if m.Type == ocpp.CallError {
+		ev.Payload, _ = json.Marshal(map[string]any{"code": m.ErrorCode, "description": m.ErrorDescription, "details": m.ErrorDetails})
+	}
+	return ev
+}

@@ -1,0 +1,12 @@
+// Package csms is chargedesk's OCPP central system: the WebSocket endpoint
+// /ocpp/{chargerId} for OCPP 1.6J and 2.0.1 chargers, their authentication,
+// one connection object per charger (read loop, one outstanding CALL per
+// direction, ordered command queue, timeouts, keepalive), the handlers for
+// every charger-initiated message, and the version-agnostic commands of the
+// domain mapped to each protocol version.
+//
+// Durable facts (transactions, connector statuses, boots) are written to the
+// store before they are acknowledged to the charger; chatty facts (last seen,
+// heartbeats, the frame history) are batched in the background so that a read
+// loop never waits on the database for them.
+package csms

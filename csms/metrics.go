@@ -1,0 +1,42 @@
+package csms
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the central system's Prometheus metrics.
+type metrics struct {
+	connected      prometheus.Gauge
+	refused        *prometheus.CounterVec
+	messages       *prometheus.CounterVec
+	errors         *prometheus.CounterVec
+	roundTrip      *prometheus.HistogramVec
+	historyDropped prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chargedesk_chargers_connected", Help: "Chargers connected to this node.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chargedesk_ocpp_connections_refused_total", Help: "OCPP connections refused, by HTTP status or reason.",
+		}, []string{"reason"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chargedesk_ocpp_messages_total", Help: "OCPP frames by action, direction (in: from chargers) and message type.",
+		}, []string{"action", "direction", "type"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chargedesk_ocpp_errors_total", Help: "OCPP CallErrors and malformed frames by code and direction.",
+		}, []string{"code", "direction"}),
+		roundTrip: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chargedesk_ocpp_call_duration_seconds",
+			Help:    "Round trip of CALLs sent to chargers, by action.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"action"}),
+		historyDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargedesk_history_events_dropped_total", Help: "Frame-history events not written because the queue was full or the store failed.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.connected, m.refused, m.messages, m.errors, m.roundTrip, m.historyDropped)
+	}
+	return m
+}

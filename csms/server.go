@@ -1,0 +1,370 @@
+package csms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/ocpp"
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Bus is what the central system needs of the message bus: publishing
+// charger events and answering commands for the chargers this node holds.
+// natsbus.Bus implements it.
+type Bus interface {
+	PublishEvent(ev chargedesk.Event) error
+	ServeCharger(chargerID string, c chargedesk.Commander) (stop func() error, err error)
+}
+
+// Config configures a Server. Store and Validator are required.
+type Config struct {
+	// Node names this process among chargedesk nodes (stored with each
+	// connection so that an operator can see which node holds a charger).
+	Node      string
+	Store     chargedesk.Store
+	Validator *ocpp.Validator
+	// Bus, when set, receives every event and routes commands to this node.
+	Bus    Bus
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Registerer receives the server's metrics; nil registers none.
+	Registerer prometheus.Registerer
+
+	// HeartbeatInterval is the interval given in BootNotification answers
+	// (default 300s).
+	HeartbeatInterval time.Duration
+	// PendingRetryInterval is the interval given to Pending chargers
+	// (default 60s).
+	PendingRetryInterval time.Duration
+	// PingInterval is how often an idle connection is pinged; a ping not
+	// answered within the interval closes it (default 60s; negative
+	// disables).
+	PingInterval time.Duration
+	// MaxFrameBytes bounds an incoming frame (default 256 KiB); a larger
+	// one closes the connection with status 1009.
+	MaxFrameBytes int64
+	// MaxQueuedCommands bounds the commands waiting for a charger (default 32).
+	MaxQueuedCommands int
+	// MaxIncomingQueue bounds the CALLs a charger may have waiting (default 8;
+	// it should have at most one).
+	MaxIncomingQueue int
+	// AutoRegister accepts unknown chargers as Pending instead of refusing
+	// them, keeping the password they present.
+	AutoRegister bool
+	// AllowUnauthenticated accepts chargers that have no password registered
+	// without HTTP Basic auth (OCPP security profile 0). Off by default.
+	AllowUnauthenticated bool
+	// FlushInterval is how often last-seen times and the frame history are
+	// written (default 1s).
+	FlushInterval time.Duration
+	// WriteTimeout bounds one frame write (default 10s).
+	WriteTimeout time.Duration
+}
+
+func (c *Config) setDefaults() error {
+	if c.Store == nil || c.Validator == nil {
+		return errors.New("csms: Store and Validator are required")
+	}
+	if c.Node == "" {
+		c.Node = "node-1"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.HeartbeatInterval, 300*time.Second)
+	def(&c.PendingRetryInterval, 60*time.Second)
+	def(&c.PingInterval, 60*time.Second)
+	def(&c.FlushInterval, time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	if c.MaxFrameBytes == 0 {
+		c.MaxFrameBytes = 256 << 10
+	}
+	if c.MaxQueuedCommands == 0 {
+		c.MaxQueuedCommands = 32
+	}
+	if c.MaxIncomingQueue == 0 {
+		c.MaxIncomingQueue = 8
+	}
+	return nil
+}
+
+// Server is the central system. Create it with New, mount Handler, run Run
+// in the background, and Close it to disconnect every charger.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+
+	// idPrefix and idSeq make unique outgoing message ids.
+	idPrefix string
+	idSeq    atomic.Uint64
+
+	mu     sync.Mutex
+	conns  map[string]*conn
+	closed bool
+	wg     sync.WaitGroup
+
+	history *historyWriter
+	touches *touchBatch
+}
+
+// New returns a Server. It marks the chargers that the store says this node
+// held (from an earlier run) as disconnected.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	prefix := make([]byte, 3)
+	_, _ = rand.Read(prefix)
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		metrics:  newMetrics(cfg.Registerer),
+		idPrefix: hex.EncodeToString(prefix) + "-",
+		conns:    make(map[string]*conn),
+	}
+	s.history = newHistoryWriter(cfg.Store, s.log, s.metrics)
+	s.touches = newTouchBatch()
+	if err := cfg.Store.DisconnectNode(ctx, cfg.Node, s.now()); err != nil {
+		return nil, fmt.Errorf("csms: mark node's chargers disconnected: %w", err)
+	}
+	return s, nil
+}
+
+// Handler returns the OCPP WebSocket endpoint, serving GET /ocpp/{chargerId}.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ocpp/{id}", s.serveOCPP)
+	return mux
+}
+
+// Run writes batched state (last-seen times, the frame history) until ctx
+// ends, then flushes once more. Run it once, in its own goroutine.
+func (s *Server) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.history.run(ctx, s.cfg.FlushInterval)
+	}()
+	t := time.NewTicker(s.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.flushTouches(context.WithoutCancel(ctx))
+			<-done
+			return nil
+		case <-t.C:
+			s.flushTouches(ctx)
+		}
+	}
+}
+
+func (s *Server) flushTouches(ctx context.Context) {
+	seen, beats := s.touches.take()
+	if len(seen) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.TouchChargers(ctx, seen, beats); err != nil {
+		s.log.Error("record last seen", "chargers", len(seen), "err", err)
+		s.touches.restore(seen, beats)
+	}
+}
+
+// Close disconnects every charger (WebSocket status 1001) and waits for
+// their connections to end, marking them disconnected in the store.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(websocket.StatusGoingAway, "server shutting down")
+	}
+	s.wg.Wait()
+}
+
+// Connected reports whether the charger holds a connection to this node.
+func (s *Server) Connected(chargerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.conns[chargerID]
+	return ok
+}
+
+// ConnectedCount returns how many chargers are connected to this node.
+func (s *Server) ConnectedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Send sends a command to a charger connected to this node and waits for its
+// answer. A charger not connected here gives a ChargerOffline result; the
+// bus routes commands to the node that holds the charger.
+func (s *Server) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Result, error) {
+	if err := cmd.Validate(); err != nil {
+		return chargedesk.Result{}, err
+	}
+	s.mu.Lock()
+	c := s.conns[cmd.ChargerID]
+	s.mu.Unlock()
+	if c == nil {
+		return chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultChargerOffline, Detail: "charger is not connected"}, nil
+	}
+	return c.Send(ctx, cmd)
+}
+
+func (s *Server) nextMessageID() string {
+	return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 36)
+}
+
+// serveOCPP authenticates a charger, upgrades to WebSocket with an OCPP
+// subprotocol and runs the connection until it ends.
+func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := chargedesk.ValidateChargerID(id); err != nil {
+		http.Error(w, chargedesk.ErrorMessage(err), http.StatusBadRequest)
+		return
+	}
+	log := s.log.With("charger_id", id)
+	boot, status, msg := s.authenticate(r, id)
+	if status != 0 {
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="chargedesk OCPP", charset="UTF-8"`)
+		}
+		log.Info("charger refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
+		s.metrics.refused.WithLabelValues(strconv.Itoa(status)).Inc()
+		http.Error(w, msg, status)
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:    []string{string(chargedesk.OCPP201), string(chargedesk.OCPP16)},
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		log.Info("websocket upgrade failed", "err", err)
+		return
+	}
+	proto := chargedesk.Protocol(strings.ToLower(ws.Subprotocol()))
+	if !proto.Valid() {
+		// Both specs: complete the handshake without a subprotocol, then
+		// close at once.
+		log.Info("charger offered no supported OCPP subprotocol", "offered", r.Header.Values("Sec-WebSocket-Protocol"))
+		s.metrics.refused.WithLabelValues("subprotocol").Inc()
+		ws.Close(websocket.StatusProtocolError, "no supported OCPP subprotocol (ocpp1.6, ocpp2.0.1)")
+		return
+	}
+	ws.SetReadLimit(s.cfg.MaxFrameBytes)
+	c := newConn(s, id, proto, ws, boot, log.With("protocol", string(proto)))
+	if !s.register(c) {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer s.wg.Done()
+	c.run(r.Context())
+}
+
+// authenticate checks the charger's credentials. It returns the boot status
+// to give, or an HTTP status and message to refuse with.
+func (s *Server) authenticate(r *http.Request, id string) (chargedesk.RegistrationStatus, int, string) {
+	ctx := r.Context()
+	user, pw, hasAuth := r.BasicAuth()
+	if hasAuth && user != id {
+		return "", http.StatusUnauthorized, "basic auth user must be the charger id"
+	}
+	hash, boot, err := s.cfg.Store.ChargerCredentials(ctx, id)
+	switch {
+	case chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND:
+		if !s.cfg.AutoRegister {
+			return "", http.StatusNotFound, "unknown charger"
+		}
+		reg := chargedesk.ChargerRegistration{ID: id, BootStatus: chargedesk.RegistrationPending, Description: "auto-registered"}
+		if hasAuth {
+			if err := chargedesk.ValidatePassword(pw); err != nil {
+				return "", http.StatusUnauthorized, chargedesk.ErrorMessage(err)
+			}
+			reg.PasswordHash = chargedesk.HashPassword(pw)
+		} else if !s.cfg.AllowUnauthenticated {
+			return "", http.StatusUnauthorized, "authorization required"
+		}
+		if _, err := s.cfg.Store.RegisterCharger(ctx, reg); err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
+			s.log.Error("auto-register charger", "charger_id", id, "err", err)
+			return "", http.StatusServiceUnavailable, "cannot register charger now"
+		}
+		return chargedesk.RegistrationPending, 0, ""
+	case err != nil:
+		s.log.Error("read charger credentials", "charger_id", id, "err", err)
+		return "", http.StatusServiceUnavailable, "cannot check credentials now"
+	}
+	if hash == "" {
+		if !s.cfg.AllowUnauthenticated {
+			return "", http.StatusUnauthorized, "charger has no password registered"
+		}
+		return boot, 0, ""
+	}
+	if !hasAuth || !chargedesk.CheckPassword(hash, pw) {
+		return "", http.StatusUnauthorized, "wrong charger id or password"
+	}
+	return boot, 0, ""
+}
+
+// register makes c the charger's connection, replacing (and closing) a stale
+// one at once, and records the connection.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	old := s.conns[c.id]
+	s.conns[c.id] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if old != nil {
+		old.log.Info("connection replaced by a new one")
+		old.close(websocket.StatusPolicyViolation, "replaced by a new connection")
+	}
+	s.metrics.connected.Inc()
+	return true
+}
+
+// unregister removes c unless a newer connection replaced it already, and
+// reports whether c was still current.
+func (s *Server) unregister(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.metrics.connected.Dec()
+	if s.conns[c.id] != c {
+		return false
+	}
+	delete(s.conns, c.id)
+	return true
+}

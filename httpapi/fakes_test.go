@@ -1,0 +1,226 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// errNotSet is what a fake returns for a method whose function the test did
+// not set; the API turns it into a 500 that the test then sees.
+var errNotSet = errors.New("fake: method not set by the test")
+
+// fakeStore is a chargedesk.Store whose every method calls the function
+// field of the same name.
+type fakeStore struct {
+	RegisterChargerFn    func(ctx context.Context, reg chargedesk.ChargerRegistration) (*chargedesk.Charger, error)
+	ChargerCredentialsFn func(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error)
+	ChargerFn            func(ctx context.Context, id string) (*chargedesk.Charger, error)
+	ChargersFn           func(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error)
+	UpdateChargerFn      func(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error)
+	TouchChargersFn      func(ctx context.Context, seen, heartbeats map[string]time.Time) error
+	DisconnectNodeFn     func(ctx context.Context, node string, at time.Time) error
+	PutConnectorFn       func(ctx context.Context, c chargedesk.Connector) error
+	StartTransactionFn   func(ctx context.Context, t *chargedesk.Transaction) (*chargedesk.Transaction, error)
+	UpdateTransactionFn  func(ctx context.Context, t *chargedesk.Transaction) error
+	TransactionFn        func(ctx context.Context, chargerID, id string) (*chargedesk.Transaction, error)
+	TransactionsFn       func(ctx context.Context, f chargedesk.TransactionFilter) ([]*chargedesk.Transaction, error)
+	AppendMeterValuesFn  func(ctx context.Context, samples []chargedesk.MeterSample) error
+	MeterValuesFn        func(ctx context.Context, chargerID, transactionID string, limit int) ([]chargedesk.MeterSample, error)
+	PutTokenFn           func(ctx context.Context, t *chargedesk.Token) error
+	TokenFn              func(ctx context.Context, idTag string) (*chargedesk.Token, error)
+	TokensFn             func(ctx context.Context, f chargedesk.TokenFilter) ([]*chargedesk.Token, error)
+	AppendEventsFn       func(ctx context.Context, events []chargedesk.Event) error
+	RecentEventsFn       func(ctx context.Context, chargerID string, limit int) ([]chargedesk.Event, error)
+	AppendAuditFn        func(ctx context.Context, e *chargedesk.AuditEntry) error
+	AuditEntriesFn       func(ctx context.Context, f chargedesk.AuditFilter) ([]*chargedesk.AuditEntry, error)
+	VerifyAuditFn        func(ctx context.Context) error
+	PingFn               func(ctx context.Context) error
+	CloseFn              func() error
+}
+
+var _ chargedesk.Store = (*fakeStore)(nil)
+
+func (s *fakeStore) RegisterCharger(ctx context.Context, reg chargedesk.ChargerRegistration) (*chargedesk.Charger, error) {
+	if s.RegisterChargerFn == nil {
+		return nil, errNotSet
+	}
+	return s.RegisterChargerFn(ctx, reg)
+}
+
+func (s *fakeStore) ChargerCredentials(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error) {
+	if s.ChargerCredentialsFn == nil {
+		return "", "", errNotSet
+	}
+	return s.ChargerCredentialsFn(ctx, id)
+}
+
+func (s *fakeStore) Charger(ctx context.Context, id string) (*chargedesk.Charger, error) {
+	if s.ChargerFn == nil {
+		return nil, errNotSet
+	}
+	return s.ChargerFn(ctx, id)
+}
+
+func (s *fakeStore) Chargers(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error) {
+	if s.ChargersFn == nil {
+		return nil, errNotSet
+	}
+	return s.ChargersFn(ctx, f)
+}
+
+func (s *fakeStore) UpdateCharger(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error) {
+	if s.UpdateChargerFn == nil {
+		return nil, errNotSet
+	}
+	return s.UpdateChargerFn(ctx, id, fn)
+}
+
+func (s *fakeStore) TouchChargers(ctx context.Context, seen, heartbeats map[string]time.Time) error {
+	if s.TouchChargersFn == nil {
+		return errNotSet
+	}
+	return s.TouchChargersFn(ctx, seen, heartbeats)
+}
+
+func (s *fakeStore) DisconnectNode(ctx context.Context, node string, at time.Time) error {
+	if s.DisconnectNodeFn == nil {
+		return errNotSet
+	}
+	return s.DisconnectNodeFn(ctx, node, at)
+}
+
+func (s *fakeStore) PutConnector(ctx context.Context, c chargedesk.Connector) error {
+	if s.PutConnectorFn == nil {
+		return errNotSet
+	}
+	return s.PutConnectorFn(ctx, c)
+}
+
+func (s *fakeStore) StartTransaction(ctx context.Context, t *chargedesk.Transaction) (*chargedesk.Transaction, error) {
+	if s.StartTransactionFn == nil {
+		return nil, errNotSet
+	}
+	return s.StartTransactionFn(ctx, t)
+}
+
+func (s *fakeStore) UpdateTransaction(ctx context.Context, t *chargedesk.Transaction) error {
+	if s.UpdateTransactionFn == nil {
+		return errNotSet
+	}
+	return s.UpdateTransactionFn(ctx, t)
+}
+
+func (s *fakeStore) Transaction(ctx context.Context, chargerID, id string) (*chargedesk.Transaction, error) {
+	if s.TransactionFn == nil {
+		return nil, errNotSet
+	}
+	return s.TransactionFn(ctx, chargerID, id)
+}
+
+func (s *fakeStore) Transactions(ctx context.Context, f chargedesk.TransactionFilter) ([]*chargedesk.Transaction, error) {
+	if s.TransactionsFn == nil {
+		return nil, errNotSet
+	}
+	return s.TransactionsFn(ctx, f)
+}
+
+func (s *fakeStore) AppendMeterValues(ctx context.Context, samples []chargedesk.MeterSample) error {
+	if s.AppendMeterValuesFn == nil {
+		return errNotSet
+	}
+	return s.AppendMeterValuesFn(ctx, samples)
+}
+
+func (s *fakeStore) MeterValues(ctx context.Context, chargerID, transactionID string, limit int) ([]chargedesk.MeterSample, error) {
+	if s.MeterValuesFn == nil {
+		return nil, errNotSet
+	}
+	return s.MeterValuesFn(ctx, chargerID, transactionID, limit)
+}
+
+func (s *fakeStore) PutToken(ctx context.Context, t *chargedesk.Token) error {
+	if s.PutTokenFn == nil {
+		return errNotSet
+	}
+	return s.PutTokenFn(ctx, t)
+}
+
+func (s *fakeStore) Token(ctx context.Context, idTag string) (*chargedesk.Token, error) {
+	if s.TokenFn == nil {
+		return nil, errNotSet
+	}
+	return s.TokenFn(ctx, idTag)
+}
+
+func (s *fakeStore) Tokens(ctx context.Context, f chargedesk.TokenFilter) ([]*chargedesk.Token, error) {
+	if s.TokensFn == nil {
+		return nil, errNotSet
+	}
+	return s.TokensFn(ctx, f)
+}
+
+func (s *fakeStore) AppendEvents(ctx context.Context, events []chargedesk.Event) error {
+	if s.AppendEventsFn == nil {
+		return errNotSet
+	}
+	return s.AppendEventsFn(ctx, events)
+}
+
+func (s *fakeStore) RecentEvents(ctx context.Context, chargerID string, limit int) ([]chargedesk.Event, error) {
+	if s.RecentEventsFn == nil {
+		return nil, errNotSet
+	}
+	return s.RecentEventsFn(ctx, chargerID, limit)
+}
+
+func (s *fakeStore) AppendAudit(ctx context.Context, e *chargedesk.AuditEntry) error {
+	if s.AppendAuditFn == nil {
+		return errNotSet
+	}
+	return s.AppendAuditFn(ctx, e)
+}
+
+func (s *fakeStore) AuditEntries(ctx context.Context, f chargedesk.AuditFilter) ([]*chargedesk.AuditEntry, error) {
+	if s.AuditEntriesFn == nil {
+		return nil, errNotSet
+	}
+	return s.AuditEntriesFn(ctx, f)
+}
+
+func (s *fakeStore) VerifyAudit(ctx context.Context) error {
+	if s.VerifyAuditFn == nil {
+		return errNotSet
+	}
+	return s.VerifyAuditFn(ctx)
+}
+
+func (s *fakeStore) Ping(ctx context.Context) error {
+	if s.PingFn == nil {
+		return errNotSet
+	}
+	return s.PingFn(ctx)
+}
+
+func (s *fakeStore) Close() error {
+	if s.CloseFn == nil {
+		return errNotSet
+	}
+	return s.CloseFn()
+}
+
+// fakeCommander is a chargedesk.Commander that calls SendFn.
+type fakeCommander struct {
+	SendFn func(ctx context.Context, cmd chargedesk.Command) (chargedesk.Result, error)
+}
+
+var _ chargedesk.Commander = (*fakeCommander)(nil)
+
+func (c *fakeCommander) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Result, error) {
+	if c.SendFn == nil {
+		return chargedesk.Result{}, errNotSet
+	}
+	return c.SendFn(ctx, cmd)
+}
