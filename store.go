@@ -13,6 +13,10 @@ type ChargerStore interface {
 	// ChargerCredentials returns the password hash and the boot status to
 	// give. ENOTFOUND for an unregistered charger.
 	ChargerCredentials(ctx context.Context, id string) (passwordHash string, boot RegistrationStatus, err error)
+	// UpdateRegistration reads the charger's registration (description,
+	// password hash, boot status to give), applies fn and writes it back
+	// after validating it, in one transaction. ENOTFOUND, EINVALID.
+	UpdateRegistration(ctx context.Context, id string, fn func(*ChargerRegistration) error) error
 	// Charger returns a charger with its connectors. ENOTFOUND.
 	Charger(ctx context.Context, id string) (*Charger, error)
 	// Chargers lists chargers in id order with their connectors.
@@ -66,8 +70,9 @@ type TokenStore interface {
 
 // EventStore keeps each charger's recent events, at most MaxRecentEvents.
 type EventStore interface {
-	// AppendEvents stores events and trims each charger's history to its
-	// newest MaxRecentEvents.
+	// AppendEvents stores events, writing the Seq each was given back into
+	// the slice, and trims each charger's history to its newest
+	// MaxRecentEvents.
 	AppendEvents(ctx context.Context, events []Event) error
 	// RecentEvents returns a charger's newest events, newest first.
 	RecentEvents(ctx context.Context, chargerID string, limit int) ([]Event, error)
@@ -75,7 +80,8 @@ type EventStore interface {
 
 // AuditLog is the append-only, hash-chained record of command decisions.
 type AuditLog interface {
-	// AppendAudit assigns Seq, PrevHash and Hash and stores the entry.
+	// AppendAudit assigns Seq, PrevHash and Hash (written back into e) and
+	// stores the entry.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// AuditEntries lists entries in Seq order.
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)

@@ -81,6 +81,7 @@ func (c *conn) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Res
 		res.Status, res.ErrorCode, res.Detail = chargedesk.ResultCallError, m.ErrorCode, m.ErrorDescription
 		return res, nil
 	}
+	m.Payload = c.dropNulls(req.action, m.Payload)
 	if err := c.s.cfg.Validator.Validate(c.proto, req.action, true, m.Payload); err != nil {
 		c.log.Warn("charger's answer does not validate", "action", req.action, "msg_id", m.ID, "err", err)
 		res.Status, res.Detail = chargedesk.ResultFailed, "the charger's answer does not validate: "+err.Error()

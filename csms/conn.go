@@ -24,6 +24,7 @@ import (
 type conn struct {
 	s     *Server
 	id    string
+	seq   uint64 // order of arrival among connections of this server
 	proto chargedesk.Protocol
 	ws    *websocket.Conn
 	log   *slog.Logger
@@ -120,10 +121,11 @@ func (c *conn) run(reqCtx context.Context) {
 	c.log.Info("charger disconnected", "reason", reason)
 }
 
-// close ends the connection from our side.
+// close ends the connection from our side with a close handshake; the read
+// loop then ends and run cleans up. Close waits for the charger's close
+// frame (at most 5s), so it runs on its own goroutine.
 func (c *conn) close(code websocket.StatusCode, reason string) {
-	c.cancel()
-	go c.ws.Close(code, reason) // Close waits for the peer's close frame; never block the caller.
+	go c.ws.Close(code, reason)
 }
 
 func (c *conn) readLoop() string {

@@ -76,7 +76,8 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 	if h == nil || !a.SentByCharger() {
 		return nil, ocpp.Errorf(ocpp.NotSupported, "chargedesk does not accept %s from a charger", m.Action)
 	}
-	if err := c.s.cfg.Validator.Validate(c.proto, m.Action, false, m.Payload); err != nil {
+	payload := c.dropNulls(m.Action, m.Payload)
+	if err := c.s.cfg.Validator.Validate(c.proto, m.Action, false, payload); err != nil {
 		return nil, err
 	}
 	if c.bootStatus() != chargedesk.RegistrationAccepted && !allowedBeforeBoot[m.Action] {
@@ -84,7 +85,17 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, handlerTimeout)
 	defer cancel()
-	return h(ctx, c, m.Payload)
+	return h(ctx, c, payload)
+}
+
+// dropNulls removes top-level nulls from a received payload (see
+// ocpp.DropNulls), logging the charger's deviation.
+func (c *conn) dropNulls(action string, payload json.RawMessage) json.RawMessage {
+	out, dropped := ocpp.DropNulls(payload)
+	if dropped {
+		c.log.Debug("dropped null fields the schema forbids", "action", action)
+	}
+	return out
 }
 
 // metricAction keeps the action label's cardinality bounded: an action that

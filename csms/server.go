@@ -119,6 +119,8 @@ type Server struct {
 	// idPrefix and idSeq make unique outgoing message ids.
 	idPrefix string
 	idSeq    atomic.Uint64
+	// connSeq orders connection attempts by arrival.
+	connSeq atomic.Uint64
 
 	mu     sync.Mutex
 	conns  map[string]*conn
@@ -250,6 +252,7 @@ func (s *Server) nextMessageID() string {
 // subprotocol and runs the connection until it ends.
 func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	seq := s.connSeq.Add(1)
 	if err := chargedesk.ValidateChargerID(id); err != nil {
 		http.Error(w, chargedesk.ErrorMessage(err), http.StatusBadRequest)
 		return
@@ -284,8 +287,9 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := newConn(s, id, proto, ws, boot, log.With("protocol", string(proto)))
-	if !s.register(c) {
-		ws.Close(websocket.StatusGoingAway, "server shutting down")
+	c.seq = seq
+	if ok, why := s.register(c); !ok {
+		ws.Close(websocket.StatusGoingAway, why)
 		return
 	}
 	defer s.wg.Done()
@@ -337,14 +341,19 @@ func (s *Server) authenticate(r *http.Request, id string) (chargedesk.Registrati
 }
 
 // register makes c the charger's connection, replacing (and closing) a stale
-// one at once, and records the connection.
-func (s *Server) register(c *conn) bool {
+// one at once. A connection that arrived before the current one (its
+// handshake overtook) loses instead.
+func (s *Server) register(c *conn) (bool, string) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return false
+		return false, "server shutting down"
 	}
 	old := s.conns[c.id]
+	if old != nil && old.seq > c.seq {
+		s.mu.Unlock()
+		return false, "a newer connection exists"
+	}
 	s.conns[c.id] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -353,7 +362,7 @@ func (s *Server) register(c *conn) bool {
 		old.close(websocket.StatusPolicyViolation, "replaced by a new connection")
 	}
 	s.metrics.connected.Inc()
-	return true
+	return true, ""
 }
 
 // unregister removes c unless a newer connection replaced it already, and
@@ -367,4 +376,17 @@ func (s *Server) unregister(c *conn) bool {
 	}
 	delete(s.conns, c.id)
 	return true
+}
+
+// DropCharger closes this node's connection to the charger, if any, because
+// the charger has reconnected to another node (natsbus calls it through
+// Config.OnReplaced). The charger's state is left to the new node.
+func (s *Server) DropCharger(chargerID string) {
+	s.mu.Lock()
+	c := s.conns[chargerID]
+	s.mu.Unlock()
+	if c != nil {
+		c.log.Info("charger reconnected to another node; closing this connection")
+		c.close(websocket.StatusPolicyViolation, "replaced by a connection to another node")
+	}
 }

@@ -120,8 +120,9 @@ type chargerRegistration struct {
 	ID          string `json:"id"`
 	Description string `json:"description"`
 	// Password is the charger's Basic auth password in clear; it is stored
-	// hashed. Leaving it out registers a charger that authenticates by TLS
-	// alone.
+	// hashed. Leaving it out registers a charger without a password, which
+	// can connect only when the server allows unauthenticated chargers
+	// (security profile 0).
 	Password   *string                       `json:"password"`
 	BootStatus chargedesk.RegistrationStatus `json:"bootStatus"`
 }
@@ -156,5 +157,57 @@ func handleChargerRegister(store chargedesk.Store, logger *slog.Logger) http.Han
 		}
 		w.Header().Set("Location", "/api/v1/chargers/"+url.PathEscape(c.ID))
 		encode(w, r, logger, http.StatusCreated, c)
+	})
+}
+
+// chargerUpdate is the body of PATCH /api/v1/chargers/{id}: the fields given
+// change, the others stay.
+type chargerUpdate struct {
+	Description *string                        `json:"description"`
+	Password    *string                        `json:"password"`
+	BootStatus  *chargedesk.RegistrationStatus `json:"bootStatus"`
+}
+
+// handleChargerUpdate changes a charger's registration: its description, its
+// password (rotation) or the boot status it gets at its next boot (accepting
+// an auto-registered, Pending charger). It answers 200 with the charger.
+func handleChargerUpdate(store chargedesk.Store, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var in chargerUpdate
+		if err := decode(w, r, &in); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		var hash string
+		if in.Password != nil {
+			if err := chargedesk.ValidatePassword(*in.Password); err != nil {
+				writeError(w, r, logger, err)
+				return
+			}
+			hash = chargedesk.HashPassword(*in.Password)
+		}
+		err := store.UpdateRegistration(r.Context(), id, func(reg *chargedesk.ChargerRegistration) error {
+			if in.Description != nil {
+				reg.Description = *in.Description
+			}
+			if in.Password != nil {
+				reg.PasswordHash = hash
+			}
+			if in.BootStatus != nil {
+				reg.BootStatus = *in.BootStatus
+			}
+			return nil
+		})
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		c, err := store.Charger(r.Context(), id)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		encode(w, r, logger, http.StatusOK, c)
 	})
 }

@@ -246,3 +246,61 @@ func TestChargerRegister(t *testing.T) {
 		})
 	}
 }
+
+func TestChargerUpdate(t *testing.T) {
+	const password = "rotated-Passw0rd-xyz"
+	tests := []struct {
+		name       string
+		body       string
+		storeErr   error
+		wantStatus int
+		wantCode   string
+		want       chargedesk.ChargerRegistration // PasswordHash checked apart
+		wantPw     string
+	}{
+		{name: "accept a pending charger", body: `{"bootStatus":"Accepted"}`, wantStatus: 200,
+			want: chargedesk.ChargerRegistration{ID: "CP1", Description: "old", PasswordHash: "old-hash", BootStatus: chargedesk.RegistrationAccepted}},
+		{name: "rotate password", body: `{"password":"` + password + `"}`, wantStatus: 200,
+			want: chargedesk.ChargerRegistration{ID: "CP1", Description: "old", BootStatus: chargedesk.RegistrationPending}, wantPw: password},
+		{name: "description", body: `{"description":"bay 4"}`, wantStatus: 200,
+			want: chargedesk.ChargerRegistration{ID: "CP1", Description: "bay 4", PasswordHash: "old-hash", BootStatus: chargedesk.RegistrationPending}},
+		{name: "short password", body: `{"password":"short"}`, wantStatus: 400, wantCode: chargedesk.EINVALID},
+		{name: "unknown field", body: `{"id":"CP2"}`, wantStatus: 400, wantCode: chargedesk.EINVALID},
+		{name: "store refuses", body: `{"bootStatus":"Maybe"}`, storeErr: chargedesk.Errorf(chargedesk.EINVALID, "boot status"), wantStatus: 400, wantCode: chargedesk.EINVALID},
+		{name: "unknown charger", body: `{"bootStatus":"Accepted"}`, storeErr: chargedesk.Errorf(chargedesk.ENOTFOUND, "charger CP1 is not registered"), wantStatus: 404, wantCode: chargedesk.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got chargedesk.ChargerRegistration
+			store := &fakeStore{
+				UpdateRegistrationFn: func(_ context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error {
+					if tt.storeErr != nil {
+						return tt.storeErr
+					}
+					got = chargedesk.ChargerRegistration{ID: id, Description: "old", PasswordHash: "old-hash", BootStatus: chargedesk.RegistrationPending}
+					return fn(&got)
+				},
+				ChargerFn: func(_ context.Context, id string) (*chargedesk.Charger, error) {
+					return &chargedesk.Charger{ID: id, Connectors: []chargedesk.Connector{}}, nil
+				},
+			}
+			api := start(t, httpapi.Config{Store: store})
+			res := api.call("PATCH", "/api/v1/chargers/CP1", tt.body)
+			if tt.wantCode != "" {
+				wantError(t, res, tt.wantStatus, tt.wantCode, "")
+				return
+			}
+			var c chargedesk.Charger
+			wantJSON(t, res, tt.wantStatus, &c)
+			if tt.wantPw != "" {
+				if !chargedesk.CheckPassword(got.PasswordHash, tt.wantPw) {
+					t.Errorf("stored hash does not match the new password")
+				}
+				got.PasswordHash = ""
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("registration (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

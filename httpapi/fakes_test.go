@@ -17,6 +17,7 @@ var errNotSet = errors.New("fake: method not set by the test")
 type fakeStore struct {
 	RegisterChargerFn    func(ctx context.Context, reg chargedesk.ChargerRegistration) (*chargedesk.Charger, error)
 	ChargerCredentialsFn func(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error)
+	UpdateRegistrationFn func(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error
 	ChargerFn            func(ctx context.Context, id string) (*chargedesk.Charger, error)
 	ChargersFn           func(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error)
 	UpdateChargerFn      func(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error)
@@ -55,6 +56,13 @@ func (s *fakeStore) ChargerCredentials(ctx context.Context, id string) (string, 
 		return "", "", errNotSet
 	}
 	return s.ChargerCredentialsFn(ctx, id)
+}
+
+func (s *fakeStore) UpdateRegistration(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error {
+	if s.UpdateRegistrationFn == nil {
+		return errNotSet
+	}
+	return s.UpdateRegistrationFn(ctx, id, fn)
 }
 
 func (s *fakeStore) Charger(ctx context.Context, id string) (*chargedesk.Charger, error) {

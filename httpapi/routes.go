@@ -19,6 +19,7 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 	api("GET /api/v1/chargers", handleChargerList(store, log))
 	api("POST /api/v1/chargers", handleChargerRegister(store, log))
 	api("GET /api/v1/chargers/{id}", handleChargerGet(store, log))
+	api("PATCH /api/v1/chargers/{id}", handleChargerUpdate(store, log))
 	api("GET /api/v1/chargers/{id}/transactions", handleChargerTransactions(store, log))
 	api("POST /api/v1/chargers/{id}/commands", handleCommandSend(cfg.Commands, log))
 

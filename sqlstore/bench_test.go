@@ -1,0 +1,100 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// benchBackends runs fn against SQLite and, when CHARGEDESK_TEST_POSTGRES is
+// set, PostgreSQL.
+func benchBackends(b *testing.B, fn func(b *testing.B, s *Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		fn(b, openStore(b, sqliteBackend.newDSN(b)))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		if os.Getenv(postgresEnv) == "" {
+			b.Skipf("%s is not set", postgresEnv)
+		}
+		fn(b, openStore(b, postgresBackend(b).newDSN(b)))
+	})
+}
+
+func BenchmarkStartTransaction(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		register(b, s, "CP-1")
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := s.StartTransaction(ctx, &chargedesk.Transaction{ChargerID: "CP-1", ConnectorID: 1,
+				IDTag: "TAG", StartedAt: base.Add(time.Duration(i) * time.Second)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkTouchChargers1000(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		ids := make([]string, 1000)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("CP-%04d", i)
+		}
+		register(b, s, ids...)
+		seen := make(map[string]time.Time, len(ids))
+		hb := map[string]time.Time{}
+		i := 0
+		for b.Loop() {
+			i++
+			at := base.Add(time.Duration(i) * time.Second)
+			for j, id := range ids {
+				seen[id] = at
+				if j%10 == i%10 { // a tenth heartbeat each second
+					hb[id] = at
+				}
+			}
+			if err := s.TouchChargers(ctx, seen, hb); err != nil {
+				b.Fatal(err)
+			}
+			clear(hb)
+		}
+	})
+}
+
+func BenchmarkAppendEvents100(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		payload := []byte(`{"connectorId":1,"errorCode":"NoError","status":"Charging","timestamp":"2025-03-14T14:26:53Z"}`)
+		batch := make([]chargedesk.Event, 100)
+		i := 0
+		for b.Loop() {
+			for j := range batch {
+				i++
+				// Ten chargers, so each is trimmed once it passes 500 events.
+				batch[j] = chargedesk.Event{ChargerID: fmt.Sprintf("CP-%d", j%10), At: base.Add(time.Duration(i) * time.Millisecond),
+					Direction: chargedesk.DirIn, Type: "CALL", MessageID: fmt.Sprint(i), Action: "StatusNotification", Payload: payload}
+			}
+			if err := s.AppendEvents(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkAppendAudit(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		for b.Loop() {
+			if err := s.AppendAudit(ctx, &chargedesk.AuditEntry{Actor: "bench", CommandID: "c", Kind: "Reset",
+				ChargerID: "CP-1", Stage: chargedesk.AuditDecision, Detail: []byte(`{"kind":"Reset"}`)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

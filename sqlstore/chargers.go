@@ -1,0 +1,404 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+const chargerCols = `id, description, protocol, vendor, model, serial_number, firmware_version,
+	boot_status, firmware_status, diagnostics_status, connected, node, connected_at,
+	disconnected_at, last_boot_at, last_heartbeat_at, last_seen_at, registered_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCharger(row scanner) (*chargedesk.Charger, error) {
+	var c chargedesk.Charger
+	err := row.Scan(&c.ID, &c.Description, &c.Protocol, &c.Vendor, &c.Model, &c.SerialNumber,
+		&c.FirmwareVersion, &c.BootStatus, &c.FirmwareStatus, &c.DiagnosticsStatus, &c.Connected,
+		&c.Node, tc(&c.ConnectedAt), tc(&c.DisconnectedAt), tc(&c.LastBootAt),
+		tc(&c.LastHeartbeatAt), tc(&c.LastSeenAt), tc(&c.RegisteredAt))
+	if err != nil {
+		return nil, err
+	}
+	c.Connectors = []chargedesk.Connector{}
+	return &c, nil
+}
+
+const connectorCols = `charger_id, id, evse_connector_id, status, error_code, info, vendor_id,
+	vendor_error_code, status_at, updated_at`
+
+func scanConnector(row scanner) (chargedesk.Connector, error) {
+	var c chargedesk.Connector
+	err := row.Scan(&c.ChargerID, &c.ID, &c.EVSEConnectorID, &c.Status, &c.ErrorCode, &c.Info,
+		&c.VendorID, &c.VendorErrorCode, tc(&c.StatusAt), tc(&c.UpdatedAt))
+	return c, err
+}
+
+// RegisterCharger creates a charger with no connectors. BootStatus stays
+// empty until the charger boots; the registration's BootStatus is what
+// ChargerCredentials returns. ECONFLICT if the id exists, EINVALID if the
+// registration does not validate.
+func (s *Store) RegisterCharger(ctx context.Context, reg chargedesk.ChargerRegistration) (*chargedesk.Charger, error) {
+	if err := reg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &chargedesk.Charger{
+		ID:           reg.ID,
+		Description:  reg.Description,
+		RegisteredAt: micro(s.now()),
+		Connectors:   []chargedesk.Connector{},
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO chargers
+			(id, description, password_hash, registration_status, registered_at)
+			VALUES (?, ?, ?, ?, ?)`),
+			reg.ID, reg.Description, reg.PasswordHash, string(reg.BootStatus), s.ts(c.RegisteredAt))
+		return err
+	})
+	if isUnique(err) {
+		return nil, chargedesk.Errorf(chargedesk.ECONFLICT, "charger %q is already registered", reg.ID)
+	}
+	if err != nil {
+		return nil, wrap("register charger", err)
+	}
+	return c, nil
+}
+
+// ChargerCredentials returns the password hash and the boot status to give.
+// ENOTFOUND for an unregistered charger.
+func (s *Store) ChargerCredentials(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error) {
+	var hash, boot string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT password_hash, registration_status FROM chargers WHERE id = ?`), id).
+		Scan(&hash, &boot)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", id)
+	}
+	if err != nil {
+		return "", "", wrap("charger credentials", err)
+	}
+	return hash, chargedesk.RegistrationStatus(boot), nil
+}
+
+// Charger returns a charger with its connectors in id order. ENOTFOUND.
+func (s *Store) Charger(ctx context.Context, id string) (*chargedesk.Charger, error) {
+	c, err := s.charger(ctx, s.r, id, "")
+	return c, wrap("get charger", err)
+}
+
+func (s *Store) charger(ctx context.Context, q querier, id, suffix string) (*chargedesk.Charger, error) {
+	c, err := scanCharger(q.QueryRowContext(ctx, s.q(`SELECT `+chargerCols+` FROM chargers WHERE id = ?`+suffix), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadConnectors(ctx, q, map[string]*chargedesk.Charger{id: c}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadConnectors fills the connectors of the given chargers.
+func (s *Store) loadConnectors(ctx context.Context, q querier, byID map[string]*chargedesk.Charger) error {
+	if len(byID) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(byID))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, s.q(`SELECT `+connectorCols+` FROM connectors
+		WHERE charger_id IN (`+placeholders(len(ids))+`) ORDER BY charger_id, id`), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConnector(rows)
+		if err != nil {
+			return err
+		}
+		ch := byID[c.ChargerID]
+		ch.Connectors = append(ch.Connectors, c)
+	}
+	return rows.Err()
+}
+
+// Chargers lists chargers in id order with their connectors, at most
+// f.Limit (default 100, at most 1000).
+func (s *Store) Chargers(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error) {
+	query := `SELECT ` + chargerCols + ` FROM chargers WHERE id > ?`
+	args := []any{f.AfterID}
+	if f.Connected != nil {
+		query += ` AND connected = ?`
+		args = append(args, *f.Connected)
+	}
+	query += ` ORDER BY id LIMIT ?`
+	args = append(args, limit(f.Limit))
+	// One read transaction, so that chargers and connectors agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, wrap("list chargers", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, wrap("list chargers", err)
+	}
+	defer rows.Close()
+	out := []*chargedesk.Charger{}
+	byID := map[string]*chargedesk.Charger{}
+	for rows.Next() {
+		c, err := scanCharger(rows)
+		if err != nil {
+			return nil, wrap("list chargers", err)
+		}
+		out = append(out, c)
+		byID[c.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list chargers", err)
+	}
+	rows.Close()
+	if err := s.loadConnectors(ctx, tx, byID); err != nil {
+		return nil, wrap("list chargers", err)
+	}
+	return out, nil
+}
+
+// UpdateCharger reads the charger, applies fn and writes back its
+// charger-level fields (not connectors, not credentials, not RegisteredAt)
+// in one transaction. fn runs while the write transaction is open and must
+// not call the store. ENOTFOUND; EINVALID when fn changes the id or leaves a
+// value out of range; fn's own error is returned as it is.
+func (s *Store) UpdateCharger(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error) {
+	var c *chargedesk.Charger
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = s.charger(ctx, tx, id, s.forUpdate())
+		if err != nil {
+			return err
+		}
+		registered := c.RegisteredAt
+		if err := fn(c); err != nil {
+			return err
+		}
+		if c.ID != id {
+			return chargedesk.Errorf(chargedesk.EINVALID, "the charger id cannot change")
+		}
+		if c.Protocol != "" && !c.Protocol.Valid() {
+			return chargedesk.Errorf(chargedesk.EINVALID, "protocol %q is not one chargedesk speaks", c.Protocol)
+		}
+		if len(c.Description) > 200 {
+			return chargedesk.Errorf(chargedesk.EINVALID, "description is longer than 200 characters")
+		}
+		c.RegisteredAt = registered
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE chargers SET description = ?, protocol = ?,
+			vendor = ?, model = ?, serial_number = ?, firmware_version = ?, boot_status = ?,
+			firmware_status = ?, diagnostics_status = ?, connected = ?, node = ?,
+			connected_at = ?, disconnected_at = ?, last_boot_at = ?, last_heartbeat_at = ?,
+			last_seen_at = ? WHERE id = ?`),
+			c.Description, string(c.Protocol), c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion,
+			string(c.BootStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.Connected, c.Node,
+			s.ts(c.ConnectedAt), s.ts(c.DisconnectedAt), s.ts(c.LastBootAt),
+			s.ts(c.LastHeartbeatAt), s.ts(c.LastSeenAt), id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update charger", err)
+	}
+	for _, t := range []*time.Time{&c.ConnectedAt, &c.DisconnectedAt, &c.LastBootAt, &c.LastHeartbeatAt, &c.LastSeenAt} {
+		*t = micro(*t)
+	}
+	return c, nil
+}
+
+// TouchChargers records, in one transaction, when each charger was last seen
+// and, for those in heartbeats, when it last sent a Heartbeat (which also
+// counts as being seen). A time never moves backwards; zero times and
+// unknown ids are ignored.
+func (s *Store) TouchChargers(ctx context.Context, seen map[string]time.Time, heartbeats map[string]time.Time) error {
+	last := make(map[string]time.Time, len(seen)+len(heartbeats))
+	for id, t := range seen {
+		if !t.IsZero() {
+			last[id] = t
+		}
+	}
+	for id, t := range heartbeats {
+		if !t.IsZero() && t.After(last[id]) {
+			last[id] = t
+		}
+	}
+	if len(last) == 0 {
+		return nil
+	}
+	// Sorted, so that two nodes touching overlapping sets lock rows in the
+	// same order and cannot deadlock.
+	ids := slices.Sorted(maps.Keys(last))
+	if s.pg {
+		return wrap("touch chargers", s.touchPostgres(ctx, ids, last, heartbeats))
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		seenStmt, err := tx.PrepareContext(ctx, s.q(`UPDATE chargers SET last_seen_at = ?
+			WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`))
+		if err != nil {
+			return err
+		}
+		defer seenStmt.Close()
+		var hbStmt *sql.Stmt
+		if len(heartbeats) > 0 {
+			hbStmt, err = tx.PrepareContext(ctx, s.q(`UPDATE chargers SET last_heartbeat_at = ?
+				WHERE id = ? AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?)`))
+			if err != nil {
+				return err
+			}
+			defer hbStmt.Close()
+		}
+		for _, id := range ids {
+			t := s.ts(last[id])
+			if _, err := seenStmt.ExecContext(ctx, t, id, t); err != nil {
+				return err
+			}
+			if hb := heartbeats[id]; !hb.IsZero() {
+				t := s.ts(hb)
+				if _, err := hbStmt.ExecContext(ctx, t, id, t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return wrap("touch chargers", err)
+}
+
+// touchPostgres does TouchChargers in two statements whatever the number
+// of chargers, passing ids and times as arrays: one round trip per statement
+// instead of one per charger. Should two nodes ever touch one charger at
+// once and deadlock, PostgreSQL aborts one batch and the next second's batch
+// carries the same information.
+func (s *Store) touchPostgres(ctx context.Context, ids []string, last, heartbeats map[string]time.Time) error {
+	times := make([]time.Time, len(ids))
+	for i, id := range ids {
+		times[i] = micro(last[id])
+	}
+	var hbIDs []string
+	var hbTimes []time.Time
+	for _, id := range ids {
+		if t := heartbeats[id]; !t.IsZero() {
+			hbIDs = append(hbIDs, id)
+			hbTimes = append(hbTimes, micro(t))
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE chargers AS c SET last_seen_at = v.t
+			FROM unnest($1::text[], $2::timestamptz[]) AS v(id, t)
+			WHERE c.id = v.id AND (c.last_seen_at IS NULL OR c.last_seen_at < v.t)`, ids, times); err != nil {
+			return err
+		}
+		if len(hbIDs) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE chargers AS c SET last_heartbeat_at = v.t
+			FROM unnest($1::text[], $2::timestamptz[]) AS v(id, t)
+			WHERE c.id = v.id AND (c.last_heartbeat_at IS NULL OR c.last_heartbeat_at < v.t)`, hbIDs, hbTimes)
+		return err
+	})
+}
+
+// DisconnectNode marks every charger held by node as disconnected at the
+// given time and clears its node.
+func (s *Store) DisconnectNode(ctx context.Context, node string, at time.Time) error {
+	if node == "" {
+		return chargedesk.Errorf(chargedesk.EINVALID, "node is empty")
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE chargers SET connected = ?, node = '', disconnected_at = ?
+			WHERE node = ? AND connected`), false, s.ts(at), node)
+		return err
+	})
+	return wrap("disconnect node", err)
+}
+
+// PutConnector creates or replaces a connector's status. A zero UpdatedAt
+// is set to now. ENOTFOUND when the charger does not exist; EINVALID for a
+// negative id or an empty status.
+func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error {
+	if c.ID < 0 || c.EVSEConnectorID < 0 {
+		return chargedesk.Errorf(chargedesk.EINVALID, "connector id %d is negative", c.ID)
+	}
+	if c.Status == "" {
+		return chargedesk.Errorf(chargedesk.EINVALID, "connector status is empty")
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = s.now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connectors (`+connectorCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (charger_id, id) DO UPDATE SET
+				evse_connector_id = excluded.evse_connector_id, status = excluded.status,
+				error_code = excluded.error_code, info = excluded.info,
+				vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,
+				status_at = excluded.status_at, updated_at = excluded.updated_at`),
+			c.ChargerID, c.ID, c.EVSEConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorID,
+			c.VendorErrorCode, s.ts(c.StatusAt), s.ts(c.UpdatedAt))
+		return err
+	})
+	if isForeignKey(err) {
+		return chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", c.ChargerID)
+	}
+	return wrap("put connector", err)
+}
+
+// UpdateRegistration reads the charger's registration, applies fn and writes
+// back the description, password hash and registration status after
+// validating them. ENOTFOUND, EINVALID.
+func (s *Store) UpdateRegistration(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var reg chargedesk.ChargerRegistration
+		var boot string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id, description, password_hash, registration_status
+			FROM chargers WHERE id = ?`+s.forUpdate()), id).Scan(&reg.ID, &reg.Description, &reg.PasswordHash, &boot)
+		if errors.Is(err, sql.ErrNoRows) {
+			return chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", id)
+		}
+		if err != nil {
+			return err
+		}
+		reg.BootStatus = chargedesk.RegistrationStatus(boot)
+		if err := fn(&reg); err != nil {
+			return err
+		}
+		if reg.ID != id {
+			return chargedesk.Errorf(chargedesk.EINVALID, "the charger id cannot change")
+		}
+		if err := reg.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE chargers SET description = ?, password_hash = ?,
+			registration_status = ? WHERE id = ?`), reg.Description, reg.PasswordHash, string(reg.BootStatus), id)
+		return err
+	})
+	if err != nil {
+		return wrap("update registration", err)
+	}
+	return nil
+}
