@@ -135,6 +135,9 @@ func (c *Command) Validate() error {
 	if c.Timeout < 0 || c.Timeout > MaxCommandTimeout {
 		return Errorf(EINVALID, "timeout must be between 0 and %s", MaxCommandTimeout)
 	}
+	if len(c.ID) > 64 {
+		return Errorf(EINVALID, "command id is longer than 64 characters")
+	}
 	if len(c.Reason) > 500 || len(c.Actor) > 100 {
 		return Errorf(EINVALID, "actor or reason is too long")
 	}

@@ -68,6 +68,9 @@ func (t *Token) Validate() error {
 	default:
 		return Errorf(EINVALID, "token status %q is not Accepted, Blocked, Expired or Invalid", t.Status)
 	}
+	if len(t.DriverID) > 100 {
+		return Errorf(EINVALID, "driverId is longer than 100 characters")
+	}
 	if len(t.ParentIDTag) > MaxIDTagLen {
 		return Errorf(EINVALID, "parentIdTag is longer than %d characters", MaxIDTagLen)
 	}

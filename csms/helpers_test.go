@@ -26,7 +26,7 @@ const testPassword = "correct-horse-battery"
 
 // env is a central system on a real SQLite store behind a real HTTP server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	store  *sqlstore.Store
 	url    string // ws://127.0.0.1:port/ocpp
@@ -42,7 +42,7 @@ var validator = func() *ocpp.Validator {
 }()
 
 // newEnv starts a central system; edit changes its config before start.
-func newEnv(t *testing.T, edit func(*Config)) *env {
+func newEnv(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "cd.db"))
@@ -71,7 +71,7 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 	return e
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CHARGEDESK_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -98,7 +98,7 @@ func (e *env) putToken(idTag string, status chargedesk.AuthStatus) {
 }
 
 // eventually polls cond until it holds or 10s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -112,7 +112,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // client is a bare OCPP-J charger for tests: it sends raw frames and shows
 // what the central system sends.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	ws    *websocket.Conn
 	proto chargedesk.Protocol
 	in    chan ocpp.Message // answers to our CALLs

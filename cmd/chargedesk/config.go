@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the configuration of "chargedesk serve". Each field has a flag
+// and a CHARGEDESK_* environment variable; a flag wins over the variable.
+// Secrets may also be read from the file named by the variable with _FILE.
+type config struct {
+	HTTPAddr             string
+	OCPPAddr             string
+	TLSCert, TLSKey      string
+	DataDir              string
+	DatabaseURL          string
+	NATSURL              string
+	APIKeys              map[string]string // key -> name
+	AutoRegister         bool
+	AllowUnauthenticated bool
+	HeartbeatInterval    time.Duration
+	Node                 string
+	LogLevel             slog.Level
+	LogFormat            string
+}
+
+// envVar documents one setting for the README's configuration table.
+type envVar struct{ name, flag, def, help string }
+
+// settings lists every setting once; parseConfig and the README table come
+// from it.
+var settings = []envVar{
+	{"CHARGEDESK_HTTP_ADDR", "http", ":8080", "address of the operator API, /metrics, /healthz and /readyz"},
+	{"CHARGEDESK_OCPP_ADDR", "ocpp", ":9000", "address of the OCPP WebSocket endpoint ws://HOST/ocpp/{chargerId}"},
+	{"CHARGEDESK_OCPP_TLS_CERT", "tls-cert", "", "PEM certificate for the OCPP endpoint (security profile 2: wss:// with Basic auth)"},
+	{"CHARGEDESK_OCPP_TLS_KEY", "tls-key", "", "PEM private key for the certificate"},
+	{"CHARGEDESK_DATA_DIR", "data", "data", "directory of the SQLite database (chargedesk.db)"},
+	{"CHARGEDESK_DATABASE_URL", "db", "", "database instead of SQLite: postgres://... (or _FILE)"},
+	{"CHARGEDESK_NATS_URL", "nats", "", "external NATS server; empty runs an embedded one in-process"},
+	{"CHARGEDESK_API_KEYS", "api-keys", "", "operator API keys, name:key[,name:key...] (or _FILE); keys of 16+ characters"},
+	{"CHARGEDESK_AUTO_REGISTER", "auto-register", "false", "accept unknown chargers as Pending instead of refusing them"},
+	{"CHARGEDESK_ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "let chargers without a registered password connect without Basic auth (profile 0)"},
+	{"CHARGEDESK_HEARTBEAT_INTERVAL", "heartbeat-interval", "300s", "heartbeat interval given to chargers at boot"},
+	{"CHARGEDESK_NODE", "node", "", "name of this node (default: the host name)"},
+	{"CHARGEDESK_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
+}
+
+// parseConfig reads flags over environment variables over defaults.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		def := s.def
+		if v, err := readEnv(getenv, s.name); err != nil {
+			return nil, err
+		} else if v != "" {
+			def = v
+		}
+		vals[s.flag] = fs.String(s.flag, def, s.help+" ["+s.name+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	get := func(f string) string { return strings.TrimSpace(*vals[f]) }
+	cfg := &config{
+		HTTPAddr: get("http"), OCPPAddr: get("ocpp"), TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
+		DataDir: get("data"), DatabaseURL: get("db"), NATSURL: get("nats"), Node: get("node"),
+		LogFormat: get("log-format"),
+	}
+	var errs []error
+	boolean := func(f string) bool {
+		b, err := strconv.ParseBool(get(f))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %q is not a boolean", f, get(f)))
+		}
+		return b
+	}
+	cfg.AutoRegister = boolean("auto-register")
+	cfg.AllowUnauthenticated = boolean("allow-unauthenticated")
+	hb, err := time.ParseDuration(get("heartbeat-interval"))
+	if err != nil || hb < 10*time.Second || hb > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("-heartbeat-interval: %q must be a duration from 10s to 24h", get("heartbeat-interval")))
+	}
+	cfg.HeartbeatInterval = hb
+	if err := cfg.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level: %w", err))
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format: %q is not text or json", cfg.LogFormat))
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		errs = append(errs, errors.New("-tls-cert and -tls-key go together"))
+	}
+	if cfg.APIKeys, err = parseAPIKeys(get("api-keys")); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Node == "" {
+		cfg.Node, _ = os.Hostname()
+		if cfg.Node == "" {
+			cfg.Node = "node-1"
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// databaseDSN is the DSN to open: DatabaseURL, or SQLite in DataDir.
+func (c *config) databaseDSN() (string, error) {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	return "sqlite://" + filepath.Join(c.DataDir, "chargedesk.db"), nil
+}
+
+// readEnv returns the variable, or the trimmed contents of the file named by
+// NAME_FILE.
+func readEnv(getenv func(string) string, name string) (string, error) {
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	path := getenv(name + "_FILE")
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// parseAPIKeys reads "name:key,name:key".
+func parseAPIKeys(s string) (map[string]string, error) {
+	keys := make(map[string]string)
+	if s == "" {
+		return keys, nil
+	}
+	for _, item := range strings.Split(s, ",") {
+		name, key, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok || name == "" || len(key) < 16 {
+			return nil, fmt.Errorf("-api-keys: each entry must be name:key with a key of 16 or more characters")
+		}
+		if _, dup := keys[key]; dup {
+			return nil, fmt.Errorf("-api-keys: a key is listed twice")
+		}
+		keys[key] = name
+	}
+	return keys, nil
+}
