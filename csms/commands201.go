@@ -135,7 +135,9 @@ func (c *conn) build201(ctx context.Context, cmd chargedesk.Command) (request, e
 			})}, nil
 	case chargedesk.CmdRemoteStop:
 		return request{"RequestStopTransaction", v201.RequestStopTransactionRequest{TransactionID: cmd.TransactionID},
-			answer(func(r *v201.RequestStopTransactionResponse) chargedesk.Result { return st(string(r.Status), r.StatusInfo) })}, nil
+			answer(func(r *v201.RequestStopTransactionResponse) chargedesk.Result {
+				return st(string(r.Status), r.StatusInfo)
+			})}, nil
 	case chargedesk.CmdReset:
 		typ := v201.ResetTypeOnIdle
 		if cmd.ResetType == chargedesk.ResetHard {

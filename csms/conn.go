@@ -48,6 +48,7 @@ type conn struct {
 	inBusy bool
 
 	lastRx   atomic.Int64 // unix nanos of the last frame received
+	ready    atomic.Bool  // recorded in the store and reachable on the bus
 	stopBus  func() error
 	pingTime *time.Timer
 }
@@ -80,7 +81,6 @@ func (c *conn) run(reqCtx context.Context) {
 		c.s.unregister(c)
 		return
 	}
-	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
 	if c.s.cfg.Bus != nil {
 		stop, err := c.s.cfg.Bus.ServeCharger(c.id, c)
 		if err != nil {
@@ -89,6 +89,8 @@ func (c *conn) run(reqCtx context.Context) {
 			c.stopBus = stop
 		}
 	}
+	c.ready.Store(true)
+	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
 	if c.s.cfg.PingInterval > 0 {
 		c.pingTime = time.AfterFunc(c.s.cfg.PingInterval, c.keepalive)
 	}

@@ -100,9 +100,9 @@ func (s *Server) recordConnEvent(chargerID string, at time.Time, typ string, det
 
 // touchBatch collects last-seen and heartbeat times between flushes.
 type touchBatch struct {
-	mu    sync.Mutex
+	mu     sync.Mutex
 	seenAt map[string]time.Time
-	beats map[string]time.Time
+	beats  map[string]time.Time
 }
 
 func newTouchBatch() *touchBatch {

@@ -213,12 +213,13 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// Connected reports whether the charger holds a connection to this node.
+// Connected reports whether the charger holds a connection to this node
+// that is recorded in the store and reachable through the bus.
 func (s *Server) Connected(chargerID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.conns[chargerID]
-	return ok
+	c, ok := s.conns[chargerID]
+	return ok && c.ready.Load()
 }
 
 // ConnectedCount returns how many chargers are connected to this node.
