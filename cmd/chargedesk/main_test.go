@@ -4,6 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"path/filepath"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -55,9 +65,9 @@ var addrLine = regexp.MustCompile(`^(OCPP endpoint|operator API):\s+(\S+)`)
 
 // startProc runs "chargedesk serve" on :0 ports with dataDir and waits until
 // it prints its addresses.
-func startProc(t *testing.T, dataDir string) *proc {
+func startProc(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
-	args := []string{"serve", "-http", "127.0.0.1:0", "-ocpp", "127.0.0.1:0", "-data", dataDir, "-api-keys", "test:" + apiKey, "-log-level", "debug"}
+	args := append([]string{"serve", "-http", "127.0.0.1:0", "-ocpp", "127.0.0.1:0", "-data", dataDir, "-api-keys", "test:" + apiKey, "-log-level", "debug"}, extra...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\x1f"))
 	out, err := cmd.StdoutPipe()
@@ -157,11 +167,16 @@ type charger struct {
 
 func dialCharger(t *testing.T, url, id, pw string) *charger {
 	t.Helper()
+	return dialChargerWith(t, url, id, pw, nil)
+}
+
+func dialChargerWith(t *testing.T, url, id, pw string, client *http.Client) *charger {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	hdr := http.Header{}
 	hdr.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+pw)))
-	ws, _, err := websocket.Dial(ctx, url+"/"+id, &websocket.DialOptions{Subprotocols: []string{"ocpp1.6"}, HTTPHeader: hdr})
+	ws, _, err := websocket.Dial(ctx, url+"/"+id, &websocket.DialOptions{Subprotocols: []string{"ocpp1.6"}, HTTPHeader: hdr, HTTPClient: client})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -248,4 +263,117 @@ func TestAcknowledgedTransactionSurvivesKill(t *testing.T) {
 	if !ch.Connected {
 		t.Error("charger not shown connected after reconnecting")
 	}
+}
+
+// get fetches a path of the operator API without a key.
+func (p *proc) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(p.apiURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestProbesAndMetrics(t *testing.T) {
+	p := startProc(t, t.TempDir())
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := p.get(t, path); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+	}
+	p.api(t, "POST", "/api/v1/chargers", map[string]any{"id": "CP-M", "password": "metrics-password-123"}, http.StatusCreated, nil)
+	c := dialCharger(t, p.ocppURL, "CP-M", "metrics-password-123")
+	c.call("BootNotification", `{"chargePointVendor":"Acme","chargePointModel":"X"}`)
+	c.call("Heartbeat", `{}`)
+	_, body := p.get(t, "/metrics")
+	for _, want := range []string{
+		"chargedesk_chargers_connected 1",
+		`chargedesk_ocpp_messages_total{action="Heartbeat",direction="in",type="CALL"} 1`,
+		`chargedesk_ocpp_messages_total{action="BootNotification",direction="out",type="CALLRESULT"} 1`,
+		"chargedesk_http_requests_total",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// A command through the API reaches the charger through the bus and is
+	// audited.
+	go func() {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, data, err := c.ws.Read(ctx)
+			cancel()
+			if err != nil {
+				return
+			}
+			m, _ := ocpp.Parse(data)
+			if m.Type == ocpp.Call {
+				_ = c.ws.Write(context.Background(), websocket.MessageText, ocpp.Message{Type: ocpp.CallResult, ID: m.ID, Payload: json.RawMessage(`{"status":"Unlocked"}`)}.Encode())
+			}
+		}
+	}()
+	var res struct{ Status, CommandID string }
+	p.api(t, "POST", "/api/v1/chargers/CP-M/commands", map[string]any{"kind": "UnlockConnector", "connectorId": 1, "reason": "test"}, http.StatusOK, &res)
+	if res.Status != "Unlocked" {
+		t.Fatalf("command result %+v", res)
+	}
+	if _, body := p.get(t, "/metrics"); !strings.Contains(body, `chargedesk_ocpp_call_duration_seconds_count{action="UnlockConnector"} 1`) {
+		t.Error("/metrics lacks the command's round trip")
+	}
+	var audit struct{ Entries []chargedesk.AuditEntry }
+	p.api(t, "GET", "/api/v1/audit?chargerId=CP-M", nil, http.StatusOK, &audit)
+	if len(audit.Entries) != 2 || audit.Entries[0].Actor != "operator:test" || audit.Entries[1].Outcome != "Unlocked" {
+		t.Fatalf("audit %+v", audit.Entries)
+	}
+}
+
+// TestTLSProfile2 serves wss:// with a certificate (OCPP security profile 2:
+// TLS plus Basic auth) and connects a charger that trusts it.
+func TestTLSProfile2(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSigned(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, filepath.Join(dir, "data"), "-tls-cert", certFile, "-tls-key", keyFile)
+	if !strings.HasPrefix(p.ocppURL, "wss://") {
+		t.Fatalf("OCPP endpoint %s is not wss://", p.ocppURL)
+	}
+	p.api(t, "POST", "/api/v1/chargers", map[string]any{"id": "CP-TLS", "password": "tls-password-123456"}, http.StatusCreated, nil)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	c := dialChargerWith(t, p.ocppURL, "CP-TLS", "tls-password-123456", client)
+	c.call("Heartbeat", `{}`)
+}
+
+// selfSigned makes a certificate for localhost and 127.0.0.1.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
