@@ -64,6 +64,8 @@ type TokenStore interface {
 	PutToken(ctx context.Context, t *Token) error
 	// Token returns one token. ENOTFOUND.
 	Token(ctx context.Context, idTag string) (*Token, error)
+	// DeleteToken removes a token, which then is unknown. ENOTFOUND.
+	DeleteToken(ctx context.Context, idTag string) error
 	// Tokens lists tokens in idTag order.
 	Tokens(ctx context.Context, f TokenFilter) ([]*Token, error)
 }

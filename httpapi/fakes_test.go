@@ -18,6 +18,7 @@ type fakeStore struct {
 	RegisterChargerFn    func(ctx context.Context, reg chargedesk.ChargerRegistration) (*chargedesk.Charger, error)
 	ChargerCredentialsFn func(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error)
 	UpdateRegistrationFn func(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error
+	DeleteTokenFn        func(ctx context.Context, idTag string) error
 	ChargerFn            func(ctx context.Context, id string) (*chargedesk.Charger, error)
 	ChargersFn           func(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error)
 	UpdateChargerFn      func(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error)
@@ -56,6 +57,13 @@ func (s *fakeStore) ChargerCredentials(ctx context.Context, id string) (string, 
 		return "", "", errNotSet
 	}
 	return s.ChargerCredentialsFn(ctx, id)
+}
+
+func (s *fakeStore) DeleteToken(ctx context.Context, idTag string) error {
+	if s.DeleteTokenFn == nil {
+		return errNotSet
+	}
+	return s.DeleteTokenFn(ctx, idTag)
 }
 
 func (s *fakeStore) UpdateRegistration(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error {

@@ -29,6 +29,7 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 	api("GET /api/v1/tokens/{idTag}", handleTokenGet(store, log))
 	api("PUT /api/v1/tokens/{idTag}", handleTokenPut(store, log, cfg.Now))
 	api("PATCH /api/v1/tokens/{idTag}", handleTokenPatch(store, log, cfg.Now))
+	api("DELETE /api/v1/tokens/{idTag}", handleTokenDelete(store, log))
 
 	api("GET /api/v1/audit", handleAuditList(store, log))
 	api("GET /api/v1/audit/verify", handleAuditVerify(store, log))

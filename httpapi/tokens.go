@@ -63,6 +63,18 @@ func handleTokenGet(store chargedesk.Store, logger *slog.Logger) http.Handler {
 	})
 }
 
+// handleTokenDelete removes a token: a card that is lost or retired becomes
+// unknown to the central system. 204.
+func handleTokenDelete(store chargedesk.Store, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := store.DeleteToken(r.Context(), r.PathValue("idTag")); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 // tokenBody is the body of PUT /api/v1/tokens/{idTag}. IDTag may be left
 // out; when given it must equal the path's.
 type tokenBody struct {

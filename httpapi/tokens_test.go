@@ -226,3 +226,22 @@ func TestTokenPatch(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenDelete(t *testing.T) {
+	var deleted []string
+	store := &fakeStore{DeleteTokenFn: func(_ context.Context, idTag string) error {
+		if idTag == "NOPE" {
+			return chargedesk.Errorf(chargedesk.ENOTFOUND, "token NOPE not found")
+		}
+		deleted = append(deleted, idTag)
+		return nil
+	}}
+	api := start(t, httpapi.Config{Store: store})
+	if res := api.call("DELETE", "/api/v1/tokens/CARD-1", ""); res.status != http.StatusNoContent {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	wantError(t, api.call("DELETE", "/api/v1/tokens/NOPE", ""), http.StatusNotFound, chargedesk.ENOTFOUND, "NOPE")
+	if len(deleted) != 1 || deleted[0] != "CARD-1" {
+		t.Fatalf("deleted %v", deleted)
+	}
+}

@@ -735,6 +735,14 @@ func runConformance(t *testing.T, b backend) {
 			t.Errorf("stored (-want +got):\n%s", diff)
 		}
 
+		t.Run("delete", func(t *testing.T) {
+			must(t, s.PutToken(ctx, &chargedesk.Token{IDTag: "GONE-SOON", Status: chargedesk.AuthAccepted}))
+			must(t, s.DeleteToken(ctx, "GONE-SOON"))
+			_, err := s.Token(ctx, "GONE-SOON")
+			wantCode(t, err, chargedesk.ENOTFOUND)
+			wantCode(t, s.DeleteToken(ctx, "GONE-SOON"), chargedesk.ENOTFOUND)
+		})
+
 		t.Run("replace keeps CreatedAt", func(t *testing.T) {
 			now = base.Add(time.Hour)
 			must(t, s.PutToken(ctx, &chargedesk.Token{IDTag: "AA11", Type: "KeyCode", Status: chargedesk.AuthBlocked}))

@@ -53,6 +53,26 @@ func (s *Store) PutToken(ctx context.Context, t *chargedesk.Token) error {
 	return nil
 }
 
+// DeleteToken removes a token. ENOTFOUND.
+func (s *Store) DeleteToken(ctx context.Context, idTag string) error {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tokens WHERE id_tag = ?`), idTag)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return wrap("delete token", err)
+	}
+	if n == 0 {
+		return chargedesk.Errorf(chargedesk.ENOTFOUND, "token %q not found", idTag)
+	}
+	return nil
+}
+
 // Token returns one token. ENOTFOUND.
 func (s *Store) Token(ctx context.Context, idTag string) (*chargedesk.Token, error) {
 	t, err := scanToken(s.r.QueryRowContext(ctx, s.q(`SELECT `+tokenCols+` FROM tokens WHERE id_tag = ?`), idTag))
