@@ -267,6 +267,12 @@ type Result struct {
 	UnknownKeys   []string             `json:"unknownKeys,omitempty"`
 	// Data answers DataTransfer.
 	Data string `json:"data,omitempty"`
+	// TransactionID answers a 2.0.1 RequestStartTransaction when the
+	// charger already had a transaction (cable plugged in first) that the
+	// request authorizes; RemoteStartID is the id sent with the request,
+	// which the TransactionEvent it causes carries back.
+	TransactionID string `json:"transactionId,omitempty"`
+	RemoteStartID int    `json:"remoteStartId,omitempty"`
 	// Protocol is the version the command was sent in.
 	Protocol Protocol `json:"protocol,omitempty"`
 	// Elapsed is the round trip to the charger.

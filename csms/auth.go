@@ -19,6 +19,11 @@ type verdict struct {
 // has an active transaction that ignore does not excuse, the verdict is
 // ConcurrentTx.
 func (c *conn) authorize(ctx context.Context, idTag string, ignore func(*chargedesk.Transaction) bool) (verdict, error) {
+	if idTag == "" {
+		// No token to judge: 1.6 has none; a 2.0.1 NoAuthorization token
+		// (free vend) is authorized by the charger's own configuration.
+		return verdict{status: chargedesk.AuthAccepted}, nil
+	}
 	t, err := c.s.cfg.Store.Token(ctx, idTag)
 	if chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND {
 		if c.proto == chargedesk.OCPP16 {

@@ -2,6 +2,7 @@ package csms
 
 import (
 	"context"
+	"math"
 	"strings"
 	"time"
 
@@ -70,15 +71,28 @@ func (c *conn) setChargerStatus(ctx context.Context, firmware, diagnostics strin
 	return err
 }
 
-// energyWh converts an energy reading to Wh; ok is false for a unit that is
-// not energy.
-func energyWh(value float64, unit string, multiplier int) (float64, bool) {
-	for ; multiplier > 0; multiplier-- {
-		value *= 10
+// maxMeterWh bounds a believable energy register (1 TWh): larger values,
+// NaN and infinities are a charger's garbage and are not stored.
+const maxMeterWh = 1e12
+
+// usableValue reports whether a sampled value can be stored.
+func usableValue(v float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) <= maxMeterWh
+}
+
+// scale applies a 2.0.1 unit multiplier (a power of ten). ok is false when
+// the multiplier or the result is not believable.
+func scale(v float64, multiplier int) (float64, bool) {
+	if multiplier < -18 || multiplier > 18 {
+		return 0, false
 	}
-	for ; multiplier < 0; multiplier++ {
-		value /= 10
-	}
+	v *= math.Pow10(multiplier)
+	return v, usableValue(v)
+}
+
+// energyWh converts an energy register reading to Wh; ok is false for a unit
+// that is not energy.
+func energyWh(value float64, unit string) (float64, bool) {
 	switch strings.ToLower(unit) {
 	case "", "wh":
 		return value, true
@@ -95,7 +109,7 @@ func lastEnergy(samples []chargedesk.MeterSample) (wh int64, at time.Time, ok bo
 		if s.Measurand != "Energy.Active.Import.Register" || s.Phase != "" {
 			continue
 		}
-		v, isEnergy := energyWh(s.Value, s.Unit, 0)
+		v, isEnergy := energyWh(s.Value, s.Unit)
 		if !isEnergy || (ok && s.At.Before(at)) {
 			continue
 		}
@@ -110,7 +124,7 @@ func (c *conn) storeMeterValues(ctx context.Context, samples []chargedesk.MeterS
 	if len(samples) == 0 {
 		return nil
 	}
-	if err := c.s.cfg.Store.AppendMeterValues(ctx, samples); err != nil {
+	if err := c.appendSamples(ctx, samples); err != nil {
 		return err
 	}
 	wh, at, ok := lastEnergy(samples)
@@ -130,4 +144,17 @@ func (c *conn) storeMeterValues(ctx context.Context, samples []chargedesk.MeterS
 	}
 	tx.LastMeterWh, tx.LastMeterAt, tx.UpdatedAt = wh, at, c.s.now()
 	return c.s.cfg.Store.UpdateTransaction(ctx, tx)
+}
+
+// appendSamples stores meter samples. Meter values are evidence, not what a
+// charger's transaction depends on: a store failure is logged, never turned
+// into a CallError that would stall the charger's transaction queue.
+func (c *conn) appendSamples(ctx context.Context, samples []chargedesk.MeterSample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	if err := c.s.cfg.Store.AppendMeterValues(ctx, samples); err != nil {
+		c.log.Error("store meter values", "samples", len(samples), "err", err)
+	}
+	return nil
 }

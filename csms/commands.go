@@ -63,6 +63,17 @@ func (c *conn) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Res
 		return chargedesk.Result{}, chargedesk.Errorf(chargedesk.EINVALID, "%s cannot be sent to this charger: %v", cmd.Kind, err)
 	}
 
+	if cmd.Kind == chargedesk.CmdTriggerMessage {
+		// The charger may send the message right after its answer, before
+		// this goroutine sees the answer: allow it from the start, and
+		// take the allowance back unless the charger accepted.
+		c.allowTriggered(cmd.Trigger)
+		defer func(r *chargedesk.Result) {
+			if r.Status != chargedesk.ResultAccepted {
+				c.takeTriggered(cmd.Trigger)
+			}
+		}(&res)
+	}
 	ctx, cancel := context.WithTimeout(ctx, cmd.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -72,8 +83,11 @@ func (c *conn) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Res
 	case errors.Is(err, errOffline):
 		res.Status, res.Detail = chargedesk.ResultChargerOffline, "the connection closed before the charger answered"
 		return res, nil
-	case errors.Is(err, context.DeadlineExceeded):
-		res.Status, res.Detail = chargedesk.ResultTimeout, "no answer within "+cmd.Timeout.String()
+	case errors.Is(err, errNotSent):
+		res.Status, res.Detail = chargedesk.ResultTimeout, "not sent: the charger was still busy with earlier commands when the deadline passed"
+		return res, nil
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		res.Status, res.Detail = chargedesk.ResultTimeout, "sent, but no answer within "+cmd.Timeout.String()
 		return res, nil
 	case err != nil:
 		return chargedesk.Result{}, err
@@ -93,7 +107,8 @@ func (c *conn) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Res
 		return res, nil
 	}
 	out.CommandID, out.Protocol, out.Elapsed = res.CommandID, res.Protocol, res.Elapsed
-	return out, nil
+	res = out
+	return res, nil
 }
 
 func optInt(n int) *int {

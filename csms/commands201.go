@@ -102,6 +102,17 @@ func (c *conn) tokenType201(ctx context.Context, idTag string) (v201.IDTokenType
 	return v201.IDTokenType(t.Type), nil
 }
 
+// evseConnector is the connector within an EVSE that the charger last
+// reported (1 when it has reported none).
+func (c *conn) evseConnector(ctx context.Context, evse int) int {
+	if ch, err := c.s.cfg.Store.Charger(ctx, c.id); err == nil {
+		if k := ch.Connector(evse); k != nil && k.EVSEConnectorID > 0 {
+			return k.EVSEConnectorID
+		}
+	}
+	return 1
+}
+
 // remoteStartID returns a random positive id for RequestStartTransaction.
 func remoteStartID() int {
 	var b [4]byte
@@ -124,13 +135,12 @@ func (c *conn) build201(ctx context.Context, cmd chargedesk.Command) (request, e
 		if err != nil {
 			return request{}, err
 		}
+		rsid := remoteStartID()
 		return request{"RequestStartTransaction",
-			v201.RequestStartTransactionRequest{EvseID: optInt(cmd.ConnectorID), RemoteStartID: remoteStartID(), IDToken: v201.IDToken{IDToken: cmd.IDTag, Type: typ}},
+			v201.RequestStartTransactionRequest{EvseID: optInt(cmd.ConnectorID), RemoteStartID: rsid, IDToken: v201.IDToken{IDToken: cmd.IDTag, Type: typ}},
 			answer(func(r *v201.RequestStartTransactionResponse) chargedesk.Result {
 				res := st(string(r.Status), r.StatusInfo)
-				if r.TransactionID != "" {
-					res.Detail = strings.TrimPrefix(res.Detail+"; transaction "+r.TransactionID+" already running", "; ")
-				}
+				res.TransactionID, res.RemoteStartID = r.TransactionID, rsid
 				return res
 			})}, nil
 	case chargedesk.CmdRemoteStop:
@@ -146,15 +156,14 @@ func (c *conn) build201(ctx context.Context, cmd chargedesk.Command) (request, e
 		return request{"Reset", v201.ResetRequest{Type: typ, EvseID: optInt(cmd.ConnectorID)},
 			answer(func(r *v201.ResetResponse) chargedesk.Result { return st(string(r.Status), r.StatusInfo) })}, nil
 	case chargedesk.CmdUnlockConnector:
-		connector := 1
-		if ch, err := c.s.cfg.Store.Charger(ctx, c.id); err == nil {
-			if k := ch.Connector(cmd.ConnectorID); k != nil && k.EVSEConnectorID > 0 {
-				connector = k.EVSEConnectorID
-			}
-		}
-		return request{"UnlockConnector", v201.UnlockConnectorRequest{EvseID: cmd.ConnectorID, ConnectorID: connector},
+		return request{"UnlockConnector", v201.UnlockConnectorRequest{EvseID: cmd.ConnectorID, ConnectorID: c.evseConnector(ctx, cmd.ConnectorID)},
 			answer(func(r *v201.UnlockConnectorResponse) chargedesk.Result { return st(string(r.Status), r.StatusInfo) })}, nil
 	case chargedesk.CmdTriggerMessage:
+		if evse != nil && cmd.Trigger == "StatusNotification" {
+			// F06.FR.12: a StatusNotification is triggered for a connector.
+			connector := c.evseConnector(ctx, cmd.ConnectorID)
+			evse.ConnectorID = &connector
+		}
 		return request{"TriggerMessage", v201.TriggerMessageRequest{RequestedMessage: v201.MessageTrigger(cmd.Trigger), Evse: evse},
 			answer(func(r *v201.TriggerMessageResponse) chargedesk.Result { return st(string(r.Status), r.StatusInfo) })}, nil
 	case chargedesk.CmdChangeAvailability:

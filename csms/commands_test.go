@@ -69,6 +69,11 @@ func TestCommands(t *testing.T) {
 			"UnlockConnector", `{"evseId":2,"connectorId":1}`, `{"status":"OngoingAuthorizedTransaction"}`, chargedesk.Result{Status: "OngoingAuthorizedTransaction"}},
 		{"trigger status", chargedesk.OCPP16, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, Trigger: "StatusNotification", ConnectorID: 1},
 			"TriggerMessage", `{"requestedMessage":"StatusNotification","connectorId":1}`, `{"status":"Accepted"}`, chargedesk.Result{Status: "Accepted"}},
+		{"trigger status names the connector", chargedesk.OCPP201, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, Trigger: "StatusNotification", ConnectorID: 2},
+			"TriggerMessage", `{"requestedMessage":"StatusNotification","evse":{"id":2,"connectorId":1}}`, `{"status":"Accepted"}`, chargedesk.Result{Status: "Accepted"}},
+		{"remote start authorizes a running transaction", chargedesk.OCPP201, chargedesk.Command{Kind: chargedesk.CmdRemoteStart, ConnectorID: 1, IDTag: "GOOD"},
+			"RequestStartTransaction", `{"evseId":1,"idToken":{"idToken":"GOOD","type":"Central"}}`, `{"status":"Accepted","transactionId":"tx-plugged"}`,
+			chargedesk.Result{Status: "Accepted", TransactionID: "tx-plugged"}},
 		{"trigger heartbeat", chargedesk.OCPP201, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, Trigger: "Heartbeat"},
 			"TriggerMessage", `{"requestedMessage":"Heartbeat"}`, `{"status":"Accepted"}`, chargedesk.Result{Status: "Accepted"}},
 		{"change availability", chargedesk.OCPP16, chargedesk.Command{Kind: chargedesk.CmdChangeAvailability, ConnectorID: 1, Availability: "Operative"},
@@ -123,7 +128,8 @@ func TestCommands(t *testing.T) {
 			if err := json.Unmarshal(m.Payload, &got); err != nil {
 				t.Fatal(err)
 			}
-			delete(got, "remoteStartId") // random
+			rsid, _ := got["remoteStartId"].(float64) // random; must come back in the result
+			delete(got, "remoteStartId")
 			var want map[string]any
 			if err := json.Unmarshal([]byte(tt.wantPayload), &want); err != nil {
 				t.Fatal(err)
@@ -134,7 +140,7 @@ func TestCommands(t *testing.T) {
 			c.reply(m, tt.reply)
 			res := waitResult(t, ch)
 			want2 := tt.want
-			want2.CommandID, want2.Protocol = "cmd-1", tt.proto
+			want2.CommandID, want2.Protocol, want2.RemoteStartID = "cmd-1", tt.proto, int(rsid)
 			res.Elapsed = 0
 			if diff := cmp.Diff(want2, res); diff != "" {
 				t.Errorf("result (-want +got):\n%s", diff)

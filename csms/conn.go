@@ -32,9 +32,12 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// boot is the registration status last given (or to give) to the charger.
-	bootMu sync.Mutex
-	boot   chargedesk.RegistrationStatus
+	// boot is the registration status last given (or to give) to the
+	// charger; triggered the actions it was asked for by TriggerMessage
+	// while not accepted.
+	bootMu    sync.Mutex
+	boot      chargedesk.RegistrationStatus
+	triggered map[string]bool
 
 	// Outgoing CALLs: callSlot holds the one outstanding CALL.
 	callSlot chan struct{}
@@ -48,6 +51,9 @@ type conn struct {
 	inBusy bool
 
 	lastRx   atomic.Int64 // unix nanos of the last frame received
+	// connectedAt, as stored, tells this connection's record from a newer
+	// one's when it ends.
+	connectedAt time.Time
 	ready    atomic.Bool  // recorded in the store and reachable on the bus
 	stopBus  func() error
 	pingTime *time.Timer
@@ -69,25 +75,31 @@ func newConn(s *Server, id string, proto chargedesk.Protocol, ws *websocket.Conn
 // disconnection.
 func (c *conn) run(reqCtx context.Context) {
 	now := c.s.now()
+	c.connectedAt = now.UTC().Truncate(time.Microsecond)
 	c.lastRx.Store(time.Now().UnixNano())
 	ctx := context.WithoutCancel(reqCtx)
 	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
-		ch.Connected, ch.Node, ch.ConnectedAt, ch.Protocol, ch.LastSeenAt = true, c.s.cfg.Node, now, c.proto, now
+		ch.Connected, ch.Node, ch.ConnectedAt, ch.Protocol, ch.LastSeenAt = true, c.s.cfg.Node, c.connectedAt, c.proto, now
 		return nil
 	})
 	if err != nil {
 		c.log.Error("record connection", "err", err)
 		c.ws.Close(websocket.StatusInternalError, "cannot record connection")
 		c.s.unregister(c)
+		c.cancel()
 		return
 	}
 	if c.s.cfg.Bus != nil {
 		stop, err := c.s.cfg.Bus.ServeCharger(c.id, c)
 		if err != nil {
-			c.log.Error("serve commands on bus", "err", err)
-		} else {
-			c.stopBus = stop
+			// Commands could not reach the charger: let it reconnect
+			// rather than look connected and answer nothing.
+			c.log.Error("serve commands on bus; closing", "err", err)
+			c.ws.Close(websocket.StatusTryAgainLater, "cannot route commands now")
+			c.markDisconnected(ctx)
+			return
 		}
+		c.stopBus = stop
 	}
 	c.ready.Store(true)
 	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
@@ -107,27 +119,44 @@ func (c *conn) run(reqCtx context.Context) {
 			c.log.Warn("stop serving commands on bus", "err", err)
 		}
 	}
-	now = c.s.now()
-	if c.s.unregister(c) {
-		_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
-			if ch.Node == c.s.cfg.Node {
-				ch.Connected, ch.DisconnectedAt = false, now
-			}
-			return nil
-		})
-		if err != nil {
-			c.log.Error("record disconnection", "err", err)
-		}
-	}
-	c.s.recordConnEvent(c.id, now, chargedesk.EventDisconnected, map[string]any{"reason": reason})
+	current := c.markDisconnected(ctx)
+	c.s.recordConnEvent(c.id, c.s.now(), chargedesk.EventDisconnected, map[string]any{"reason": reason, "replaced": !current})
 	c.log.Info("charger disconnected", "reason", reason)
 }
 
-// close ends the connection from our side with a close handshake; the read
-// loop then ends and run cleans up. Close waits for the charger's close
-// frame (at most 5s), so it runs on its own goroutine.
+// markDisconnected unregisters the connection and, unless a newer
+// connection of the charger (on this node or another) has been recorded
+// since, records the disconnection. It reports whether c was current.
+func (c *conn) markDisconnected(ctx context.Context) bool {
+	if !c.s.unregister(c) {
+		return false
+	}
+	now := c.s.now()
+	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+		if ch.Node == c.s.cfg.Node && ch.ConnectedAt.Equal(c.connectedAt) {
+			ch.Connected, ch.DisconnectedAt = false, now
+		}
+		return nil
+	})
+	if err != nil {
+		c.log.Error("record disconnection", "err", err)
+	}
+	return true
+}
+
+// closeGrace is how long a close handshake may take before the socket is
+// dropped.
+const closeGrace = time.Second
+
+// close ends the connection from our side with a close frame; the read loop
+// then ends and run cleans up. A charger that does not answer the close
+// within closeGrace is dropped, so that a dead socket does not linger.
 func (c *conn) close(code websocket.StatusCode, reason string) {
-	go c.ws.Close(code, reason)
+	go func() {
+		t := time.AfterFunc(closeGrace, func() { c.ws.CloseNow() })
+		defer t.Stop()
+		c.ws.Close(code, reason)
+	}()
 }
 
 func (c *conn) readLoop() string {
@@ -262,6 +291,10 @@ func (c *conn) writeMessage(now time.Time, action string, m ocpp.Message) error 
 // errOffline ends a CALL whose connection went away.
 var errOffline = errors.New("connection closed")
 
+// errNotSent ends a CALL whose deadline passed while earlier CALLs to the
+// charger were outstanding: it never reached the charger.
+var errNotSent = errors.New("not sent")
+
 // call sends one CALL and waits for its answer, after the CALLs queued
 // before it. It returns the answer, or ctx's error, or errOffline.
 func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Message, error) {
@@ -273,7 +306,7 @@ func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Me
 	select {
 	case c.callSlot <- struct{}{}:
 	case <-ctx.Done():
-		return ocpp.Message{}, ctx.Err()
+		return ocpp.Message{}, errNotSent
 	case <-c.ctx.Done():
 		return ocpp.Message{}, errOffline
 	}
@@ -322,8 +355,10 @@ func (c *conn) keepalive() {
 		cancel()
 		if err != nil {
 			if c.ctx.Err() == nil {
-				c.log.Info("ping unanswered; closing", "err", err)
-				c.close(websocket.StatusGoingAway, "ping timeout")
+				// A peer that does not answer pings will not answer a close
+				// handshake either.
+				c.log.Info("ping unanswered; dropping the connection", "err", err)
+				c.ws.CloseNow()
 			}
 			return
 		}
@@ -336,6 +371,26 @@ func (c *conn) bootStatus() chargedesk.RegistrationStatus {
 	c.bootMu.Lock()
 	defer c.bootMu.Unlock()
 	return c.boot
+}
+
+// allowTriggered lets a charger that is not accepted send action once, as
+// a TriggerMessage asked it to.
+func (c *conn) allowTriggered(action string) {
+	c.bootMu.Lock()
+	defer c.bootMu.Unlock()
+	if c.triggered == nil {
+		c.triggered = make(map[string]bool)
+	}
+	c.triggered[action] = true
+}
+
+// takeTriggered reports whether action was triggered, and forgets it.
+func (c *conn) takeTriggered(action string) bool {
+	c.bootMu.Lock()
+	defer c.bootMu.Unlock()
+	ok := c.triggered[action]
+	delete(c.triggered, action)
+	return ok
 }
 
 func (c *conn) setBootStatus(s chargedesk.RegistrationStatus) {

@@ -1,8 +1,11 @@
 package csms
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -13,27 +16,75 @@ import (
 // an error (an *ocpp.Error, or a domain error mapped by ocpp.NewCallError).
 type handlerFunc func(ctx context.Context, c *conn, payload json.RawMessage) (any, error)
 
-// handle adapts a typed handler: it decodes the (already validated) payload
-// into Req.
+// handle adapts a typed handler: it decodes the payload into Req. Integers
+// written as integral decimals ("meterStart": 1000.0) are accepted, as JSON
+// Schema counts them as integers.
 func handle[Req any](fn func(ctx context.Context, c *conn, req *Req) (any, error)) handlerFunc {
 	return func(ctx context.Context, c *conn, payload json.RawMessage) (any, error) {
 		var req Req
 		if err := json.Unmarshal(payload, &req); err != nil {
-			return nil, ocpp.Errorf(ocpp.TypeConstraintViolation, "payload does not decode: %v", err)
+			norm, changed := integralNumbers(payload)
+			if !changed || json.Unmarshal(norm, &req) != nil {
+				return nil, ocpp.Errorf(ocpp.TypeConstraintViolation, "payload does not decode: %v", err)
+			}
 		}
 		return fn(ctx, c, &req)
 	}
 }
 
+// integralNumbers rewrites numbers with an integral value and a fraction or
+// exponent (1000.0, 1e3) as plain integers, and reports whether it changed
+// anything.
+func integralNumbers(payload json.RawMessage) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return payload, false
+	}
+	changed := false
+	var walk func(any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, e := range t {
+				t[k] = walk(e)
+			}
+		case []any:
+			for i, e := range t {
+				t[i] = walk(e)
+			}
+		case json.Number:
+			if _, err := t.Int64(); err == nil {
+				return t
+			}
+			if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				changed = true
+				return json.Number(strconv.FormatInt(int64(f), 10))
+			}
+		}
+		return x
+	}
+	v = walk(v)
+	if !changed {
+		return payload, false
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return payload, false
+	}
+	return out, true
+}
+
 // handlerTimeout bounds the work for one incoming CALL (mostly store writes).
 const handlerTimeout = 15 * time.Second
 
-// allowedBeforeBoot are the actions a charger whose boot is not Accepted may
-// still send: its boot, and the transaction messages, which are never
-// refused.
-var allowedBeforeBoot = map[string]bool{
-	"BootNotification": true, "StartTransaction": true, "StopTransaction": true,
-	"TransactionEvent": true, "MeterValues": true,
+// transactionActions are the messages of a charger's transaction queue.
+// Refusing one would stall that queue on retries (and lose the session's
+// billing data), so they are answered even when they break the schema, as
+// long as they decode, and even before the charger's boot is accepted.
+var transactionActions = map[string]bool{
+	"StartTransaction": true, "StopTransaction": true, "TransactionEvent": true, "MeterValues": true,
 }
 
 // handleCall validates and answers one incoming CALL.
@@ -76,12 +127,20 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 	if h == nil || !a.SentByCharger() {
 		return nil, ocpp.Errorf(ocpp.NotSupported, "chargedesk does not accept %s from a charger", m.Action)
 	}
+	// B02.FR.09 (and 1.6 §4.2): until its boot is accepted a charger sends
+	// nothing unsolicited but BootNotification; a message it was asked for
+	// with TriggerMessage is allowed once.
+	if st := c.bootStatus(); st != chargedesk.RegistrationAccepted && m.Action != "BootNotification" &&
+		!transactionActions[m.Action] && !c.takeTriggered(m.Action) {
+		return nil, ocpp.Errorf(ocpp.SecurityError, "charger is not accepted (boot status %s); send BootNotification first", st)
+	}
 	payload := c.dropNulls(m.Action, m.Payload)
 	if err := c.s.cfg.Validator.Validate(c.proto, m.Action, false, payload); err != nil {
-		return nil, err
-	}
-	if c.bootStatus() != chargedesk.RegistrationAccepted && !allowedBeforeBoot[m.Action] {
-		return nil, ocpp.Errorf(ocpp.SecurityError, "charger is not accepted (boot status %s); send BootNotification first", c.bootStatus())
+		if !transactionActions[m.Action] {
+			return nil, err
+		}
+		c.log.Warn("transaction message breaks the schema; handled all the same", "action", m.Action, "msg_id", m.ID, "err", err)
+		c.s.metrics.errors.WithLabelValues("TolerantTransactionMessage", "in").Inc()
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, handlerTimeout)
 	defer cancel()

@@ -109,7 +109,6 @@ func startTransaction16(ctx context.Context, c *conn, req *v16.StartTransactionR
 // acknowledged, a repeated stop changes nothing.
 func stopTransaction16(ctx context.Context, c *conn, req *v16.StopTransactionRequest) (any, error) {
 	txID := strconv.Itoa(req.TransactionID)
-	samples := samples16(c.id, 0, txID, req.TransactionData)
 	tx, err := c.s.cfg.Store.Transaction(ctx, c.id, txID)
 	switch {
 	case chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND:
@@ -117,9 +116,9 @@ func stopTransaction16(ctx context.Context, c *conn, req *v16.StopTransactionReq
 	case err != nil:
 		return nil, err
 	case tx.Active():
-		for i := range samples {
-			samples[i].ConnectorID = tx.ConnectorID
-		}
+		// The samples are stored with the stop, once: a repeated stop of
+		// the same transaction adds nothing.
+		samples := samples16(c.id, tx.ConnectorID, txID, req.TransactionData)
 		reason := string(req.Reason)
 		if reason == "" {
 			reason = string(v16.ReasonLocal)
@@ -130,9 +129,7 @@ func stopTransaction16(ctx context.Context, c *conn, req *v16.StopTransactionReq
 			return nil, err
 		}
 		c.log.Info("transaction stopped", "transaction_id", txID, "reason", reason)
-	}
-	if err == nil && len(samples) > 0 {
-		if err := c.s.cfg.Store.AppendMeterValues(ctx, samples); err != nil {
+		if err := c.appendSamples(ctx, samples); err != nil {
 			return nil, err
 		}
 	}
@@ -171,7 +168,7 @@ func samples16(chargerID string, connector int, txID string, mvs []v16.MeterValu
 				continue
 			}
 			val, err := strconv.ParseFloat(sv.Value, 64)
-			if err != nil {
+			if err != nil || !usableValue(val) {
 				continue
 			}
 			measurand := string(sv.Measurand)

@@ -56,8 +56,16 @@ func idTokenInfo201(v verdict) v201.IDTokenInfo {
 	return info
 }
 
+// tokenOf is the token to judge: none for NoAuthorization (free vend).
+func tokenOf(t *v201.IDToken) string {
+	if t == nil || t.Type == v201.IDTokenTypeNoAuthorization {
+		return ""
+	}
+	return t.IDToken
+}
+
 func authorize201(ctx context.Context, c *conn, req *v201.AuthorizeRequest) (any, error) {
-	v, err := c.authorize(ctx, req.IDToken.IDToken, func(tx *chargedesk.Transaction) bool { return tx.ChargerID == c.id })
+	v, err := c.authorize(ctx, tokenOf(&req.IDToken), func(tx *chargedesk.Transaction) bool { return tx.ChargerID == c.id })
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +90,7 @@ func transactionEvent201(ctx context.Context, c *conn, req *v201.TransactionEven
 	var v verdict
 	if req.IDToken != nil {
 		var err error
-		v, err = c.authorize(ctx, req.IDToken.IDToken, func(tx *chargedesk.Transaction) bool {
+		v, err = c.authorize(ctx, tokenOf(req.IDToken), func(tx *chargedesk.Transaction) bool {
 			return tx.ChargerID == c.id && tx.ID == info.TransactionID
 		})
 		if err != nil {
@@ -143,7 +151,7 @@ func transactionEvent201(ctx context.Context, c *conn, req *v201.TransactionEven
 	for i := range samples {
 		samples[i].ConnectorID = tx.ConnectorID
 	}
-	if err := c.s.cfg.Store.AppendMeterValues(ctx, samples); err != nil {
+	if err := c.appendSamples(ctx, samples); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -166,11 +174,15 @@ func samples201(chargerID string, evse int, txID string, mvs []v201.MeterValue) 
 				measurand = string(v201.MeasurandEnergyActiveImportRegister)
 			}
 			unit, val := "", sv.Value
+			if !usableValue(val) {
+				continue
+			}
 			if sv.UnitOfMeasure != nil {
 				unit = sv.UnitOfMeasure.Unit
 				if sv.UnitOfMeasure.Multiplier != nil {
-					if wh, ok := energyWh(val, "", *sv.UnitOfMeasure.Multiplier); ok {
-						val = wh
+					var ok bool
+					if val, ok = scale(val, *sv.UnitOfMeasure.Multiplier); !ok {
+						continue
 					}
 				}
 			}

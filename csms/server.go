@@ -320,10 +320,17 @@ func (s *Server) authenticate(r *http.Request, id string) (chargedesk.Registrati
 		} else if !s.cfg.AllowUnauthenticated {
 			return "", http.StatusUnauthorized, "authorization required"
 		}
-		if _, err := s.cfg.Store.RegisterCharger(ctx, reg); err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
+		_, err := s.cfg.Store.RegisterCharger(ctx, reg)
+		switch {
+		case chargedesk.ErrorCode(err) == chargedesk.ECONFLICT:
+			// Registered meanwhile by a simultaneous connection: check
+			// against what that one stored.
+			return s.authenticate(r, id)
+		case err != nil:
 			s.log.Error("auto-register charger", "charger_id", id, "err", err)
 			return "", http.StatusServiceUnavailable, "cannot register charger now"
 		}
+		s.log.Info("charger auto-registered as Pending", "charger_id", id)
 		return chargedesk.RegistrationPending, 0, ""
 	case err != nil:
 		s.log.Error("read charger credentials", "charger_id", id, "err", err)

@@ -9,6 +9,9 @@ import (
 	"github.com/chargedesk/chargedesk"
 )
 
+// sendMargin is added to a command's timeout for the bus round trip.
+const sendMargin = 5 * time.Second
+
 // Gateway sends commands through a policy and records each decision and
 // outcome in the audit log. It implements chargedesk.Commander.
 type Gateway struct {
@@ -36,11 +39,18 @@ func (g *Gateway) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.
 	if err := cmd.Validate(); err != nil {
 		return chargedesk.Result{}, err
 	}
+	detail, _ := json.Marshal(cmd)
 	d, err := g.Policy.Check(ctx, cmd)
 	if err != nil {
+		// The policy could not decide (its store is down): nothing is sent,
+		// and that is recorded too when possible.
+		_ = g.Audit.AppendAudit(context.WithoutCancel(ctx), &chargedesk.AuditEntry{
+			At: g.Now(), Actor: cmd.Actor, CommandID: cmd.ID, Kind: string(cmd.Kind), ChargerID: cmd.ChargerID,
+			Stage: chargedesk.AuditDecision, Allowed: false, Outcome: string(chargedesk.ResultRefused),
+			Reason: "policy could not decide: " + chargedesk.ErrorMessage(err), Detail: detail,
+		})
 		return chargedesk.Result{}, err
 	}
-	detail, _ := json.Marshal(cmd)
 	entry := &chargedesk.AuditEntry{
 		At: g.Now(), Actor: cmd.Actor, CommandID: cmd.ID, Kind: string(cmd.Kind), ChargerID: cmd.ChargerID,
 		Stage: chargedesk.AuditDecision, Allowed: d.Allowed, Reason: d.Reason, Detail: detail,
@@ -57,7 +67,11 @@ func (g *Gateway) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.
 		return chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultRefused, Detail: d.Reason}, nil
 	}
 
-	res, sendErr := g.Next.Send(ctx, cmd)
+	// Once allowed, the command runs to its charger's answer even if the
+	// caller goes away, so that the outcome recorded is the charger's.
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmd.Timeout+sendMargin)
+	defer cancel()
+	res, sendErr := g.Next.Send(sendCtx, cmd)
 	res.CommandID = cmd.ID
 	out := &chargedesk.AuditEntry{
 		At: g.Now(), Actor: cmd.Actor, CommandID: cmd.ID, Kind: string(cmd.Kind), ChargerID: cmd.ChargerID,

@@ -37,7 +37,7 @@ func setup(t *testing.T) (*sqlstore.Store, *Gateway, *fakeCommander) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	for _, id := range []string{"CP-1", "CP-PENDING"} {
+	for _, id := range []string{"CP-1", "CP-PENDING", "CP-201", "CP-REJECTED"} {
 		if _, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, BootStatus: chargedesk.RegistrationAccepted}); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,14 @@ func setup(t *testing.T) (*sqlstore.Store, *Gateway, *fakeCommander) {
 		}
 	}
 	boot("CP-1", chargedesk.RegistrationAccepted)
+	boot("CP-201", chargedesk.RegistrationAccepted)
 	boot("CP-PENDING", chargedesk.RegistrationPending)
+	boot("CP-REJECTED", chargedesk.RegistrationRejected)
+	for id, p := range map[string]chargedesk.Protocol{"CP-1": chargedesk.OCPP16, "CP-201": chargedesk.OCPP201} {
+		if _, err := store.UpdateCharger(ctx, id, func(c *chargedesk.Charger) error { c.Protocol = p; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for tag, st := range map[string]chargedesk.AuthStatus{"GOOD": chargedesk.AuthAccepted, "BLOCKED": chargedesk.AuthBlocked, "INVALID": chargedesk.AuthInvalid} {
 		if err := store.PutToken(ctx, &chargedesk.Token{IDTag: tag, Status: st}); err != nil {
 			t.Fatal(err)
@@ -67,7 +74,7 @@ func TestRules(t *testing.T) {
 	tests := []struct {
 		name       string
 		cmd        chargedesk.Command
-		active     bool // a transaction runs on CP-1
+		active     bool // transaction 1 runs on connector 2 of CP-1 and tx-9 on EVSE 2 of CP-201
 		wantAllow  bool
 		wantReason string
 	}{
@@ -78,9 +85,18 @@ func TestRules(t *testing.T) {
 		{"remote start with an unknown token", chargedesk.Command{Kind: chargedesk.CmdRemoteStart, ChargerID: "CP-1", IDTag: "WHO"}, false, false, "unknown"},
 		{"remote start on a pending charger", chargedesk.Command{Kind: chargedesk.CmdRemoteStart, ChargerID: "CP-PENDING", IDTag: "GOOD"}, false, false, "boot status"},
 		{"unknown charger", chargedesk.Command{Kind: chargedesk.CmdClearCache, ChargerID: "CP-9"}, false, false, "not registered"},
-		{"hard reset while charging", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-1", ResetType: chargedesk.ResetHard}, true, false, "hard reset refused"},
+		{"hard reset while charging", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-1", ResetType: chargedesk.ResetHard}, true, false, "Hard reset refused"},
 		{"hard reset when idle", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-1", ResetType: chargedesk.ResetHard}, false, true, ""},
-		{"soft reset while charging", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-1", ResetType: chargedesk.ResetSoft}, true, true, ""},
+		{"1.6 soft reset while charging ends the session", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-1", ResetType: chargedesk.ResetSoft}, true, false, "Soft reset refused"},
+		{"2.0.1 soft reset while charging waits", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-201", ResetType: chargedesk.ResetSoft}, true, true, ""},
+		{"2.0.1 hard reset while charging", chargedesk.Command{Kind: chargedesk.CmdReset, ChargerID: "CP-201", ResetType: chargedesk.ResetHard}, true, false, "tx-9"},
+		{"unlock the connector of a running session", chargedesk.Command{Kind: chargedesk.CmdUnlockConnector, ChargerID: "CP-1", ConnectorID: 2}, true, false, "stop it first"},
+		{"unlock another connector", chargedesk.Command{Kind: chargedesk.CmdUnlockConnector, ChargerID: "CP-1", ConnectorID: 1}, true, true, ""},
+		{"remote stop of a running session", chargedesk.Command{Kind: chargedesk.CmdRemoteStop, ChargerID: "CP-1", TransactionID: "1"}, true, true, ""},
+		{"remote stop of an unknown transaction", chargedesk.Command{Kind: chargedesk.CmdRemoteStop, ChargerID: "CP-1", TransactionID: "77"}, true, false, "no transaction 77"},
+		{"remote stop of another charger's transaction", chargedesk.Command{Kind: chargedesk.CmdRemoteStop, ChargerID: "CP-201", TransactionID: "1"}, true, false, "no transaction 1"},
+		{"anything but a trigger to a rejected charger", chargedesk.Command{Kind: chargedesk.CmdClearCache, ChargerID: "CP-REJECTED"}, false, false, "rejected"},
+		{"a trigger to a rejected charger", chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ChargerID: "CP-REJECTED", Trigger: "BootNotification"}, false, true, ""},
 		{"local list accepting a blocked token", chargedesk.Command{Kind: chargedesk.CmdSendLocalList, ChargerID: "CP-1", ListVersion: 2, UpdateType: chargedesk.UpdateFull,
 			LocalList: []chargedesk.LocalListEntry{{IDTag: "GOOD", Status: chargedesk.AuthAccepted}, {IDTag: "BLOCKED", Status: chargedesk.AuthAccepted}}}, false, false, "would accept token BLOCKED"},
 		{"local list with the backend's verdicts", chargedesk.Command{Kind: chargedesk.CmdSendLocalList, ChargerID: "CP-1", ListVersion: 2, UpdateType: chargedesk.UpdateFull,
@@ -91,6 +107,9 @@ func TestRules(t *testing.T) {
 			store, g, _ := setup(t)
 			if tt.active {
 				if _, err := store.StartTransaction(context.Background(), &chargedesk.Transaction{ChargerID: "CP-1", ConnectorID: 2, IDTag: "GOOD", StartedAt: now}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := store.StartTransaction(context.Background(), &chargedesk.Transaction{ID: "tx-9", ChargerID: "CP-201", ConnectorID: 2, IDTag: "GOOD", StartedAt: now}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -188,5 +207,35 @@ func TestGatewayAuditsSendErrors(t *testing.T) {
 	entries, _ := store.AuditEntries(context.Background(), chargedesk.AuditFilter{CommandID: "c-1"})
 	if len(entries) != 2 || entries[1].Outcome != "Error" || !strings.Contains(entries[1].Reason, "bus down") {
 		t.Fatalf("audit entries %+v", entries)
+	}
+}
+
+// blockingCommander waits for its context and reports how it ended.
+type blockingCommander struct{ ended chan error }
+
+func (b blockingCommander) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Result, error) {
+	select {
+	case <-ctx.Done():
+		b.ended <- ctx.Err()
+		return chargedesk.Result{Status: chargedesk.ResultTimeout}, nil
+	case <-time.After(300 * time.Millisecond):
+		b.ended <- nil
+		return chargedesk.Result{Status: chargedesk.ResultAccepted}, nil
+	}
+}
+
+func TestGatewayOutlivesItsCaller(t *testing.T) {
+	store, g, _ := setup(t)
+	next := blockingCommander{ended: make(chan error, 1)}
+	g.Next = next
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }() // the API client hangs up
+	_, _ = g.Send(ctx, chargedesk.Command{ID: "c-gone", Kind: chargedesk.CmdClearCache, ChargerID: "CP-1", Actor: "operator:alice"})
+	if err := <-next.ended; err != nil {
+		t.Fatalf("the command was cut short by the caller: %v", err)
+	}
+	entries, _ := store.AuditEntries(context.Background(), chargedesk.AuditFilter{CommandID: "c-gone"})
+	if len(entries) != 2 || entries[1].Outcome != "Accepted" {
+		t.Fatalf("audit %+v, want the charger's answer recorded", entries)
 	}
 }

@@ -11,12 +11,18 @@ import (
 // Rules is the rule set every command is checked against, whoever sends it.
 // It reads live state from the store:
 //
-//   - the charger must be registered;
+//   - the charger must be registered, and a charger whose boot was
+//     Rejected gets nothing but a TriggerMessage;
 //   - a remote start needs a charger whose boot was accepted and a token
 //     whose verdict is Accepted now (never Blocked, Expired, Invalid or
 //     unknown);
-//   - a hard reset is refused while a transaction is active on the charger
-//     (it would cut the session); a soft reset waits for idle by itself;
+//   - a remote stop needs an active transaction of that charger;
+//   - nothing may end a running session as a side effect: a hard reset is
+//     refused while a transaction is active on the charger, and so is a
+//     soft reset of a 1.6 charger (1.6 ends transactions on any reset; a
+//     2.0.1 OnIdle reset waits for them); an unlock is refused while a
+//     transaction is active on that connector (1.6 would end it first) —
+//     stop the transaction, then unlock;
 //   - a local list may not grant Accepted to a token the backend does not
 //     hold as Accepted.
 type Rules struct {
@@ -36,6 +42,9 @@ func (r *Rules) Check(ctx context.Context, cmd chargedesk.Command) (chargedesk.D
 	if err != nil {
 		return chargedesk.Decision{}, err
 	}
+	if ch.BootStatus == chargedesk.RegistrationRejected && cmd.Kind != chargedesk.CmdTriggerMessage {
+		return refuse("charger %s was rejected at boot; only TriggerMessage may be sent to it", ch.ID), nil
+	}
 	switch cmd.Kind {
 	case chargedesk.CmdRemoteStart:
 		if ch.BootStatus != chargedesk.RegistrationAccepted {
@@ -45,15 +54,34 @@ func (r *Rules) Check(ctx context.Context, cmd chargedesk.Command) (chargedesk.D
 		if err != nil || !ok {
 			return refuse("%s", why), err
 		}
+	case chargedesk.CmdRemoteStop:
+		tx, err := r.Store.Transaction(ctx, ch.ID, cmd.TransactionID)
+		if chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND {
+			return refuse("charger %s has no transaction %s", ch.ID, cmd.TransactionID), nil
+		}
+		if err != nil {
+			return chargedesk.Decision{}, err
+		}
+		if !tx.Active() {
+			return refuse("transaction %s has already ended", tx.ID), nil
+		}
 	case chargedesk.CmdReset:
-		if cmd.ResetType == chargedesk.ResetHard {
-			active, err := r.Store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: ch.ID, ActiveOnly: true, Limit: 1})
+		if cmd.ResetType == chargedesk.ResetHard || ch.Protocol == chargedesk.OCPP16 {
+			active, err := r.active(ctx, ch.ID, 0)
 			if err != nil {
 				return chargedesk.Decision{}, err
 			}
-			if len(active) > 0 {
-				return refuse("hard reset refused: transaction %s is active on connector %d", active[0].ID, active[0].ConnectorID), nil
+			if active != nil {
+				return refuse("%s reset refused: it would end transaction %s on connector %d", cmd.ResetType, active.ID, active.ConnectorID), nil
 			}
+		}
+	case chargedesk.CmdUnlockConnector:
+		active, err := r.active(ctx, ch.ID, cmd.ConnectorID)
+		if err != nil {
+			return chargedesk.Decision{}, err
+		}
+		if active != nil {
+			return refuse("unlock refused: transaction %s is active on connector %d; stop it first", active.ID, active.ConnectorID), nil
 		}
 	case chargedesk.CmdSendLocalList:
 		for _, e := range cmd.LocalList {
@@ -67,6 +95,21 @@ func (r *Rules) Check(ctx context.Context, cmd chargedesk.Command) (chargedesk.D
 		}
 	}
 	return chargedesk.Decision{Allowed: true, Reason: "rules passed"}, nil
+}
+
+// active returns an active transaction of the charger (on the connector,
+// unless it is 0), or nil.
+func (r *Rules) active(ctx context.Context, chargerID string, connector int) (*chargedesk.Transaction, error) {
+	txs, err := r.Store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, ActiveOnly: true, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	for _, tx := range txs {
+		if connector == 0 || tx.ConnectorID == connector {
+			return tx, nil
+		}
+	}
+	return nil, nil
 }
 
 // tokenAccepted reports whether the backend accepts the token now, and if
