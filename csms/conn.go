@@ -50,13 +50,13 @@ type conn struct {
 	inQ    []ocpp.Message
 	inBusy bool
 
-	lastRx   atomic.Int64 // unix nanos of the last frame received
+	lastRx atomic.Int64 // unix nanos of the last frame received
 	// connectedAt, as stored, tells this connection's record from a newer
 	// one's when it ends.
 	connectedAt time.Time
-	ready    atomic.Bool  // recorded in the store and reachable on the bus
-	stopBus  func() error
-	pingTime *time.Timer
+	ready       atomic.Bool // recorded in the store and reachable on the bus
+	stopBus     func() error
+	pingTime    *time.Timer
 }
 
 type pendingCall struct {
