@@ -246,10 +246,14 @@ func (c *conn) work() {
 
 // deliver hands a CALLRESULT or CALLERROR to the outstanding CALL.
 func (c *conn) deliver(now time.Time, m ocpp.Message) {
+	// The answer is handed over under the lock (done is buffered), so that
+	// once call has cleared its pending CALL, an answer is either in done
+	// or will never come.
 	c.pmu.Lock()
 	p := c.pending
 	if p != nil && p.id == m.ID {
 		c.pending = nil
+		p.done <- m
 	} else {
 		p = nil
 	}
@@ -262,9 +266,7 @@ func (c *conn) deliver(now time.Time, m ocpp.Message) {
 	c.s.metrics.messages.WithLabelValues(action, "in", m.Type.String()).Inc()
 	if p == nil {
 		c.log.Warn("answer to no outstanding CALL (late or unknown id)", "msg_id", m.ID)
-		return
 	}
-	p.done <- m
 }
 
 // writeMessage encodes, records and writes a frame. action names the CALL a
@@ -328,17 +330,28 @@ func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Me
 		clear()
 		return ocpp.Message{}, errOffline
 	}
-	select {
-	case m := <-p.done:
+	answered := func(m ocpp.Message) (ocpp.Message, error) {
 		c.s.metrics.roundTrip.WithLabelValues(action).Observe(time.Since(start).Seconds())
 		return m, nil
-	case <-ctx.Done():
-		clear()
-		return ocpp.Message{}, ctx.Err()
-	case <-c.ctx.Done():
-		clear()
-		return ocpp.Message{}, errOffline
 	}
+	select {
+	case m := <-p.done:
+		return answered(m)
+	case <-ctx.Done():
+	case <-c.ctx.Done():
+	}
+	// The answer may have arrived together with the end (a charger answers
+	// Reset, then closes its socket to reboot): an answer always wins.
+	clear()
+	select {
+	case m := <-p.done:
+		return answered(m)
+	default:
+	}
+	if ctx.Err() != nil {
+		return ocpp.Message{}, ctx.Err()
+	}
+	return ocpp.Message{}, errOffline
 }
 
 // keepalive pings a charger that has been silent for a ping interval and

@@ -31,6 +31,15 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 	api("PATCH /api/v1/tokens/{idTag}", handleTokenPatch(store, log, cfg.Now))
 	api("DELETE /api/v1/tokens/{idTag}", handleTokenDelete(store, log))
 
+	if cfg.Sim != nil {
+		api("GET /api/v1/sim/faults", handleSimFaults(cfg.Sim, log))
+		api("GET /api/v1/sim/chargers", handleSimStatus(cfg.Sim, log))
+		api("GET /api/v1/sim/chargers/{id}", handleSimStatus(cfg.Sim, log))
+		api("POST /api/v1/sim/chargers/{id}/faults", handleSimFault(cfg.Sim, log, true))
+		api("DELETE /api/v1/sim/chargers/{id}/faults", handleSimFault(cfg.Sim, log, false))
+		api("POST /api/v1/sim/chargers/{id}/connectors/{connector}/actions", handleSimAct(cfg.Sim, log))
+	}
+
 	api("GET /api/v1/audit", handleAuditList(store, log))
 	api("GET /api/v1/audit/verify", handleAuditVerify(store, log))
 }

@@ -40,6 +40,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger receives internal errors; nil discards them.
 	Logger *slog.Logger
+	// Sim, when set, adds the /api/v1/sim routes that drive a simulated
+	// fleet (faults, driver actions); chargedesk demo sets it.
+	Sim SimControl
 	// Now is the clock used for token timestamps; nil means time.Now.
 	Now func() time.Time
 }
