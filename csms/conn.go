@@ -73,11 +73,10 @@ func newConn(s *Server, id string, proto chargedesk.Protocol, ws *websocket.Conn
 
 // run records the connection, serves it until it ends, then records the
 // disconnection.
-func (c *conn) run(reqCtx context.Context) {
+func (c *conn) run(ctx context.Context) {
 	now := c.s.now()
 	c.connectedAt = now.UTC().Truncate(time.Microsecond)
 	c.lastRx.Store(time.Now().UnixNano())
-	ctx := context.WithoutCancel(reqCtx)
 	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
 		ch.Connected, ch.Node, ch.ConnectedAt, ch.Protocol, ch.LastSeenAt = true, c.s.cfg.Node, c.connectedAt, c.proto, now
 		return nil

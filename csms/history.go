@@ -61,10 +61,10 @@ func (h *historyWriter) run(ctx context.Context, interval time.Duration) {
 		case ev := <-h.ch:
 			batch = append(batch, ev)
 			if len(batch) == historyBatch {
-				flush(ctx)
+				flush(context.WithoutCancel(ctx))
 			}
 		case <-t.C:
-			flush(ctx)
+			flush(context.WithoutCancel(ctx))
 		case <-ctx.Done():
 			ctx := context.WithoutCancel(ctx)
 			for {

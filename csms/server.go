@@ -294,7 +294,10 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
-	c.run(r.Context())
+	// The connection outlives the HTTP request in all but name: it keeps
+	// nothing of it (the request and its headers would cost every idle
+	// charger memory).
+	c.run(context.Background())
 }
 
 // authenticate checks the charger's credentials. It returns the boot status

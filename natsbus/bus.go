@@ -30,6 +30,12 @@ const (
 	defaultReconnectWait    = 500 * time.Millisecond
 	defaultPingInterval     = 20 * time.Second
 	defaultReconnectBufSize = 8 << 20
+	// serveQueue is the capacity of the channel into which every served
+	// charger's subscriptions deliver. The dispatcher never blocks on it
+	// (commands and hand-overs run on goroutines of their own), so it only
+	// absorbs bursts; past it the client drops messages as a slow consumer
+	// and their requesters time out.
+	serveQueue = 16384
 )
 
 // Config says how a Bus reaches NATS and how it behaves. The zero value runs
@@ -115,6 +121,17 @@ type Bus struct {
 
 	connClosed chan struct{} // closed when nc is closed for good
 
+	// Every ServeCharger subscription delivers into serveCh, read by one
+	// dispatcher goroutine (see dispatch): a served charger costs two
+	// subscriptions but no goroutine. subs maps each subscription to its
+	// serving and whether it is the command one.
+	serveCh      chan *nats.Msg
+	subMu        sync.RWMutex
+	subs         map[*nats.Subscription]subTarget
+	dispatchStop chan struct{}
+	dispatchDone chan struct{}
+	aside        sync.WaitGroup // hand-overs in progress
+
 	serveSeq atomic.Uint64 // numbers ServeCharger calls
 
 	mu       sync.RWMutex
@@ -181,6 +198,11 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		onReplaced: cfg.OnReplaced,
 		connClosed: make(chan struct{}),
 		serving:    make(map[*serving]struct{}),
+
+		serveCh:      make(chan *nats.Msg, serveQueue),
+		subs:         make(map[*nats.Subscription]subTarget),
+		dispatchStop: make(chan struct{}),
+		dispatchDone: make(chan struct{}),
 	}
 
 	opts := []nats.Option{
@@ -232,6 +254,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	b.nc = nc
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	go b.dispatch()
 	if b.srv != nil {
 		log.Info("embedded nats started", "listen", b.ClientURL())
 	} else {
@@ -331,6 +354,9 @@ func (b *Bus) Close() error {
 			errs = append(errs, fmt.Errorf("natsbus: drain: %w", err))
 		}
 		<-b.connClosed
+		close(b.dispatchStop)
+		<-b.dispatchDone
+		b.aside.Wait()
 		if b.srv != nil {
 			b.srv.Shutdown()
 			b.srv.WaitForShutdown()

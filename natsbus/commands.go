@@ -102,8 +102,9 @@ func (b *Bus) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Resu
 }
 
 // ServeCharger makes this node answer the commands for chargerID, whose
-// connection it holds, by calling c.Send. Each request is handled on its own
-// goroutine, so chargers never wait on each other (c serialises what one
+// connection it holds, by calling c.Send. Serving costs two subscriptions
+// that deliver into one channel per Bus, read by a single dispatcher, and no
+// goroutine while idle. Each request is handled on its own goroutine, so chargers never wait on each other (c serialises what one
 // charger receives); c.Send gets a context whose deadline is the command's
 // Timeout. At most Config.MaxPending commands per charger are in progress at
 // once.
@@ -139,13 +140,21 @@ func (b *Bus) ServeCharger(chargerID string, c chargedesk.Commander) (stop func(
 	if err := b.takeOver(chargerID, token, s.seq); err != nil {
 		return nil, err
 	}
-	s.cmdSub, err = b.nc.Subscribe(b.subj.cmd+token, s.handleCommand)
-	if err != nil {
-		return nil, busError("serve "+chargerID, err)
+	// Register the subscriptions before any message can arrive on them.
+	b.subMu.Lock()
+	s.cmdSub, err = b.nc.ChanSubscribe(b.subj.cmd+token, b.serveCh)
+	if err == nil {
+		b.subs[s.cmdSub] = subTarget{s: s, cmd: true}
+		s.ctlSub, err = b.nc.ChanSubscribe(b.subj.serve+token, b.serveCh)
+		if err == nil {
+			b.subs[s.ctlSub] = subTarget{s: s}
+		} else {
+			_ = s.cmdSub.Unsubscribe()
+			delete(b.subs, s.cmdSub)
+		}
 	}
-	s.ctlSub, err = b.nc.Subscribe(b.subj.serve+token, s.handleHandover)
+	b.subMu.Unlock()
 	if err != nil {
-		_ = s.cmdSub.Unsubscribe()
 		return nil, busError("serve "+chargerID, err)
 	}
 	// The server must know the interest before a command is sent to it.
@@ -210,6 +219,13 @@ func (s *serving) unsubscribe(flush bool) error {
 		closed := s.b.closed
 		s.b.mu.Unlock()
 		err = errors.Join(s.cmdSub.Unsubscribe(), s.ctlSub.Unsubscribe())
+		// Messages still queued for the dispatcher are dropped, as an
+		// unsubscribed callback would drop them: a released charger's
+		// commands must not reach its stale connection.
+		s.b.subMu.Lock()
+		delete(s.b.subs, s.cmdSub)
+		delete(s.b.subs, s.ctlSub)
+		s.b.subMu.Unlock()
 		if err == nil && flush {
 			// Once the server has the UNSUB, requests from any node find
 			// the charger offline (or its new node) rather than a
@@ -224,6 +240,55 @@ func (s *serving) unsubscribe(flush bool) error {
 		}
 	})
 	return err
+}
+
+// subTarget is what a message on a ServeCharger subscription is for.
+type subTarget struct {
+	s   *serving
+	cmd bool // the command subscription; else the hand-over one
+}
+
+// dispatch hands each message of the served chargers' subscriptions to its
+// serving, in the order the server delivered them, until Close has closed
+// the connection. It never blocks for long: commands are handled on
+// goroutines of their own (handleCommand), and so are hand-overs, which
+// wait for the server.
+func (b *Bus) dispatch() {
+	defer close(b.dispatchDone)
+	for {
+		select {
+		case m := <-b.serveCh:
+			b.route(m)
+		case <-b.dispatchStop:
+			for {
+				select {
+				case m := <-b.serveCh:
+					b.route(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// route handles one message of a ServeCharger subscription.
+func (b *Bus) route(m *nats.Msg) {
+	b.subMu.RLock()
+	t, ok := b.subs[m.Sub]
+	b.subMu.RUnlock()
+	if !ok {
+		return
+	}
+	if t.cmd {
+		t.s.handleCommand(m)
+		return
+	}
+	b.aside.Add(1)
+	go func() {
+		defer b.aside.Done()
+		t.s.handleHandover(m)
+	}()
 }
 
 // handleHandover lets go of the charger because another Serve of it began,

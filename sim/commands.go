@@ -207,7 +207,11 @@ func (c *Charger) unlock(id int) bool {
 	defer c.mu.Unlock()
 	cn := c.conn(id)
 	if c.hasFaultLocked(FaultLockMechanical, id) {
+		// The actuator failed: 1.6 reports it as ConnectorLockFailure
+		// (2.0.1 StatusNotification has no error code).
 		cn.lock = true
+		cn.errorCode = string(v16.ChargePointErrorCodeConnectorLockFailure)
+		c.notifyLocked()
 		return false
 	}
 	cn.lock = false

@@ -200,7 +200,7 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool
 		started = v201.TransactionEventRequest{
 			EventType: v201.TransactionEventStarted, Timestamp: v201.DateTime{Time: now},
 			TriggerReason: trig, SeqNo: tx.nextSeq(), Offline: c.offlineFlagLocked(),
-			TransactionInfo: v201.Transaction{TransactionID: tx.id, ChargingState: v201.ChargingStateCharging, RemoteStartID: remoteStartID},
+			TransactionInfo: v201.Transaction{TransactionID: tx.id, ChargingState: c.chargingState201(cn), RemoteStartID: remoteStartID},
 			Evse:            &v201.EVSE{ID: id, ConnectorID: new(1)},
 			IDToken:         &tok,
 			MeterValue:      []v201.MeterValue{c.meter201(cn, v201.ReadingContextTransactionBegin)},

@@ -66,7 +66,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		} else if v != "" {
 			def = v
 		}
-		vals[s.flag] = fs.String(s.flag, def, s.help+" ["+s.name+"]")
+		v := def
+		vals[s.flag] = &v
+		if s.def == "true" || s.def == "false" {
+			fs.Var((*boolFlag)(&v), s.flag, s.help+" ["+s.name+"]")
+		} else {
+			fs.StringVar(&v, s.flag, def, s.help+" ["+s.name+"]")
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -162,3 +168,11 @@ func parseAPIKeys(s string) (map[string]string, error) {
 	}
 	return keys, nil
 }
+
+// boolFlag is a boolean setting kept as text (parsed with the others), that
+// can be given as a bare flag: -auto-register means -auto-register=true.
+type boolFlag string
+
+func (b *boolFlag) String() string     { return string(*b) }
+func (b *boolFlag) Set(v string) error { *b = boolFlag(v); return nil }
+func (b *boolFlag) IsBoolFlag() bool   { return true }

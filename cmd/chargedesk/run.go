@@ -13,7 +13,9 @@ var version = "dev"
 const usage = `chargedesk answers EV drivers when a charge fails and fixes it over OCPP.
 
 Usage:
+  chargedesk demo [flags]    run chargedesk with a simulated fleet (no configuration)
   chargedesk serve [flags]   run the OCPP central system and the operator API
+  chargedesk sim [flags]     run simulated chargers against any OCPP central system
   chargedesk version         print the version
 
 Run "chargedesk serve -h" for the flags; every flag can also be set with the
@@ -29,6 +31,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "demo":
+		return demo(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return simCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "chargedesk", version)
 		return nil

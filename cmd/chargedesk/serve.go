@@ -33,7 +33,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if len(cfg.APIKeys) == 0 {
 		log.Warn("no operator API keys configured (CHARGEDESK_API_KEYS): the operator API will refuse every request")
 	}
-	return runServer(ctx, cfg, log, stdout)
+	srv, err := startServer(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	srv.printAddresses(stdout)
+	return srv.wait(ctx)
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -44,116 +49,177 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// runServer wires store, bus, central system, policy gateway and API, serves
-// until ctx ends and shuts down in reverse order.
-func runServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer) error {
+// server is a running chargedesk node: store, bus, central system, policy
+// gateway and operator API, with its listeners.
+type server struct {
+	cfg     *config
+	log     *slog.Logger
+	store   *sqlstore.Store
+	bus     *natsbus.Bus
+	central *csms.Server
+	gateway *policy.Gateway
+
+	ocppURL string // ws(s)://host:port/ocpp
+	apiURL  string // http://host:port
+
+	apiSrv, ocppSrv *http.Server
+	errc            chan error
+	stopRun         context.CancelFunc
+	runDone         chan error
+	closers         []func() error
+}
+
+// beforeServe lets a caller (the demo) prepare things that need the store
+// and the OCPP address before requests are served; it returns the sim
+// control for the API, or nil.
+type beforeServe func(ctx context.Context, s *server) (httpapi.SimControl, error)
+
+// startServer wires everything and starts serving. On error, whatever was
+// opened is closed.
+func startServer(ctx context.Context, cfg *config, log *slog.Logger, hook beforeServe) (_ *server, err error) {
+	s := &server{cfg: cfg, log: log, errc: make(chan error, 2), runDone: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	now := time.Now
-	dsn, err := cfg.databaseDSN()
-	if err != nil {
-		return err
-	}
-	store, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	defer store.Close()
-
-	validator, err := ocpp.NewValidator()
-	if err != nil {
-		return fmt.Errorf("load OCPP schemas: %w", err)
-	}
-	// The bus tells this node when a charger it holds has reconnected to
-	// another node; central is set below, before any charger can connect.
-	var central *csms.Server
-	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.NATSURL, Name: cfg.Node, Logger: log,
-		OnReplaced: func(id string) { central.DropCharger(id) }})
-	if err != nil {
-		return fmt.Errorf("open bus: %w", err)
-	}
-	defer bus.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	central, err = csms.New(ctx, csms.Config{
-		Node: cfg.Node, Store: store, Validator: validator, Bus: bus, Logger: log, Now: now,
-		Registerer: reg, HeartbeatInterval: cfg.HeartbeatInterval,
-		AutoRegister: cfg.AutoRegister, AllowUnauthenticated: cfg.AllowUnauthenticated,
-	})
-	if err != nil {
-		return err
-	}
-	gateway := &policy.Gateway{
-		Policy: &policy.Rules{Store: store, Now: now},
-		Audit:  store, Next: bus, Logger: log, Now: now,
-	}
-	api, err := httpapi.New(httpapi.Config{
-		Store: store, Commands: gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now,
-		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Ready: func(ctx context.Context) error {
-			if err := store.Ping(ctx); err != nil {
-				return err
-			}
-			return bus.Ping(ctx)
-		},
-	})
-	if err != nil {
-		return err
-	}
-
 	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen for the operator API: %w", err)
+		return nil, fmt.Errorf("listen for the operator API: %w", err)
 	}
+	s.closers = append(s.closers, closeListener(apiLn))
 	ocppLn, err := net.Listen("tcp", cfg.OCPPAddr)
 	if err != nil {
-		apiLn.Close()
-		return fmt.Errorf("listen for OCPP: %w", err)
+		return nil, fmt.Errorf("listen for OCPP: %w", err)
 	}
+	s.closers = append(s.closers, closeListener(ocppLn))
 	scheme := "ws"
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			apiLn.Close()
-			ocppLn.Close()
-			return fmt.Errorf("load OCPP TLS certificate: %w", err)
+			return nil, fmt.Errorf("load OCPP TLS certificate: %w", err)
 		}
 		ocppLn = tls.NewListener(ocppLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "wss"
 	}
+	s.ocppURL = fmt.Sprintf("%s://%s/ocpp", scheme, ocppLn.Addr())
+	s.apiURL = fmt.Sprintf("http://%s", apiLn.Addr())
+
+	dsn, err := cfg.databaseDSN()
+	if err != nil {
+		return nil, err
+	}
+	if s.store, err = sqlstore.Open(ctx, dsn, sqlstore.WithLogger(log)); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.closers = append(s.closers, s.store.Close)
+	validator, err := ocpp.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("load OCPP schemas: %w", err)
+	}
+	// The bus tells this node when a charger it holds has reconnected to
+	// another node; central is set below, before any charger can connect.
+	if s.bus, err = natsbus.Open(ctx, natsbus.Config{URL: cfg.NATSURL, Name: cfg.Node, Logger: log,
+		OnReplaced: func(id string) { s.central.DropCharger(id) }}); err != nil {
+		return nil, fmt.Errorf("open bus: %w", err)
+	}
+	s.closers = append(s.closers, s.bus.Close)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.central, err = csms.New(ctx, csms.Config{
+		Node: cfg.Node, Store: s.store, Validator: validator, Bus: s.bus, Logger: log, Now: now,
+		Registerer: reg, HeartbeatInterval: cfg.HeartbeatInterval,
+		AutoRegister: cfg.AutoRegister, AllowUnauthenticated: cfg.AllowUnauthenticated,
+	}); err != nil {
+		return nil, err
+	}
+	s.gateway = &policy.Gateway{
+		Policy: &policy.Rules{Store: s.store, Now: now},
+		Audit:  s.store, Next: s.bus, Logger: log, Now: now,
+	}
+	var simCtl httpapi.SimControl
+	if hook != nil {
+		if simCtl, err = hook(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	api, err := httpapi.New(httpapi.Config{
+		Store: s.store, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl,
+		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Ready: func(ctx context.Context) error {
+			if err := s.store.Ping(ctx); err != nil {
+				return err
+			}
+			return s.bus.Ping(ctx)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	// WriteTimeout leaves room for a command's longest deadline.
-	apiSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: chargedesk.MaxCommandTimeout + 30*time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	ocppSrv := &http.Server{Handler: central.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-
+	s.apiSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: chargedesk.MaxCommandTimeout + 30*time.Second, ErrorLog: errLog}
+	s.ocppSrv = &http.Server{Handler: s.central.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	runDone := make(chan error, 1)
-	go func() { runDone <- central.Run(runCtx) }()
-	errc := make(chan error, 2)
-	go func() { errc <- apiSrv.Serve(apiLn) }()
-	go func() { errc <- ocppSrv.Serve(ocppLn) }()
+	s.stopRun = stopRun
+	go func() { s.runDone <- s.central.Run(runCtx) }()
+	go func() { s.errc <- s.apiSrv.Serve(apiLn) }()
+	go func() { s.errc <- s.ocppSrv.Serve(ocppLn) }()
+	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node)
+	return s, nil
+}
 
-	fmt.Fprintf(stdout, "chargedesk %s node %s\n", version, cfg.Node)
-	fmt.Fprintf(stdout, "OCPP endpoint:  %s://%s/ocpp/{chargerId}\n", scheme, ocppLn.Addr())
-	fmt.Fprintf(stdout, "operator API:   http://%s/api/v1/chargers\n", apiLn.Addr())
-	log.Info("chargedesk serving", "ocpp", ocppLn.Addr().String(), "http", apiLn.Addr().String(), "node", cfg.Node)
+// printAddresses tells the operator where chargedesk listens.
+func (s *server) printAddresses(w io.Writer) {
+	fmt.Fprintf(w, "chargedesk %s node %s\n", version, s.cfg.Node)
+	fmt.Fprintf(w, "OCPP endpoint:  %s/{chargerId}\n", s.ocppURL)
+	fmt.Fprintf(w, "operator API:   %s/api/v1/chargers\n", s.apiURL)
+}
 
+// wait serves until ctx ends or a server fails, then shuts down: stop
+// accepting, disconnect chargers (status 1001), finish API requests, flush
+// batched state, close bus and store.
+func (s *server) wait(ctx context.Context) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-	case serveErr = <-errc:
+	case serveErr = <-s.errc:
 	}
-	log.Info("shutting down")
+	s.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_ = ocppSrv.Shutdown(shutCtx) // stops accepting; WebSockets are hijacked and closed below
-	central.Close()
-	_ = apiSrv.Shutdown(shutCtx)
-	stopRun()
-	if err := <-runDone; err != nil {
+	_ = s.ocppSrv.Shutdown(shutCtx) // stops accepting; WebSockets are hijacked and closed below
+	s.central.Close()
+	_ = s.apiSrv.Shutdown(shutCtx)
+	s.stopRun()
+	if err := <-s.runDone; err != nil {
 		serveErr = errors.Join(serveErr, err)
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
-	return serveErr
+	return errors.Join(serveErr, s.close())
+}
+
+// close closes what startServer opened, newest first.
+func (s *server) close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// closeListener closes a listener that a server may have closed already.
+func closeListener(ln net.Listener) func() error {
+	return func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
 }

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/httpapi"
+	"github.com/chargedesk/chargedesk/sim"
+)
+
+// demoFault is a fault the demo injects into one charger of its fleet.
+type demoFault struct {
+	fault     sim.Fault
+	connector int
+	// needsTag: the fault concerns a driver's token (filled from the fleet's
+	// drivers).
+	needsTag bool
+	// what is the one-line story printed for the operator.
+	what string
+}
+
+// demoFaults is the mix the demo starts with: one charger each, the rest of
+// the fleet healthy.
+var demoFaults = []demoFault{
+	{sim.FaultLockAfterSession, 1, false, "session ended but the connector lock stayed engaged"},
+	{sim.FaultControllerHung, 1, false, "controller hung: connector stuck in Preparing"},
+	{sim.FaultStaleStatus, 1, false, "last status said Unavailable after a glitch; nothing since"},
+	{sim.FaultLeftInoperative, 1, false, "left Inoperative after maintenance"},
+	{sim.FaultHardwareFaultPower, 1, false, "power module fault (Faulted)"},
+	{sim.FaultLocalListStale, 1, true, "local list holds a valid card as Invalid"},
+	{sim.FaultStaleTransaction, 1, true, "a previous session was never closed"},
+	{sim.FaultRemoteStartIgnored, 1, false, "firmware accepts remote starts but never starts"},
+	{sim.FaultLockMechanical, 1, false, "lock actuator broken: unlock always fails"},
+	{sim.FaultCommDropLong, 0, false, "modem outage: offline for good"},
+	{sim.FaultReaderFault, 0, false, "RFID reader dead"},
+	{sim.FaultOwnSessionRunning, 1, true, "a driver's own session is still running"},
+}
+
+// demo runs the whole product with no configuration: chargedesk on
+// :8080/:9000 with SQLite in a temporary directory and an embedded bus, a
+// simulated fleet of chargers across North American cities with a mix of
+// faults, and a printed guide. Ctrl-C stops everything.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	httpAddr := fs.String("http", ":8080", "address of the operator API")
+	ocppAddr := fs.String("ocpp", ":9000", "address of the OCPP endpoint")
+	n := fs.Int("chargers", 50, "simulated chargers (1 to 2000)")
+	seed := fs.Int64("seed", 2026, "seed of the simulated network")
+	dataDir := fs.String("data", "", "data directory (default: a temporary one, removed at exit)")
+	logLevel := fs.String("log-level", "warn", "log level of the server (debug, info, warn, error)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *n > 2000 {
+		return fmt.Errorf("-chargers must be from 1 to 2000")
+	}
+	dir := *dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "chargedesk-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	key := make([]byte, 12)
+	_, _ = rand.Read(key)
+	apiKey := "demo-" + hex.EncodeToString(key)
+	cfg := &config{
+		HTTPAddr: *httpAddr, OCPPAddr: *ocppAddr, DataDir: dir, APIKeys: map[string]string{apiKey: "demo"},
+		HeartbeatInterval: 60 * time.Second, Node: "demo", LogFormat: "text",
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	network := sim.GenerateNetwork(*seed, *n)
+	var fleet *sim.Fleet
+	var injected []string
+	hook := func(ctx context.Context, s *server) (httpapi.SimControl, error) {
+		if err := registerNetwork(ctx, s.store, network); err != nil {
+			return nil, err
+		}
+		var err error
+		fleet, err = sim.NewFleet(sim.FleetConfig{URL: s.ocppURL, Chargers: network.Chargers, ConnectRate: 200,
+			Logger: log.With("component", "sim")})
+		if err != nil {
+			return nil, err
+		}
+		control := newFleetControl(fleet, s.store, time.Now)
+		if injected, err = injectDemoFaults(ctx, control, network); err != nil {
+			return nil, err
+		}
+		return control, nil
+	}
+	srv, err := startServer(ctx, cfg, log, hook)
+	if err != nil {
+		return err
+	}
+	fleetDone := make(chan error, 1)
+	go func() { fleetDone <- fleet.Run(ctx) }()
+
+	printDemoGuide(stdout, srv, apiKey, network, injected)
+	waitFleetConnected(ctx, stdout, fleet, *n)
+
+	err = srv.wait(ctx)
+	if ferr := <-fleetDone; ferr != nil && !errors.Is(ferr, context.Canceled) {
+		err = errors.Join(err, ferr)
+	}
+	fmt.Fprintln(stdout, "chargedesk demo stopped")
+	return err
+}
+
+// registerNetwork registers the network's chargers (with their site in the
+// description) and the drivers' cards, keeping what a reused data
+// directory holds already.
+func registerNetwork(ctx context.Context, store chargedesk.Store, network sim.Network) error {
+	for _, c := range network.Chargers {
+		desc := c.ID
+		if site := network.Site(c.SiteID); site != nil {
+			desc = fmt.Sprintf("%s, %s, %s, %s", site.Name, site.Address, site.City, site.Region)
+		}
+		_, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{
+			ID: c.ID, Description: desc, PasswordHash: chargedesk.HashPassword(c.Password), BootStatus: chargedesk.RegistrationAccepted,
+		})
+		if err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
+			return fmt.Errorf("register %s: %w", c.ID, err)
+		}
+		if chargedesk.ErrorCode(err) == chargedesk.ECONFLICT {
+			// A reused data directory: the generated password may differ.
+			if err := store.UpdateRegistration(ctx, c.ID, func(r *chargedesk.ChargerRegistration) error {
+				r.PasswordHash = chargedesk.HashPassword(c.Password)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range network.Drivers {
+		for _, tag := range d.IDTags {
+			if err := store.PutToken(ctx, &chargedesk.Token{IDTag: tag, Status: chargedesk.AuthAccepted, DriverID: d.ID}); err != nil {
+				return fmt.Errorf("token %s: %w", tag, err)
+			}
+		}
+	}
+	return nil
+}
+
+// injectDemoFaults spreads demoFaults over the fleet, one charger each, and
+// a blocked card on one driver's account. It returns a line per fault.
+func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Network) ([]string, error) {
+	var lines []string
+	n := len(network.Chargers)
+	tagOf := func(i int) string {
+		d := network.Drivers[i%len(network.Drivers)]
+		return d.IDTags[0]
+	}
+	// Spread the faults over the fleet (a stride prime to its size visits
+	// every charger once), keeping at least half of it healthy.
+	stride := 7
+	for gcd(stride, n) != 1 {
+		stride++
+	}
+	for i, f := range demoFaults {
+		if i >= n/2 {
+			break
+		}
+		c := network.Chargers[(i*stride+3)%n]
+		tag := ""
+		if f.needsTag {
+			tag = tagOf(i + 1)
+		}
+		if err := control.InjectFault(ctx, c.ID, f.connector, string(f.fault), tag); err != nil {
+			return nil, fmt.Errorf("inject %s into %s: %w", f.fault, c.ID, err)
+		}
+		where := c.ID
+		if f.connector > 0 {
+			where += fmt.Sprintf(" connector %d", f.connector)
+		}
+		line := fmt.Sprintf("  %-34s %-22s %s", where, f.fault, f.what)
+		if tag != "" {
+			line += " (card " + tag + ")"
+		}
+		lines = append(lines, line)
+	}
+	blocked := tagOf(0)
+	if err := control.InjectFault(ctx, network.Chargers[0].ID, 0, string(sim.FaultTokenBlocked), blocked); err != nil {
+		return nil, err
+	}
+	lines = append(lines, fmt.Sprintf("  %-34s %-22s %s", "card "+blocked, sim.FaultTokenBlocked, "the card is Blocked in the backend"))
+	return lines, nil
+}
+
+func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, injected []string) {
+	api := s.apiURL
+	if strings.HasPrefix(api, "http://[::]:") {
+		api = "http://localhost:" + strings.TrimPrefix(api, "http://[::]:")
+	}
+	fmt.Fprintf(w, `
+chargedesk demo — %s, %d simulated chargers in %d sites across the US and Canada
+
+  OCPP endpoint   %s/{chargerId}   (OCPP 1.6J and 2.0.1)
+  operator API    %s/api/v1/chargers
+  API key         %s
+  metrics         %s/metrics
+
+Faults injected now:
+%s
+
+Things to try (in another terminal):
+  export KEY=%s
+  curl -s -H "Authorization: Bearer $KEY" %s/api/v1/chargers | head -c 800
+  curl -s -H "Authorization: Bearer $KEY" %s/api/v1/chargers/%s
+  curl -s -H "Authorization: Bearer $KEY" -d '{"kind":"UnlockConnector","connectorId":1,"reason":"driver says the cable is stuck"}' %s/api/v1/chargers/%s/commands
+  curl -s -H "Authorization: Bearer $KEY" -d '{"kind":"TriggerMessage","trigger":"StatusNotification","connectorId":1}' %s/api/v1/chargers/%s/commands
+  curl -s -H "Authorization: Bearer $KEY" -d '{"fault":"lock_mechanical","connectorId":1}' %s/api/v1/sim/chargers/%s/faults
+  curl -s -H "Authorization: Bearer $KEY" %s/api/v1/audit
+
+Press Ctrl-C to stop.
+`, network.Operator, len(network.Chargers), len(network.Sites),
+		s.ocppURL, api, apiKey, api,
+		strings.Join(injected, "\n"),
+		apiKey, api,
+		api, faultyCharger(injected, network), api, faultyCharger(injected, network),
+		api, stalestatusCharger(injected, network), api, network.Chargers[len(network.Chargers)-1].ID, api)
+}
+
+// faultyCharger is the charger of the first injected fault (the stuck lock).
+func faultyCharger(injected []string, network sim.Network) string {
+	return chargerOfLine(injected, string(sim.FaultLockAfterSession), network)
+}
+
+func stalestatusCharger(injected []string, network sim.Network) string {
+	return chargerOfLine(injected, string(sim.FaultStaleStatus), network)
+}
+
+func chargerOfLine(injected []string, fault string, network sim.Network) string {
+	for _, l := range injected {
+		if f := strings.Fields(l); len(f) >= 2 && strings.Contains(l, " "+fault+" ") {
+			return f[0]
+		}
+	}
+	return network.Chargers[0].ID
+}
+
+// waitFleetConnected prints one line once every charger that can connect
+// has (or after 30 seconds).
+func waitFleetConnected(ctx context.Context, w io.Writer, fleet *sim.Fleet, n int) {
+	deadline := time.After(30 * time.Second)
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			fmt.Fprintln(w, "fleet:", fleet.Summary())
+			return
+		case <-t.C:
+			// One charger of the demo is offline for good (comm_drop_long).
+			if fleet.Stats().Connected >= n-1 {
+				fmt.Fprintln(w, "fleet:", fleet.Summary())
+				return
+			}
+		}
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}

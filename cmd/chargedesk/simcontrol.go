@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/httpapi"
+	"github.com/chargedesk/chargedesk/sim"
+)
+
+// backendFaults are the faults of the catalogue that live in the central
+// system's data rather than in a charger.
+var backendFaults = []sim.Fault{
+	sim.FaultTokenBlocked, sim.FaultTokenExpired, sim.FaultTokenUnknown,
+	sim.FaultCardExpired, sim.FaultTransientDecline, sim.FaultAppSyncDelay, sim.FaultDuplicateHolds, sim.FaultHardDecline,
+}
+
+// fleetControl drives a simulated fleet for the operator API and the sim
+// command's prompt: it implements httpapi.SimControl.
+type fleetControl struct {
+	fleet  *sim.Fleet
+	tokens chargedesk.TokenStore
+	now    func() time.Time
+
+	mu       sync.Mutex
+	restores map[string]func(context.Context) error // backend faults by fault/idTag
+}
+
+var _ httpapi.SimControl = (*fleetControl)(nil)
+
+func newFleetControl(fleet *sim.Fleet, tokens chargedesk.TokenStore, now func() time.Time) *fleetControl {
+	return &fleetControl{fleet: fleet, tokens: tokens, now: now, restores: make(map[string]func(context.Context) error)}
+}
+
+// Faults lists every fault of the catalogue: charger faults, then backend
+// ones.
+func (f *fleetControl) Faults() []string {
+	var out []string
+	for _, x := range sim.ChargerFaults() {
+		out = append(out, string(x))
+	}
+	for _, x := range backendFaults {
+		out = append(out, string(x))
+	}
+	return out
+}
+
+// Status returns one charger's snapshot, or all of them for "".
+func (f *fleetControl) Status(_ context.Context, id string) (any, error) {
+	if id == "" {
+		var all []sim.Snapshot
+		for _, c := range f.fleet.Chargers() {
+			all = append(all, c.State())
+		}
+		return map[string]any{"chargers": all}, nil
+	}
+	c, err := f.charger(id)
+	if err != nil {
+		return nil, err
+	}
+	return c.State(), nil
+}
+
+func (f *fleetControl) charger(id string) (*sim.Charger, error) {
+	c := f.fleet.Charger(id)
+	if c == nil {
+		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not in the simulated fleet", id)
+	}
+	return c, nil
+}
+
+// fault parses a fault name.
+func parseFault(name string) (sim.Fault, error) {
+	f := sim.Fault(name)
+	if sim.IsChargerFault(f) || slices.Contains(backendFaults, f) {
+		return f, nil
+	}
+	return "", chargedesk.Errorf(chargedesk.EINVALID, "%q is not a fault of the catalogue", name)
+}
+
+// InjectFault gives a charger's connector a charger fault, or a token (the
+// idTag, on that charger's account) a backend fault.
+func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int, name, idTag string) error {
+	fault, err := parseFault(name)
+	if err != nil {
+		return err
+	}
+	c, err := f.charger(id)
+	if err != nil {
+		return err
+	}
+	if sim.IsChargerFault(fault) {
+		return simError(c.InjectFault(ctx, connector, fault, sim.FaultOptions{IDTag: idTag}))
+	}
+	if f.tokens == nil {
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s lives in the central system's token store, which this fleet cannot reach", name)
+	}
+	if idTag == "" {
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s is a fault of a token: give its idTag", name)
+	}
+	key := name + "/" + idTag
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.restores[key]; ok {
+		return chargedesk.Errorf(chargedesk.ECONFLICT, "%s is already injected for %s", name, idTag)
+	}
+	restore, err := sim.InjectBackendFault(ctx, f.tokens, f.now(), idTag, fault)
+	if err != nil {
+		return err
+	}
+	f.restores[key] = restore
+	return nil
+}
+
+// ClearFault removes a fault injected before.
+func (f *fleetControl) ClearFault(ctx context.Context, id string, connector int, name, idTag string) error {
+	fault, err := parseFault(name)
+	if err != nil {
+		return err
+	}
+	c, err := f.charger(id)
+	if err != nil {
+		return err
+	}
+	if sim.IsChargerFault(fault) {
+		return simError(c.ClearFault(ctx, connector, fault))
+	}
+	key := name + "/" + idTag
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	restore, ok := f.restores[key]
+	if !ok {
+		return chargedesk.Errorf(chargedesk.ENOTFOUND, "%s is not injected for %q", name, idTag)
+	}
+	if err := restore(ctx); err != nil {
+		return err
+	}
+	delete(f.restores, key)
+	return nil
+}
+
+// Act performs a driver action at a connector.
+func (f *fleetControl) Act(ctx context.Context, id string, connector int, action, idTag string) (string, error) {
+	c, err := f.charger(id)
+	if err != nil {
+		return "", err
+	}
+	switch action {
+	case "plug":
+		return "plugged in", simError(c.PlugIn(ctx, connector))
+	case "unplug":
+		return "unplugged", simError(c.Unplug(ctx, connector))
+	case "stop":
+		return "stopped", simError(c.StopLocal(ctx, connector))
+	case "release-vehicle-lock":
+		return "vehicle lock released", simError(c.ReleaseVehicleLock(connector))
+	case "tap":
+		verdict, err := c.TapCard(ctx, connector, idTag)
+		if err != nil {
+			return "", simError(err)
+		}
+		return "card " + idTag + ": " + verdict, nil
+	}
+	return "", chargedesk.Errorf(chargedesk.EINVALID, "unknown action %q", action)
+}
+
+// simError turns the simulator's errors into domain errors with codes, so
+// the API answers them precisely.
+func simError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sim.ErrUnknownConnector):
+		return chargedesk.Errorf(chargedesk.ENOTFOUND, "%v", err)
+	case errors.Is(err, sim.ErrOffline):
+		return chargedesk.Errorf(chargedesk.EOFFLINE, "%v", err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return chargedesk.Errorf(chargedesk.ETIMEOUT, "%v", err)
+	}
+	var de *chargedesk.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	// The rest say why the action cannot happen in the charger's state
+	// (cable locked, connector busy, reader broken, ...).
+	return chargedesk.Errorf(chargedesk.ECONFLICT, "%s", fmt.Sprint(err))
+}
