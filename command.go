@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -102,7 +103,18 @@ type Command struct {
 	// Reason is why. Both go to the audit log.
 	Actor  string `json:"actor,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// DriverID is the driver an agent acts for, once the caller has been
+	// verified to be that driver; the policy checks that sessions and
+	// tokens touched are theirs. Empty for operators.
+	DriverID string `json:"driverId,omitempty"`
 }
+
+// AgentActorPrefix starts the Actor of every command the support agent
+// sends; the policy holds such commands to the agent's stricter rules.
+const AgentActorPrefix = "agent:"
+
+// ByAgent reports whether the support agent sent the command.
+func (c *Command) ByAgent() bool { return strings.HasPrefix(c.Actor, AgentActorPrefix) }
 
 // LocalListEntry is one entry of a SendLocalList. In a Differential update an
 // entry without Status removes the token from the charger's list.
@@ -138,7 +150,7 @@ func (c *Command) Validate() error {
 	if len(c.ID) > 64 {
 		return Errorf(EINVALID, "command id is longer than 64 characters")
 	}
-	if len(c.Reason) > 500 || len(c.Actor) > 100 {
+	if len(c.Reason) > 500 || len(c.Actor) > 100 || len(c.DriverID) > 64 {
 		return Errorf(EINVALID, "actor or reason is too long")
 	}
 	need := func(ok bool, what string) error {

@@ -24,10 +24,20 @@ import (
 //     transaction is active on that connector (1.6 would end it first) —
 //     stop the transaction, then unlock;
 //   - a local list may not grant Accepted to a token the backend does not
-//     hold as Accepted.
+//     hold as Accepted;
+//   - the support agent (Actor "agent:...") is held to more: a kill
+//     switch, a short list of kinds (soft reset only, differential lists
+//     only, no configuration changes), remote starts only with the verified
+//     caller's own token, remote stops only of the caller's own session or a
+//     stale one, and rate limits per charger, per conversation and
+//     network-wide with at most one retry of the same command.
 type Rules struct {
 	Store chargedesk.Store
 	Now   func() time.Time
+	// AgentLimits bound the support agent's commands (see checkAgent).
+	AgentLimits AgentLimits
+
+	agent agentRules
 }
 
 var _ chargedesk.Policy = (*Rules)(nil)
@@ -93,6 +103,9 @@ func (r *Rules) Check(ctx context.Context, cmd chargedesk.Command) (chargedesk.D
 				return refuse("local list would accept %s", why), err
 			}
 		}
+	}
+	if cmd.ByAgent() {
+		return r.checkAgent(ctx, ch, cmd)
 	}
 	return chargedesk.Decision{Allowed: true, Reason: "rules passed"}, nil
 }

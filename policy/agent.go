@@ -1,0 +1,219 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// AgentLimits bound what the support agent may do, on top of the rules
+// every command passes. The zero value takes the defaults.
+type AgentLimits struct {
+	// PerCharger, PerConversation and Network bound agent commands in any
+	// Window (defaults 10, 12 and 200 per 10 minutes).
+	PerCharger, PerConversation, Network int
+	Window                               time.Duration
+	// Retries bounds how often the same command (kind, charger, connector)
+	// may be sent again within Window (default 1: one retry).
+	Retries int
+	// StaleAfter is how long a transaction must have shown no energy before
+	// it can count as stale (default 5 minutes).
+	StaleAfter time.Duration
+}
+
+func (l *AgentLimits) defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.PerCharger, 10)
+	def(&l.PerConversation, 12)
+	def(&l.Network, 200)
+	def(&l.Retries, 1)
+	if l.Window == 0 {
+		l.Window = 10 * time.Minute
+	}
+	if l.StaleAfter == 0 {
+		l.StaleAfter = 5 * time.Minute
+	}
+}
+
+// agentKinds are the commands the agent may send at all. Configuration
+// changes, data transfers and hard resets are for operators.
+var agentKinds = map[chargedesk.CommandKind]bool{
+	chargedesk.CmdRemoteStart: true, chargedesk.CmdRemoteStop: true, chargedesk.CmdReset: true,
+	chargedesk.CmdUnlockConnector: true, chargedesk.CmdTriggerMessage: true, chargedesk.CmdChangeAvailability: true,
+	chargedesk.CmdClearCache: true, chargedesk.CmdSendLocalList: true, chargedesk.CmdGetLocalListVersion: true,
+	chargedesk.CmdGetConfiguration: true,
+}
+
+// agentRules holds the agent's kill switch and rate-limit state.
+type agentRules struct {
+	mu       sync.Mutex
+	disabled bool
+	sent     []sentCommand // within the window, oldest first
+}
+
+type sentCommand struct {
+	at             time.Time
+	actor, charger string
+	kind           chargedesk.CommandKind
+	connector      int
+	detail         string // what distinguishes repeats (the trigger, the reset type)
+}
+
+// SetAgentEnabled is the kill switch: while off, every command of the
+// support agent is refused (operators' commands are not affected).
+func (r *Rules) SetAgentEnabled(on bool) {
+	r.agent.mu.Lock()
+	r.agent.disabled = !on
+	r.agent.mu.Unlock()
+}
+
+// AgentEnabled reports the kill switch's position.
+func (r *Rules) AgentEnabled() bool {
+	r.agent.mu.Lock()
+	defer r.agent.mu.Unlock()
+	return !r.agent.disabled
+}
+
+// checkAgent applies the agent's rules: the kill switch, the kinds it may
+// send, verified ownership of what it touches, and rate limits. It records
+// an allowed command against the limits.
+func (r *Rules) checkAgent(ctx context.Context, ch *chargedesk.Charger, cmd chargedesk.Command) (chargedesk.Decision, error) {
+	l := r.AgentLimits
+	l.defaults()
+	if !r.AgentEnabled() {
+		return refuse("the support agent is switched off (kill switch)"), nil
+	}
+	if !agentKinds[cmd.Kind] {
+		return refuse("the support agent may not send %s", cmd.Kind), nil
+	}
+	switch cmd.Kind {
+	case chargedesk.CmdReset:
+		if cmd.ResetType != chargedesk.ResetSoft {
+			return refuse("the support agent may only soft-reset"), nil
+		}
+	case chargedesk.CmdSendLocalList:
+		if cmd.UpdateType != chargedesk.UpdateDifferential {
+			return refuse("the support agent may only send differential local list updates"), nil
+		}
+	case chargedesk.CmdRemoteStart:
+		if cmd.DriverID == "" {
+			return refuse("remote start needs a caller verified as the token's driver"), nil
+		}
+		t, err := r.Store.Token(ctx, cmd.IDTag)
+		if err != nil && chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+			return chargedesk.Decision{}, err
+		}
+		if t == nil || t.DriverID != cmd.DriverID {
+			return refuse("token %s does not belong to the verified caller", cmd.IDTag), nil
+		}
+	case chargedesk.CmdRemoteStop:
+		d, err := r.agentMayStop(ctx, ch, cmd, l)
+		if err != nil || !d.Allowed {
+			return d, err
+		}
+	}
+	return r.rateLimit(cmd, l), nil
+}
+
+// agentMayStop allows the agent to stop a transaction of the verified
+// caller, or one that is stale: the connector does not show a live session
+// and no energy has been measured for StaleAfter. Never a live session of
+// someone else.
+func (r *Rules) agentMayStop(ctx context.Context, ch *chargedesk.Charger, cmd chargedesk.Command, l AgentLimits) (chargedesk.Decision, error) {
+	tx, err := r.Store.Transaction(ctx, ch.ID, cmd.TransactionID)
+	if err != nil {
+		return chargedesk.Decision{}, err // existence was checked before
+	}
+	if cmd.DriverID != "" && tx.IDTag != "" {
+		t, err := r.Store.Token(ctx, tx.IDTag)
+		if err != nil && chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+			return chargedesk.Decision{}, err
+		}
+		if t != nil && t.DriverID == cmd.DriverID {
+			return chargedesk.Decision{Allowed: true}, nil
+		}
+	}
+	if stale(ch, tx, r.Now(), l.StaleAfter) {
+		return chargedesk.Decision{Allowed: true}, nil
+	}
+	return refuse("transaction %s is a live session that is not the verified caller's", tx.ID), nil
+}
+
+// stale reports whether an active transaction is a leftover: its connector
+// shows no session (1.6 Available, Preparing, Finishing; or Faulted,
+// Unavailable) or, for 2.0.1, its charging state is neither charging nor
+// suspended — and no energy has been measured for a while.
+func stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, after time.Duration) bool {
+	last := tx.LastMeterAt
+	if last.IsZero() {
+		last = tx.StartedAt
+	}
+	if now.Sub(last) < after {
+		return false
+	}
+	if k := ch.Connector(tx.ConnectorID); k != nil {
+		switch k.Status {
+		case chargedesk.StatusCharging, chargedesk.StatusSuspendedEV, chargedesk.StatusSuspendedEVSE:
+			return false
+		case chargedesk.StatusOccupied:
+			switch tx.ChargingState {
+			case "Charging", "SuspendedEV", "SuspendedEVSE":
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rateLimit checks and records the agent's command rates.
+func (r *Rules) rateLimit(cmd chargedesk.Command, l AgentLimits) chargedesk.Decision {
+	now := r.Now()
+	detail := cmd.Trigger + cmd.ResetType + cmd.Availability + cmd.TransactionID
+	r.agent.mu.Lock()
+	defer r.agent.mu.Unlock()
+	keep := r.agent.sent[:0]
+	for _, s := range r.agent.sent {
+		if now.Sub(s.at) < l.Window {
+			keep = append(keep, s)
+		}
+	}
+	r.agent.sent = keep
+	var charger, conversation, same int
+	for _, s := range keep {
+		if s.charger == cmd.ChargerID {
+			charger++
+		}
+		if s.actor == cmd.Actor {
+			conversation++
+			if s.kind == cmd.Kind && s.charger == cmd.ChargerID && s.connector == cmd.ConnectorID && s.detail == detail {
+				same++
+			}
+		}
+	}
+	switch {
+	case len(keep) >= l.Network:
+		return refuse("network-wide limit of %d agent commands per %s reached", l.Network, l.Window)
+	case charger >= l.PerCharger:
+		return refuse("limit of %d agent commands per charger per %s reached for %s", l.PerCharger, l.Window, cmd.ChargerID)
+	case conversation >= l.PerConversation:
+		return refuse("limit of %d commands per conversation per %s reached", l.PerConversation, l.Window)
+	case same > l.Retries:
+		return refuse("%s was already tried %d times on %s; no more retries", cmd.Kind, same, cmd.ChargerID)
+	}
+	r.agent.sent = append(r.agent.sent, sentCommand{at: now, actor: cmd.Actor, charger: cmd.ChargerID, kind: cmd.Kind, connector: cmd.ConnectorID, detail: detail})
+	return chargedesk.Decision{Allowed: true, Reason: fmt.Sprintf("rules passed (agent, verified %s)", verifiedText(cmd.DriverID))}
+}
+
+func verifiedText(driverID string) string {
+	if driverID == "" {
+		return "no caller"
+	}
+	return "caller " + driverID
+}

@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+func agentCmd(kind chargedesk.CommandKind, f func(*chargedesk.Command)) chargedesk.Command {
+	c := chargedesk.Command{Kind: kind, ChargerID: "CP-1", Actor: "agent:conv-1", DriverID: "D-ALICE"}
+	if f != nil {
+		f(&c)
+	}
+	return c
+}
+
+// agentSetup adds drivers' tokens and two transactions on CP-1: Bob's live
+// session on connector 2 and a stale one of Carol's on connector 3.
+func agentSetup(t *testing.T) *Rules {
+	store, g, _ := setup(t)
+	ctx := context.Background()
+	for tag, d := range map[string]string{"ALICE-1": "D-ALICE", "BOB-1": "D-BOB", "CAROL-1": "D-CAROL"} {
+		if err := store.PutToken(ctx, &chargedesk.Token{IDTag: tag, Status: chargedesk.AuthAccepted, DriverID: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := store.StartTransaction(ctx, &chargedesk.Transaction{ChargerID: "CP-1", ConnectorID: 2, IDTag: "BOB-1", StartedAt: now.Add(-time.Hour), LastMeterAt: now.Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := store.StartTransaction(ctx, &chargedesk.Transaction{ChargerID: "CP-1", ConnectorID: 3, IDTag: "CAROL-1", StartedAt: now.Add(-3 * time.Hour), LastMeterAt: now.Add(-2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, st := range map[int]chargedesk.ConnectorStatus{2: chargedesk.StatusCharging, 3: chargedesk.StatusFinishing} {
+		if err := store.PutConnector(ctx, chargedesk.Connector{ChargerID: "CP-1", ID: id, Status: st, StatusAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if live.ID != "1" || old.ID != "2" {
+		t.Fatalf("ids %s %s", live.ID, old.ID)
+	}
+	return g.Policy.(*Rules)
+}
+
+func TestAgentRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		cmd    chargedesk.Command
+		allow  bool
+		reason string
+	}{
+		{"remote start with the caller's token", agentCmd(chargedesk.CmdRemoteStart, func(c *chargedesk.Command) { c.IDTag, c.ConnectorID = "ALICE-1", 1 }), true, ""},
+		{"remote start with another driver's token", agentCmd(chargedesk.CmdRemoteStart, func(c *chargedesk.Command) { c.IDTag = "BOB-1" }), false, "does not belong"},
+		{"remote start without a verified caller", agentCmd(chargedesk.CmdRemoteStart, func(c *chargedesk.Command) { c.IDTag, c.DriverID = "ALICE-1", "" }), false, "verified"},
+		{"stop someone else's live session", agentCmd(chargedesk.CmdRemoteStop, func(c *chargedesk.Command) { c.TransactionID = "1" }), false, "live session"},
+		{"stop the caller's own session", agentCmd(chargedesk.CmdRemoteStop, func(c *chargedesk.Command) { c.TransactionID, c.DriverID = "1", "D-BOB" }), true, ""},
+		{"stop a stale session", agentCmd(chargedesk.CmdRemoteStop, func(c *chargedesk.Command) { c.TransactionID = "2" }), true, ""},
+		{"unlock someone else's session", agentCmd(chargedesk.CmdUnlockConnector, func(c *chargedesk.Command) { c.ConnectorID = 2 }), false, "stop it first"},
+		{"hard reset", agentCmd(chargedesk.CmdReset, func(c *chargedesk.Command) { c.ResetType = chargedesk.ResetHard }), false, ""},
+		{"configuration change", agentCmd(chargedesk.CmdChangeConfiguration, func(c *chargedesk.Command) { c.Key, c.Value = "AuthorizeRemoteTxRequests", "false" }), false, "may not send"},
+		{"full local list", agentCmd(chargedesk.CmdSendLocalList, func(c *chargedesk.Command) { c.UpdateType, c.ListVersion = "Full", 3 }), false, "differential"},
+		{"status trigger", agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) { c.Trigger = "StatusNotification" }), true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := agentSetup(t)
+			d, err := r.Check(context.Background(), tt.cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allowed != tt.allow || !strings.Contains(d.Reason, tt.reason) {
+				t.Fatalf("decision %+v, want allowed=%v with %q", d, tt.allow, tt.reason)
+			}
+		})
+	}
+}
+
+func TestAgentKillSwitch(t *testing.T) {
+	r := agentSetup(t)
+	trigger := agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) { c.Trigger = "Heartbeat" })
+	r.SetAgentEnabled(false)
+	if d, _ := r.Check(context.Background(), trigger); d.Allowed || !strings.Contains(d.Reason, "kill switch") {
+		t.Fatalf("agent command with the switch off: %+v", d)
+	}
+	op := trigger
+	op.Actor = "operator:alice"
+	if d, _ := r.Check(context.Background(), op); !d.Allowed {
+		t.Fatalf("operator command with the agent switched off: %+v", d)
+	}
+	r.SetAgentEnabled(true)
+	if d, _ := r.Check(context.Background(), trigger); !d.Allowed {
+		t.Fatalf("agent command with the switch on: %+v", d)
+	}
+}
+
+func TestAgentRetriesAndRates(t *testing.T) {
+	r := agentSetup(t)
+	ctx := context.Background()
+	unlock := agentCmd(chargedesk.CmdUnlockConnector, func(c *chargedesk.Command) { c.ConnectorID = 1 })
+	for i, want := range []bool{true, true, false} { // one try, one retry, then no more
+		d, _ := r.Check(ctx, unlock)
+		if d.Allowed != want {
+			t.Fatalf("unlock %d: %+v", i+1, d)
+		}
+	}
+	// Other chargers and conversations are not affected by this one's
+	// retries, but the per-charger limit holds for everyone.
+	r.AgentLimits.PerCharger = 4
+	other := agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) { c.Trigger = "Heartbeat"; c.Actor = "agent:conv-2" })
+	if d, _ := r.Check(ctx, other); !d.Allowed {
+		t.Fatalf("another conversation: %+v", d)
+	}
+	other.Trigger = "StatusNotification"
+	if d, _ := r.Check(ctx, other); !d.Allowed {
+		t.Fatalf("fourth command on the charger: %+v", d)
+	}
+	other.Trigger = "MeterValues"
+	if d, _ := r.Check(ctx, other); d.Allowed || !strings.Contains(d.Reason, "per charger") {
+		t.Fatalf("fifth command on the charger: %+v", d)
+	}
+}
