@@ -99,6 +99,10 @@ type Store interface {
 	TokenStore
 	EventStore
 	AuditLog
+	SiteStore
+	DriverStore
+	ConversationStore
+	TicketStore
 	// Ping checks that the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -39,6 +39,24 @@ type fakeStore struct {
 	AppendAuditFn        func(ctx context.Context, e *chargedesk.AuditEntry) error
 	AuditEntriesFn       func(ctx context.Context, f chargedesk.AuditFilter) ([]*chargedesk.AuditEntry, error)
 	VerifyAuditFn        func(ctx context.Context) error
+	PutSiteFn            func(ctx context.Context, site *chargedesk.Site) error
+	SiteFn               func(ctx context.Context, id string) (*chargedesk.Site, error)
+	SitesFn              func(ctx context.Context) ([]*chargedesk.Site, error)
+	PutChargerLocationFn func(ctx context.Context, l chargedesk.ChargerLocation) error
+	ChargerLocationsFn   func(ctx context.Context) ([]chargedesk.ChargerLocation, error)
+	PutDriverFn          func(ctx context.Context, d *chargedesk.Driver) error
+	DriverFn             func(ctx context.Context, id string) (*chargedesk.Driver, error)
+	DriverByPhoneFn      func(ctx context.Context, phone string) (*chargedesk.Driver, error)
+	CreateConversationFn func(ctx context.Context, c *chargedesk.Conversation) error
+	ConversationFn       func(ctx context.Context, id string) (*chargedesk.Conversation, error)
+	UpdateConversationFn func(ctx context.Context, id string, fn func(*chargedesk.Conversation) error) (*chargedesk.Conversation, error)
+	ConversationsFn      func(ctx context.Context, f chargedesk.ConversationFilter) ([]*chargedesk.Conversation, error)
+	AppendTurnFn         func(ctx context.Context, t *chargedesk.Turn) error
+	TurnsFn              func(ctx context.Context, conversationID string) ([]chargedesk.Turn, error)
+	CreateTicketFn       func(ctx context.Context, t *chargedesk.Ticket) error
+	TicketFn             func(ctx context.Context, id string) (*chargedesk.Ticket, error)
+	UpdateTicketFn       func(ctx context.Context, id string, fn func(*chargedesk.Ticket) error) (*chargedesk.Ticket, error)
+	TicketsFn            func(ctx context.Context, f chargedesk.TicketFilter) ([]*chargedesk.Ticket, error)
 	PingFn               func(ctx context.Context) error
 	CloseFn              func() error
 }
@@ -211,6 +229,132 @@ func (s *fakeStore) VerifyAudit(ctx context.Context) error {
 		return errNotSet
 	}
 	return s.VerifyAuditFn(ctx)
+}
+
+func (s *fakeStore) PutSite(ctx context.Context, site *chargedesk.Site) error {
+	if s.PutSiteFn == nil {
+		return errNotSet
+	}
+	return s.PutSiteFn(ctx, site)
+}
+
+func (s *fakeStore) Site(ctx context.Context, id string) (*chargedesk.Site, error) {
+	if s.SiteFn == nil {
+		return nil, errNotSet
+	}
+	return s.SiteFn(ctx, id)
+}
+
+func (s *fakeStore) Sites(ctx context.Context) ([]*chargedesk.Site, error) {
+	if s.SitesFn == nil {
+		return nil, errNotSet
+	}
+	return s.SitesFn(ctx)
+}
+
+func (s *fakeStore) PutChargerLocation(ctx context.Context, l chargedesk.ChargerLocation) error {
+	if s.PutChargerLocationFn == nil {
+		return errNotSet
+	}
+	return s.PutChargerLocationFn(ctx, l)
+}
+
+func (s *fakeStore) ChargerLocations(ctx context.Context) ([]chargedesk.ChargerLocation, error) {
+	if s.ChargerLocationsFn == nil {
+		return nil, errNotSet
+	}
+	return s.ChargerLocationsFn(ctx)
+}
+
+func (s *fakeStore) PutDriver(ctx context.Context, d *chargedesk.Driver) error {
+	if s.PutDriverFn == nil {
+		return errNotSet
+	}
+	return s.PutDriverFn(ctx, d)
+}
+
+func (s *fakeStore) Driver(ctx context.Context, id string) (*chargedesk.Driver, error) {
+	if s.DriverFn == nil {
+		return nil, errNotSet
+	}
+	return s.DriverFn(ctx, id)
+}
+
+func (s *fakeStore) DriverByPhone(ctx context.Context, phone string) (*chargedesk.Driver, error) {
+	if s.DriverByPhoneFn == nil {
+		return nil, errNotSet
+	}
+	return s.DriverByPhoneFn(ctx, phone)
+}
+
+func (s *fakeStore) CreateConversation(ctx context.Context, c *chargedesk.Conversation) error {
+	if s.CreateConversationFn == nil {
+		return errNotSet
+	}
+	return s.CreateConversationFn(ctx, c)
+}
+
+func (s *fakeStore) Conversation(ctx context.Context, id string) (*chargedesk.Conversation, error) {
+	if s.ConversationFn == nil {
+		return nil, errNotSet
+	}
+	return s.ConversationFn(ctx, id)
+}
+
+func (s *fakeStore) UpdateConversation(ctx context.Context, id string, fn func(*chargedesk.Conversation) error) (*chargedesk.Conversation, error) {
+	if s.UpdateConversationFn == nil {
+		return nil, errNotSet
+	}
+	return s.UpdateConversationFn(ctx, id, fn)
+}
+
+func (s *fakeStore) Conversations(ctx context.Context, f chargedesk.ConversationFilter) ([]*chargedesk.Conversation, error) {
+	if s.ConversationsFn == nil {
+		return nil, errNotSet
+	}
+	return s.ConversationsFn(ctx, f)
+}
+
+func (s *fakeStore) AppendTurn(ctx context.Context, t *chargedesk.Turn) error {
+	if s.AppendTurnFn == nil {
+		return errNotSet
+	}
+	return s.AppendTurnFn(ctx, t)
+}
+
+func (s *fakeStore) Turns(ctx context.Context, conversationID string) ([]chargedesk.Turn, error) {
+	if s.TurnsFn == nil {
+		return nil, errNotSet
+	}
+	return s.TurnsFn(ctx, conversationID)
+}
+
+func (s *fakeStore) CreateTicket(ctx context.Context, t *chargedesk.Ticket) error {
+	if s.CreateTicketFn == nil {
+		return errNotSet
+	}
+	return s.CreateTicketFn(ctx, t)
+}
+
+func (s *fakeStore) Ticket(ctx context.Context, id string) (*chargedesk.Ticket, error) {
+	if s.TicketFn == nil {
+		return nil, errNotSet
+	}
+	return s.TicketFn(ctx, id)
+}
+
+func (s *fakeStore) UpdateTicket(ctx context.Context, id string, fn func(*chargedesk.Ticket) error) (*chargedesk.Ticket, error) {
+	if s.UpdateTicketFn == nil {
+		return nil, errNotSet
+	}
+	return s.UpdateTicketFn(ctx, id, fn)
+}
+
+func (s *fakeStore) Tickets(ctx context.Context, f chargedesk.TicketFilter) ([]*chargedesk.Ticket, error) {
+	if s.TicketsFn == nil {
+		return nil, errNotSet
+	}
+	return s.TicketsFn(ctx, f)
 }
 
 func (s *fakeStore) Ping(ctx context.Context) error {

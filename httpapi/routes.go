@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/chargedesk/chargedesk"
+)
 
 // addRoutes registers every route of the API on mux. The probes and
 // /metrics need no key; everything under /api/v1 needs an operator API key.
@@ -38,6 +42,30 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 		api("POST /api/v1/sim/chargers/{id}/faults", handleSimFault(cfg.Sim, log, true))
 		api("DELETE /api/v1/sim/chargers/{id}/faults", handleSimFault(cfg.Sim, log, false))
 		api("POST /api/v1/sim/chargers/{id}/connectors/{connector}/actions", handleSimAct(cfg.Sim, log))
+	}
+
+	api("GET /api/v1/tickets", handleTicketList(store, log))
+	api("GET /api/v1/tickets/{id}", handleTicketGet(store, log))
+	api("PATCH /api/v1/tickets/{id}", handleTicketUpdate(store, log))
+
+	if agent := cfg.Agent; agent != nil {
+		api("POST /api/v1/conversations", handleConversationStart(agent, store, log,
+			chargedesk.ChannelChat, chargedesk.ChannelSMS, chargedesk.ChannelVoice, chargedesk.ChannelAPI))
+		api("GET /api/v1/conversations", handleConversationList(store, log))
+		api("GET /api/v1/conversations/{id}", handleConversationGet(store, log))
+		api("POST /api/v1/conversations/{id}/messages", handleConversationMessage(agent, log))
+		api("GET /api/v1/agent", handleAgentSwitch(agent, log))
+		api("PUT /api/v1/agent", handleAgentSwitch(agent, log))
+
+		// The web chat for drivers: public, so bounded per client and per
+		// conversation; a chat conversation's random id is its credential.
+		starts := newChatLimiter(10, cfg.Now)
+		messages := newChatLimiter(20, cfg.Now)
+		byID := func(r *http.Request) string { return r.PathValue("id") }
+		mux.Handle("GET /chat", handleChatPage())
+		mux.Handle("POST /chat/api/conversations", limited(starts, clientAddr, log, handleConversationStart(agent, store, log, chargedesk.ChannelChat)))
+		mux.Handle("GET /chat/api/conversations/{id}", handleChatTranscript(store, log))
+		mux.Handle("POST /chat/api/conversations/{id}/messages", limited(messages, byID, log, chatOnly(store, log, handleConversationMessage(agent, log))))
 	}
 
 	api("GET /api/v1/audit", handleAuditList(store, log))

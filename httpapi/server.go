@@ -40,6 +40,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger receives internal errors; nil discards them.
 	Logger *slog.Logger
+	// Agent, when set, adds the conversation API, the agent's kill switch
+	// and the web chat (/chat).
+	Agent Agent
 	// Sim, when set, adds the /api/v1/sim routes that drive a simulated
 	// fleet (faults, driver actions); chargedesk demo sets it.
 	Sim SimControl

@@ -61,7 +61,7 @@ func (s *Store) RegisterCharger(ctx context.Context, reg chargedesk.ChargerRegis
 		RegisteredAt: micro(s.now()),
 		Connectors:   []chargedesk.Connector{},
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO chargers
 			(id, description, password_hash, registration_status, registered_at)
 			VALUES (?, ?, ?, ?, ?)`),
@@ -81,7 +81,7 @@ func (s *Store) RegisterCharger(ctx context.Context, reg chargedesk.ChargerRegis
 // ENOTFOUND for an unregistered charger.
 func (s *Store) ChargerCredentials(ctx context.Context, id string) (string, chargedesk.RegistrationStatus, error) {
 	var hash, boot string
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT password_hash, registration_status FROM chargers WHERE id = ?`), id).
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT password_hash, registration_status FROM chargers WHERE id = ?`), id).
 		Scan(&hash, &boot)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", id)
@@ -94,7 +94,7 @@ func (s *Store) ChargerCredentials(ctx context.Context, id string) (string, char
 
 // Charger returns a charger with its connectors in id order. ENOTFOUND.
 func (s *Store) Charger(ctx context.Context, id string) (*chargedesk.Charger, error) {
-	c, err := s.charger(ctx, s.r, id, "")
+	c, err := s.charger(ctx, s.read, id, "")
 	return c, wrap("get charger", err)
 }
 
@@ -188,36 +188,13 @@ func (s *Store) Chargers(ctx context.Context, f chargedesk.ChargerFilter) ([]*ch
 // value out of range; fn's own error is returned as it is.
 func (s *Store) UpdateCharger(ctx context.Context, id string, fn func(*chargedesk.Charger) error) (*chargedesk.Charger, error) {
 	var c *chargedesk.Charger
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		var err error
 		c, err = s.charger(ctx, tx, id, s.forUpdate())
 		if err != nil {
 			return err
 		}
-		registered := c.RegisteredAt
-		if err := fn(c); err != nil {
-			return err
-		}
-		if c.ID != id {
-			return chargedesk.Errorf(chargedesk.EINVALID, "the charger id cannot change")
-		}
-		if c.Protocol != "" && !c.Protocol.Valid() {
-			return chargedesk.Errorf(chargedesk.EINVALID, "protocol %q is not one chargedesk speaks", c.Protocol)
-		}
-		if len(c.Description) > 200 {
-			return chargedesk.Errorf(chargedesk.EINVALID, "description is longer than 200 characters")
-		}
-		c.RegisteredAt = registered
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE chargers SET description = ?, protocol = ?,
-			vendor = ?, model = ?, serial_number = ?, firmware_version = ?, boot_status = ?,
-			firmware_status = ?, diagnostics_status = ?, connected = ?, node = ?,
-			connected_at = ?, disconnected_at = ?, last_boot_at = ?, last_heartbeat_at = ?,
-			last_seen_at = ? WHERE id = ?`),
-			c.Description, string(c.Protocol), c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion,
-			string(c.BootStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.Connected, c.Node,
-			s.ts(c.ConnectedAt), s.ts(c.DisconnectedAt), s.ts(c.LastBootAt),
-			s.ts(c.LastHeartbeatAt), s.ts(c.LastSeenAt), id)
-		return err
+		return s.writeCharger(ctx, tx, c, fn)
 	})
 	if err != nil {
 		return nil, wrap("update charger", err)
@@ -226,6 +203,150 @@ func (s *Store) UpdateCharger(ctx context.Context, id string, fn func(*chargedes
 		*t = micro(*t)
 	}
 	return c, nil
+}
+
+// UpdateChargers does what UpdateCharger does for many chargers in one
+// transaction, so that their writes share one commit (one fsync): for each
+// id it reads the charger, applies that id's fn and writes the
+// charger-level fields back. The fns run while the write transaction is
+// open, in id order, and must not call the store.
+//
+// An update that fails on its own (ENOTFOUND, EINVALID, or its fn's error,
+// returned as it is) writes nothing and is reported in the map under its id;
+// the others are committed all the same. An error of the database itself is
+// returned as the second result: then nothing at all was written. The map
+// is nil when every update was written.
+func (s *Store) UpdateChargers(ctx context.Context, updates map[string]func(*chargedesk.Charger) error) (map[string]error, error) {
+	if len(updates) == 0 {
+		return nil, nil
+	}
+	// Sorted, so that two nodes updating overlapping sets lock rows in the
+	// same order and cannot deadlock.
+	ids := slices.Sorted(maps.Keys(updates))
+	var failed map[string]error
+	fail := func(id string, err error) {
+		if failed == nil {
+			failed = make(map[string]error)
+		}
+		failed[id] = err
+	}
+	err := s.inWTx(ctx, func(tx wtx) error {
+		failed = nil // a retried transaction starts over
+		var byID map[string]*chargedesk.Charger
+		if s.pg {
+			var err error
+			if byID, err = s.lockChargers(ctx, tx, ids); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			var c *chargedesk.Charger
+			if s.pg {
+				c = byID[id]
+			} else {
+				var err error
+				c, err = s.charger(ctx, tx, id, "")
+				if err != nil && chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+					return err
+				}
+			}
+			if c == nil {
+				fail(id, chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", id))
+				continue
+			}
+			err := s.writeCharger(ctx, tx, c, updates[id])
+			var fnErr *updateError
+			switch {
+			case errors.As(err, &fnErr):
+				fail(id, fnErr.err)
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("update chargers", err)
+	}
+	return failed, nil
+}
+
+// updateError carries the error of an update's fn, or of the checks of
+// what it left, as opposed to an error of the database.
+type updateError struct{ err error }
+
+func (e *updateError) Error() string { return e.err.Error() }
+
+// Unwrap returns the fn's or the check's error.
+func (e *updateError) Unwrap() error { return e.err }
+
+// lockChargers reads and locks (PostgreSQL) the chargers of ids, with their
+// connectors, in two statements. Unknown ids are missing from the map.
+func (s *Store) lockChargers(ctx context.Context, tx wtx, ids []string) (map[string]*chargedesk.Charger, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+chargerCols+` FROM chargers
+		WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[string]*chargedesk.Charger, len(ids))
+	for rows.Next() {
+		c, err := scanCharger(rows)
+		if err != nil {
+			return nil, err
+		}
+		byID[c.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	crows, err := tx.QueryContext(ctx, `SELECT `+connectorCols+` FROM connectors
+		WHERE charger_id = ANY($1::text[]) ORDER BY charger_id, id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		conn, err := scanConnector(crows)
+		if err != nil {
+			return nil, err
+		}
+		if c := byID[conn.ChargerID]; c != nil {
+			c.Connectors = append(c.Connectors, conn)
+		}
+	}
+	return byID, crows.Err()
+}
+
+// writeCharger applies fn to c (as read in tx), checks what it left and
+// writes c's charger-level fields back. An error of fn or of the checks
+// comes back as an *updateError.
+func (s *Store) writeCharger(ctx context.Context, tx wtx, c *chargedesk.Charger, fn func(*chargedesk.Charger) error) error {
+	id, registered := c.ID, c.RegisteredAt
+	if err := fn(c); err != nil {
+		return &updateError{err}
+	}
+	if c.ID != id {
+		return &updateError{chargedesk.Errorf(chargedesk.EINVALID, "the charger id cannot change")}
+	}
+	if c.Protocol != "" && !c.Protocol.Valid() {
+		return &updateError{chargedesk.Errorf(chargedesk.EINVALID, "protocol %q is not one chargedesk speaks", c.Protocol)}
+	}
+	if len(c.Description) > 200 {
+		return &updateError{chargedesk.Errorf(chargedesk.EINVALID, "description is longer than 200 characters")}
+	}
+	c.RegisteredAt = registered
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE chargers SET description = ?, protocol = ?,
+		vendor = ?, model = ?, serial_number = ?, firmware_version = ?, boot_status = ?,
+		firmware_status = ?, diagnostics_status = ?, connected = ?, node = ?,
+		connected_at = ?, disconnected_at = ?, last_boot_at = ?, last_heartbeat_at = ?,
+		last_seen_at = ? WHERE id = ?`),
+		c.Description, string(c.Protocol), c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion,
+		string(c.BootStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.Connected, c.Node,
+		s.ts(c.ConnectedAt), s.ts(c.DisconnectedAt), s.ts(c.LastBootAt),
+		s.ts(c.LastHeartbeatAt), s.ts(c.LastSeenAt), id)
+	return err
 }
 
 // TouchChargers records, in one transaction, when each charger was last seen
@@ -253,30 +374,19 @@ func (s *Store) TouchChargers(ctx context.Context, seen map[string]time.Time, he
 	if s.pg {
 		return wrap("touch chargers", s.touchPostgres(ctx, ids, last, heartbeats))
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		seenStmt, err := tx.PrepareContext(ctx, s.q(`UPDATE chargers SET last_seen_at = ?
-			WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`))
-		if err != nil {
-			return err
-		}
-		defer seenStmt.Close()
-		var hbStmt *sql.Stmt
-		if len(heartbeats) > 0 {
-			hbStmt, err = tx.PrepareContext(ctx, s.q(`UPDATE chargers SET last_heartbeat_at = ?
-				WHERE id = ? AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?)`))
-			if err != nil {
-				return err
-			}
-			defer hbStmt.Close()
-		}
+	seenQ := s.q(`UPDATE chargers SET last_seen_at = ?
+		WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`)
+	hbQ := s.q(`UPDATE chargers SET last_heartbeat_at = ?
+		WHERE id = ? AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?)`)
+	err := s.inWTx(ctx, func(tx wtx) error {
 		for _, id := range ids {
 			t := s.ts(last[id])
-			if _, err := seenStmt.ExecContext(ctx, t, id, t); err != nil {
+			if _, err := tx.ExecContext(ctx, seenQ, t, id, t); err != nil {
 				return err
 			}
 			if hb := heartbeats[id]; !hb.IsZero() {
 				t := s.ts(hb)
-				if _, err := hbStmt.ExecContext(ctx, t, id, t); err != nil {
+				if _, err := tx.ExecContext(ctx, hbQ, t, id, t); err != nil {
 					return err
 				}
 			}
@@ -304,7 +414,7 @@ func (s *Store) touchPostgres(ctx context.Context, ids []string, last, heartbeat
 			hbTimes = append(hbTimes, micro(t))
 		}
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inWTx(ctx, func(tx wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE chargers AS c SET last_seen_at = v.t
 			FROM unnest($1::text[], $2::timestamptz[]) AS v(id, t)
 			WHERE c.id = v.id AND (c.last_seen_at IS NULL OR c.last_seen_at < v.t)`, ids, times); err != nil {
@@ -329,7 +439,7 @@ func (s *Store) DisconnectNode(ctx context.Context, node string, at time.Time) e
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE chargers SET connected = ?, node = '', disconnected_at = ?
 			WHERE node = ? AND connected`), false, s.ts(at), node)
 		return err
@@ -350,7 +460,7 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = s.now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connectors (`+connectorCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (charger_id, id) DO UPDATE SET
@@ -372,7 +482,7 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 // back the description, password hash and registration status after
 // validating them. ENOTFOUND, EINVALID.
 func (s *Store) UpdateRegistration(ctx context.Context, id string, fn func(*chargedesk.ChargerRegistration) error) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		var reg chargedesk.ChargerRegistration
 		var boot string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT id, description, password_hash, registration_status

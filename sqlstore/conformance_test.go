@@ -289,6 +289,8 @@ func runConformance(t *testing.T, b backend) {
 		}
 	})
 
+	t.Run("UpdateChargers", func(t *testing.T) { runUpdateChargers(t, fresh) })
+
 	t.Run("UpdateRegistration", func(t *testing.T) {
 		s := fresh(t)
 		register(t, s, "CP-1")

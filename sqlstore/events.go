@@ -31,7 +31,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []chargedesk.Event) err
 	now := s.now()
 	touched := map[string]bool{}
 	seqs := make([]int64, len(events))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		for start := 0; start < len(events); start += eventChunk {
 			chunk := events[start:min(start+eventChunk, len(events))]
 			args := make([]any, 0, 7*len(chunk))
@@ -50,7 +50,8 @@ func (s *Store) AppendEvents(ctx context.Context, events []chargedesk.Event) err
 			// One statement per chunk. Both databases number the rows of
 			// a multi-row INSERT in VALUES order, so the sorted seqs map
 			// onto the chunk in order.
-			rows, err := tx.QueryContext(ctx, s.q(`INSERT INTO events (charger_id, at, direction, type,
+			// Unprepared: the text varies with the chunk's length.
+			rows, err := tx.Tx.QueryContext(ctx, s.q(`INSERT INTO events (charger_id, at, direction, type,
 				message_id, action, payload) VALUES `+
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")+
 				` RETURNING seq`), args...)
@@ -84,14 +85,10 @@ func (s *Store) AppendEvents(ctx context.Context, events []chargedesk.Event) err
 		// that walk also passes the index entries of rows deleted before,
 		// until vacuum clears them; the migration makes autovacuum visit
 		// this table often so they stay few.)
-		trim, err := tx.PrepareContext(ctx, s.q(`DELETE FROM events WHERE charger_id = ? AND seq <= (
-			SELECT seq FROM events WHERE charger_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`))
-		if err != nil {
-			return err
-		}
-		defer trim.Close()
+		trim := s.q(`DELETE FROM events WHERE charger_id = ? AND seq <= (
+			SELECT seq FROM events WHERE charger_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`)
 		for _, id := range slices.Sorted(maps.Keys(touched)) {
-			if _, err := trim.ExecContext(ctx, id, id, chargedesk.MaxRecentEvents); err != nil {
+			if _, err := tx.ExecContext(ctx, trim, id, id, chargedesk.MaxRecentEvents); err != nil {
 				return err
 			}
 		}
@@ -109,7 +106,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []chargedesk.Event) err
 // RecentEvents returns a charger's newest events, newest first, at most
 // limit (default 100, at most 1000).
 func (s *Store) RecentEvents(ctx context.Context, chargerID string, n int) ([]chargedesk.Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, charger_id, at, direction, type, message_id,
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT seq, charger_id, at, direction, type, message_id,
 		action, payload FROM events WHERE charger_id = ? ORDER BY seq DESC LIMIT ?`), chargerID, limit(n))
 	if err != nil {
 		return nil, wrap("recent events", err)

@@ -54,5 +54,7 @@ func newPostgresSchema(t testing.TB, base string) string {
 }
 
 func TestPostgres(t *testing.T) {
-	runConformance(t, postgresBackend(t))
+	b := postgresBackend(t)
+	runConformance(t, b)
+	runAgentConformance(t, b)
 }

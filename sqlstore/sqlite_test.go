@@ -25,6 +25,7 @@ var sqliteBackend = backend{
 
 func TestSQLite(t *testing.T) {
 	runConformance(t, sqliteBackend)
+	runAgentConformance(t, sqliteBackend)
 }
 
 func TestSQLitePragmas(t *testing.T) {

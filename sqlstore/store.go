@@ -43,10 +43,14 @@ type Store struct {
 	// SQLITE_BUSY; for PostgreSQL it is the same pool as r.
 	w *sql.DB
 	// r runs reads outside write transactions.
-	r   *sql.DB
-	pg  bool
-	now func() time.Time
-	log *slog.Logger
+	r  *sql.DB
+	pg bool
+	// wc and rc cache the prepared statements of w and r (SQLite only);
+	// read runs reads on r through rc.
+	wc, rc *stmtCache
+	read   rdb
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 var _ chargedesk.Store = (*Store)(nil)
@@ -157,6 +161,8 @@ func (s *Store) openSQLite(ctx context.Context, dsn string) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: open sqlite %s: %w", path, err)
 	}
+	s.wc, s.rc = newStmtCache(s.w), newStmtCache(s.r)
+	s.read = rdb{db: s.r, cache: s.rc}
 	return nil
 }
 
@@ -170,6 +176,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string) error {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.w, s.r = db, db
+	s.read = rdb{db: db}
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: connect to postgres: %w", err)
 	}
@@ -237,7 +244,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database handles. The store cannot be used afterwards.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.rc.close(), s.wc.close()}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -282,11 +289,24 @@ func (s *Store) forUpdate() string {
 
 // inTx runs fn in a write transaction and commits when fn returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inWTx(ctx, func(tx wtx) error { return fn(tx.Tx) })
+}
+
+// inWTx runs fn in a write transaction and commits when fn returns nil.
+// fn's statements run prepared from the writer's cache; those it ran
+// unprepared for the first time are prepared once the transaction has
+// ended, for the next transactions.
+func (s *Store) inWTx(ctx context.Context, fn func(tx wtx) error) error {
+	defer func() {
+		if s.wc.hasNoted() {
+			s.wc.prepareNoted(context.WithoutCancel(ctx))
+		}
+	}()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(wtx{Tx: tx, cache: s.wc}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

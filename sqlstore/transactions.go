@@ -60,7 +60,7 @@ func (s *Store) StartTransaction(ctx context.Context, t *chargedesk.Transaction)
 		id = t.ID
 	}
 	var out *chargedesk.Transaction
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		// A duplicate hits one of the unique indexes and inserts nothing:
 		// (charger_id, id) for 2.0.1, the partial start index for 1.6.
 		var seq int64
@@ -119,7 +119,7 @@ func (s *Store) StartTransaction(ctx context.Context, t *chargedesk.Transaction)
 // ENOTFOUND.
 func (s *Store) UpdateTransaction(ctx context.Context, t *chargedesk.Transaction) error {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inWTx(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE transactions SET id_tag = ?, auth_status = ?,
 			remote_start_id = ?, charging_state = ?, seq_no = ?, last_meter_wh = ?,
 			last_meter_at = ?, stopped_at = ?, meter_stop_wh = ?, stop_reason = ?,
@@ -145,7 +145,7 @@ func (s *Store) UpdateTransaction(ctx context.Context, t *chargedesk.Transaction
 
 // Transaction returns one transaction. ENOTFOUND.
 func (s *Store) Transaction(ctx context.Context, chargerID, id string) (*chargedesk.Transaction, error) {
-	t, err := scanTransaction(s.r.QueryRowContext(ctx, s.q(`SELECT `+transactionCols+`
+	t, err := scanTransaction(s.read.QueryRowContext(ctx, s.q(`SELECT `+transactionCols+`
 		FROM transactions WHERE charger_id = ? AND id = ?`), chargerID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q has no transaction %q", chargerID, id)
@@ -174,7 +174,7 @@ func (s *Store) Transactions(ctx context.Context, f chargedesk.TransactionFilter
 	}
 	query += ` ORDER BY started_at DESC, seq DESC LIMIT ?`
 	args = append(args, limit(f.Limit))
-	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	rows, err := s.read.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, wrap("list transactions", err)
 	}
@@ -206,14 +206,10 @@ func (s *Store) AppendMeterValues(ctx context.Context, samples []chargedesk.Mete
 		}
 	}
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO meter_values (charger_id, connector_id,
-			transaction_id, at, measurand, phase, context, location, unit, value)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+	insertMeterValue := s.q(`INSERT INTO meter_values (charger_id, connector_id,
+		transaction_id, at, measurand, phase, context, location, unit, value)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	err := s.inWTx(ctx, func(tx wtx) error {
 		for _, m := range samples {
 			if m.Measurand == "" {
 				m.Measurand = DefaultMeasurand
@@ -221,7 +217,7 @@ func (s *Store) AppendMeterValues(ctx context.Context, samples []chargedesk.Mete
 			if m.At.IsZero() {
 				m.At = now
 			}
-			if _, err := stmt.ExecContext(ctx, m.ChargerID, m.ConnectorID, m.TransactionID,
+			if _, err := tx.ExecContext(ctx, insertMeterValue, m.ChargerID, m.ConnectorID, m.TransactionID,
 				s.ts(m.At), m.Measurand, m.Phase, m.Context, m.Location, m.Unit, m.Value); err != nil {
 				return err
 			}
@@ -234,7 +230,7 @@ func (s *Store) AppendMeterValues(ctx context.Context, samples []chargedesk.Mete
 // MeterValues returns a transaction's newest samples, at most limit (default
 // 100, at most 1000), in time order.
 func (s *Store) MeterValues(ctx context.Context, chargerID, transactionID string, n int) ([]chargedesk.MeterSample, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT charger_id, connector_id, transaction_id, at,
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT charger_id, connector_id, transaction_id, at,
 		measurand, phase, context, location, unit, value FROM meter_values
 		WHERE charger_id = ? AND transaction_id = ? ORDER BY at DESC, seq DESC LIMIT ?`),
 		chargerID, transactionID, limit(n))

@@ -16,6 +16,7 @@ Usage:
   chargedesk demo [flags]    run chargedesk with a simulated fleet (no configuration)
   chargedesk serve [flags]   run the OCPP central system and the operator API
   chargedesk sim [flags]     run simulated chargers against any OCPP central system
+  chargedesk chat [flags]    talk to the support agent of a running chargedesk
   chargedesk version         print the version
 
 Run "chargedesk serve -h" for the flags; every flag can also be set with the
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return demo(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return simCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "chat":
+		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "chargedesk", version)
 		return nil

@@ -1,0 +1,310 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// MaxAgentTurnLen bounds the text of an agent or action turn, in
+// characters; a driver's turn is bounded by chargedesk.MaxMessageLen.
+const MaxAgentTurnLen = 8000
+
+const conversationCols = `id, channel, language, from_addr, driver_id, verified, charger_id,
+	connector_id, category, playbook, state, data, status, ticket_id, flagged, created_at, updated_at`
+
+func scanConversation(row scanner) (*chargedesk.Conversation, error) {
+	var c chargedesk.Conversation
+	err := row.Scan(&c.ID, &c.Channel, &c.Language, &c.From, &c.DriverID, &c.Verified, &c.ChargerID,
+		&c.ConnectorID, &c.Category, &c.Playbook, &c.State, jc(&c.Data), &c.Status, &c.TicketID,
+		&c.Flagged, tc(&c.CreatedAt), tc(&c.UpdatedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// validateConversation checks a conversation and compacts its Data in
+// place: id 1 to 64 bytes, a known channel, language, status and
+// verification, non-negative connector id and flag count, bounded text
+// fields and Data valid JSON of at most 64 KiB. EINVALID.
+func validateConversation(c *chargedesk.Conversation) error {
+	if c == nil {
+		return chargedesk.Errorf(chargedesk.EINVALID, "conversation is nil")
+	}
+	if c.ID == "" || len(c.ID) > 64 {
+		return chargedesk.Errorf(chargedesk.EINVALID, "conversation id must be 1 to 64 characters")
+	}
+	owner := "conversation " + c.ID
+	if !c.Channel.Valid() {
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: channel %q is not sms, voice, chat or api", owner, c.Channel)
+	}
+	if !slices.Contains(chargedesk.Languages, c.Language) {
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: language %q is not en, fr or es", owner, c.Language)
+	}
+	switch c.Status {
+	case chargedesk.ConversationOpen, chargedesk.ConversationResolved, chargedesk.ConversationEscalated, chargedesk.ConversationClosed:
+	default:
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: status %q is not open, resolved, escalated or closed", owner, c.Status)
+	}
+	switch c.Verified {
+	case chargedesk.VerifiedNone, chargedesk.VerifiedPhone, chargedesk.VerifiedCard, chargedesk.VerifiedSession, chargedesk.VerifiedOperator:
+	default:
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: verification %q is not known", owner, c.Verified)
+	}
+	if c.ConnectorID < 0 || c.Flagged < 0 {
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: connector id and flagged count cannot be negative", owner)
+	}
+	if err := checkText(owner,
+		textField{"id", c.ID, 64}, textField{"from", c.From, 200}, textField{"driver id", c.DriverID, 64},
+		textField{"charger id", c.ChargerID, 64}, textField{"category", c.Category, 64},
+		textField{"playbook", c.Playbook, 64}, textField{"state", c.State, 64},
+		textField{"ticket id", c.TicketID, 64}); err != nil {
+		return err
+	}
+	data, err := compactJSON(owner+": data", c.Data, maxJSON)
+	if err != nil {
+		return err
+	}
+	c.Data = data
+	return nil
+}
+
+// CreateConversation stores a new conversation after validating it (see
+// validateConversation). UpdatedAt becomes now and a zero CreatedAt too;
+// c is updated to match what was stored, Data compacted. ECONFLICT if the
+// id exists, EINVALID.
+func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversation) error {
+	if c == nil {
+		return chargedesk.Errorf(chargedesk.EINVALID, "conversation is nil")
+	}
+	conv := *c
+	if err := validateConversation(&conv); err != nil {
+		return err
+	}
+	now := micro(s.now())
+	conv.CreatedAt, conv.UpdatedAt = micro(conv.CreatedAt), now
+	if conv.CreatedAt.IsZero() {
+		conv.CreatedAt = now
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO conversations (`+conversationCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			conversationArgs(s, &conv)...)
+		return err
+	})
+	if isUnique(err) {
+		return chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %q exists", conv.ID)
+	}
+	if isDataError(err) {
+		return chargedesk.Errorf(chargedesk.EINVALID, "conversation %s: a value cannot be stored", conv.ID)
+	}
+	if err != nil {
+		return wrap("create conversation", err)
+	}
+	*c = conv
+	return nil
+}
+
+// conversationArgs lists c's values in conversationCols order.
+func conversationArgs(s *Store, c *chargedesk.Conversation) []any {
+	return []any{c.ID, string(c.Channel), c.Language, c.From, c.DriverID, string(c.Verified), c.ChargerID,
+		c.ConnectorID, c.Category, c.Playbook, c.State, jsonArg(c.Data), string(c.Status), c.TicketID,
+		c.Flagged, s.ts(c.CreatedAt), s.ts(c.UpdatedAt)}
+}
+
+// Conversation returns one conversation. ENOTFOUND.
+func (s *Store) Conversation(ctx context.Context, id string) (*chargedesk.Conversation, error) {
+	c, err := s.conversation(ctx, s.r, id, "")
+	return c, wrap("get conversation", err)
+}
+
+func (s *Store) conversation(ctx context.Context, q querier, id, suffix string) (*chargedesk.Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx, s.q(`SELECT `+conversationCols+` FROM conversations WHERE id = ?`+suffix), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "conversation %q is not known", id)
+	}
+	return c, err
+}
+
+// UpdateConversation reads the conversation, applies fn and writes it back
+// after validating it, in one transaction. CreatedAt keeps the stored value
+// and UpdatedAt becomes now. fn runs while the write transaction is open
+// and must not call the store. ENOTFOUND; EINVALID when fn changes the id
+// or leaves the conversation invalid; fn's own error is returned as it is.
+func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*chargedesk.Conversation) error) (*chargedesk.Conversation, error) {
+	var c *chargedesk.Conversation
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = s.conversation(ctx, tx, id, s.forUpdate())
+		if err != nil {
+			return err
+		}
+		created := c.CreatedAt
+		if err := fn(c); err != nil {
+			return err
+		}
+		if c.ID != id {
+			return chargedesk.Errorf(chargedesk.EINVALID, "the conversation id cannot change")
+		}
+		if err := validateConversation(c); err != nil {
+			return err
+		}
+		c.CreatedAt, c.UpdatedAt = created, micro(s.now())
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE conversations SET channel = ?, language = ?,
+			from_addr = ?, driver_id = ?, verified = ?, charger_id = ?, connector_id = ?,
+			category = ?, playbook = ?, state = ?, data = ?, status = ?, ticket_id = ?,
+			flagged = ?, updated_at = ? WHERE id = ?`),
+			string(c.Channel), c.Language, c.From, c.DriverID, string(c.Verified), c.ChargerID,
+			c.ConnectorID, c.Category, c.Playbook, c.State, jsonArg(c.Data), string(c.Status),
+			c.TicketID, c.Flagged, s.ts(c.UpdatedAt), id)
+		return err
+	})
+	if isDataError(err) {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "conversation %s: a value cannot be stored", id)
+	}
+	if err != nil {
+		return nil, wrap("update conversation", err)
+	}
+	return c, nil
+}
+
+// Conversations lists conversations newest first (by CreatedAt, then id
+// descending), with f.Status and f.DriverID when set, at most f.Limit
+// (default 100, at most 1000).
+func (s *Store) Conversations(ctx context.Context, f chargedesk.ConversationFilter) ([]*chargedesk.Conversation, error) {
+	query := `SELECT ` + conversationCols + ` FROM conversations WHERE 1 = 1`
+	var args []any
+	if f.Status != "" {
+		query += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if f.DriverID != "" {
+		query += ` AND driver_id = ?`
+		args = append(args, f.DriverID)
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit(f.Limit))
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, wrap("list conversations", err)
+	}
+	defer rows.Close()
+	out := []*chargedesk.Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, wrap("list conversations", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap("list conversations", rows.Err())
+}
+
+// validateTurn checks a turn and compacts its Meta in place: role driver,
+// agent or action; text UTF-8 of at most chargedesk.MaxMessageLen
+// characters for a driver, MaxAgentTurnLen for the others; Meta valid JSON
+// of at most 64 KiB. EINVALID.
+func validateTurn(t *chargedesk.Turn) error {
+	bound := MaxAgentTurnLen
+	switch t.Role {
+	case chargedesk.RoleDriver:
+		bound = chargedesk.MaxMessageLen
+	case chargedesk.RoleAgent, chargedesk.RoleAction:
+	default:
+		return chargedesk.Errorf(chargedesk.EINVALID, "turn role %q is not driver, agent or action", t.Role)
+	}
+	// The byte bound (4 per character) only keeps checkText's length test
+	// out of the way; the character count below is the real bound.
+	if err := checkText("turn", textField{"text", t.Text, 4 * bound}); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(t.Text); n > bound {
+		return chargedesk.Errorf(chargedesk.EINVALID, "a %s turn is at most %d characters, not %d", t.Role, bound, n)
+	}
+	meta, err := compactJSON("turn meta", t.Meta, maxJSON)
+	if err != nil {
+		return err
+	}
+	t.Meta = meta
+	return nil
+}
+
+// AppendTurn validates a turn (see validateTurn) and stores it, assigning
+// Seq: 1 for a conversation's first turn, then each turn the previous one's
+// plus one, without gaps, also under concurrent appends (the counter is
+// incremented in the transaction that inserts the turn, which locks the
+// conversation's row). A zero At becomes now. The turn is updated to match
+// what was stored. The conversation's UpdatedAt does not change. EINVALID;
+// ENOTFOUND for an unknown conversation.
+func (s *Store) AppendTurn(ctx context.Context, t *chargedesk.Turn) error {
+	if t == nil {
+		return chargedesk.Errorf(chargedesk.EINVALID, "turn is nil")
+	}
+	turn := *t
+	if err := validateTurn(&turn); err != nil {
+		return err
+	}
+	if turn.At.IsZero() {
+		turn.At = s.now()
+	}
+	turn.At = micro(turn.At)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE conversations SET last_seq = last_seq + 1
+			WHERE id = ? RETURNING last_seq`), turn.ConversationID).Scan(&turn.Seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return chargedesk.Errorf(chargedesk.ENOTFOUND, "conversation %q is not known", turn.ConversationID)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO turns (conversation_id, seq, at, role, body, meta)
+			VALUES (?, ?, ?, ?, ?, ?)`),
+			turn.ConversationID, turn.Seq, s.ts(turn.At), turn.Role, turn.Text, jsonArg(turn.Meta))
+		return err
+	})
+	if err != nil {
+		return wrap("append turn", err)
+	}
+	*t = turn
+	return nil
+}
+
+// Turns returns all of a conversation's turns in Seq order. ENOTFOUND for
+// an unknown conversation.
+func (s *Store) Turns(ctx context.Context, conversationID string) ([]chargedesk.Turn, error) {
+	// One read transaction, so that "no turns" and "no conversation" agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, wrap("list turns", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT conversation_id, seq, at, role, body, meta
+		FROM turns WHERE conversation_id = ? ORDER BY seq`), conversationID)
+	if err != nil {
+		return nil, wrap("list turns", err)
+	}
+	defer rows.Close()
+	out := []chargedesk.Turn{}
+	for rows.Next() {
+		var t chargedesk.Turn
+		if err := rows.Scan(&t.ConversationID, &t.Seq, tc(&t.At), &t.Role, &t.Text, jc(&t.Meta)); err != nil {
+			return nil, wrap("list turns", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list turns", err)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		if _, err := s.conversation(ctx, tx, conversationID, ""); err != nil {
+			return nil, wrap("list turns", err)
+		}
+	}
+	return out, nil
+}
