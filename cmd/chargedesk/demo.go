@@ -14,6 +14,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/httpapi"
+	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/sim"
 )
 
@@ -86,10 +87,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
 
 	network := sim.GenerateNetwork(*seed, *n)
+	pay := payments.NewBuiltin(time.Now)
 	var fleet *sim.Fleet
 	var injected []string
 	hook := func(ctx context.Context, s *server) (httpapi.SimControl, error) {
-		if err := registerNetwork(ctx, s.store, network); err != nil {
+		if err := registerNetwork(ctx, s.store, pay, network, time.Now()); err != nil {
 			return nil, err
 		}
 		var err error
@@ -99,6 +101,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil, err
 		}
 		control := newFleetControl(fleet, s.store, time.Now)
+		control.payments = pay
 		if injected, err = injectDemoFaults(ctx, control, network); err != nil {
 			return nil, err
 		}
@@ -122,39 +125,79 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// registerNetwork registers the network's chargers (with their site in the
-// description) and the drivers' cards, keeping what a reused data
-// directory holds already.
-func registerNetwork(ctx context.Context, store chargedesk.Store, network sim.Network) error {
+// registerNetwork loads the generated network into chargedesk as an
+// operator's CPMS would: chargers (credentials, site in the description),
+// sites and where each charger is with its plugs and ratings, drivers with
+// their cards (tokens) and payment accounts. What a reused data directory
+// holds already is kept (or updated).
+func registerNetwork(ctx context.Context, store chargedesk.Store, pay *payments.Builtin, network sim.Network, now time.Time) error {
+	for _, site := range network.Sites {
+		if err := store.PutSite(ctx, &chargedesk.Site{ID: site.ID, Name: site.Name, Address: site.Address, City: site.City,
+			Region: site.Region, Country: site.Country, Lat: site.Lat, Lon: site.Lon}); err != nil {
+			return fmt.Errorf("site %s: %w", site.ID, err)
+		}
+	}
 	for _, c := range network.Chargers {
 		desc := c.ID
 		if site := network.Site(c.SiteID); site != nil {
 			desc = fmt.Sprintf("%s, %s, %s, %s", site.Name, site.Address, site.City, site.Region)
 		}
-		_, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{
-			ID: c.ID, Description: desc, PasswordHash: chargedesk.HashPassword(c.Password), BootStatus: chargedesk.RegistrationAccepted,
-		})
-		if err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
-			return fmt.Errorf("register %s: %w", c.ID, err)
-		}
+		hash := chargedesk.HashPassword(c.Password)
+		_, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: c.ID, Description: desc, PasswordHash: hash, BootStatus: chargedesk.RegistrationAccepted})
 		if chargedesk.ErrorCode(err) == chargedesk.ECONFLICT {
 			// A reused data directory: the generated password may differ.
-			if err := store.UpdateRegistration(ctx, c.ID, func(r *chargedesk.ChargerRegistration) error {
-				r.PasswordHash = chargedesk.HashPassword(c.Password)
-				return nil
-			}); err != nil {
-				return err
-			}
+			err = store.UpdateRegistration(ctx, c.ID, func(r *chargedesk.ChargerRegistration) error { r.PasswordHash = hash; return nil })
+		}
+		if err != nil {
+			return fmt.Errorf("register %s: %w", c.ID, err)
+		}
+		loc := chargedesk.ChargerLocation{ChargerID: c.ID, SiteID: c.SiteID}
+		for i, k := range c.Connectors {
+			loc.Connectors = append(loc.Connectors, chargedesk.ConnectorSpec{ID: i + 1, Type: chargedesk.ConnectorType(k.Type), MaxPowerKW: k.MaxPowerKW})
+		}
+		if err := store.PutChargerLocation(ctx, loc); err != nil {
+			return fmt.Errorf("location of %s: %w", c.ID, err)
 		}
 	}
 	for _, d := range network.Drivers {
+		account := "acct-" + d.ID
+		currency := payments.USD
+		if strings.HasPrefix(d.Phone, "+1") && isCanadian(network, d.HomeCity) {
+			currency = payments.CAD
+		}
+		if err := store.PutDriver(ctx, &chargedesk.Driver{ID: d.ID, Name: d.Name, Phone: d.Phone, Language: d.Language, PaymentAccountID: account}); err != nil {
+			return fmt.Errorf("driver %s: %w", d.ID, err)
+		}
 		for _, tag := range d.IDTags {
 			if err := store.PutToken(ctx, &chargedesk.Token{IDTag: tag, Status: chargedesk.AuthAccepted, DriverID: d.ID}); err != nil {
 				return fmt.Errorf("token %s: %w", tag, err)
 			}
 		}
+		if err := pay.AddAccount(account, currency); err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
+			return fmt.Errorf("payment account of %s: %w", d.ID, err)
+		}
+		for _, card := range d.Payments {
+			// Only the card_expired fault makes a card expired in the demo.
+			year := card.ExpYear
+			if year < now.Year()+1 {
+				year = now.Year() + 2
+			}
+			if _, err := pay.AddMethod(account, payments.Card{Brand: card.Brand, Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: year}); err != nil {
+				return fmt.Errorf("card of %s: %w", d.ID, err)
+			}
+		}
 	}
 	return nil
+}
+
+// isCanadian reports whether a city of the network is in Canada.
+func isCanadian(network sim.Network, city string) bool {
+	for _, s := range network.Sites {
+		if s.City == city {
+			return s.Country == "CA"
+		}
+	}
+	return false
 }
 
 // injectDemoFaults spreads demoFaults over the fleet, one charger each, and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/httpapi"
+	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/sim"
 )
 
@@ -26,6 +27,10 @@ type fleetControl struct {
 	fleet  *sim.Fleet
 	tokens chargedesk.TokenStore
 	now    func() time.Time
+	// store and payments, when set, take the payment faults: the card's
+	// token leads to the driver and their payment account.
+	store    chargedesk.Store
+	payments *payments.Builtin
 
 	mu       sync.Mutex
 	restores map[string]func(context.Context) error // backend faults by fault/idTag
@@ -33,8 +38,12 @@ type fleetControl struct {
 
 var _ httpapi.SimControl = (*fleetControl)(nil)
 
-func newFleetControl(fleet *sim.Fleet, tokens chargedesk.TokenStore, now func() time.Time) *fleetControl {
-	return &fleetControl{fleet: fleet, tokens: tokens, now: now, restores: make(map[string]func(context.Context) error)}
+func newFleetControl(fleet *sim.Fleet, store chargedesk.Store, now func() time.Time) *fleetControl {
+	f := &fleetControl{fleet: fleet, now: now, restores: make(map[string]func(context.Context) error)}
+	if store != nil {
+		f.tokens, f.store = store, store
+	}
+	return f
 }
 
 // Faults lists every fault of the catalogue: charger faults, then backend
@@ -109,12 +118,37 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 	if _, ok := f.restores[key]; ok {
 		return chargedesk.Errorf(chargedesk.ECONFLICT, "%s is already injected for %s", name, idTag)
 	}
+	if slices.Contains(payments.Faults(), name) {
+		restore, err := f.injectPaymentFault(ctx, idTag, name)
+		if err != nil {
+			return err
+		}
+		f.restores[key] = func(context.Context) error { return restore() }
+		return nil
+	}
 	restore, err := sim.InjectBackendFault(ctx, f.tokens, f.now(), idTag, fault)
 	if err != nil {
 		return err
 	}
 	f.restores[key] = restore
 	return nil
+}
+
+// injectPaymentFault puts a payment fault into the account of the driver
+// who owns the card idTag.
+func (f *fleetControl) injectPaymentFault(ctx context.Context, idTag, name string) (func() error, error) {
+	if f.payments == nil {
+		return nil, chargedesk.Errorf(chargedesk.ENOTIMPLEMENTED, "%s needs the payments processor, which this fleet has not", name)
+	}
+	t, err := f.tokens.Token(ctx, idTag)
+	if err != nil {
+		return nil, err
+	}
+	d, err := f.store.Driver(ctx, t.DriverID)
+	if err != nil {
+		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "card %s belongs to no driver account", idTag)
+	}
+	return f.payments.InjectFault(d.PaymentAccountID, name)
 }
 
 // ClearFault removes a fault injected before.
