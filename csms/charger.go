@@ -23,7 +23,7 @@ func (c *conn) recordBoot(ctx context.Context, b bootInfo) (chargedesk.Registrat
 		return "", 0, err
 	}
 	now := c.s.now()
-	_, err = c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+	err = c.s.chargers.update(ctx, c.id, func(ch *chargedesk.Charger) error {
 		ch.Vendor, ch.Model, ch.SerialNumber, ch.FirmwareVersion = b.vendor, b.model, b.serial, b.firmware
 		ch.BootStatus, ch.LastBootAt, ch.LastSeenAt = status, now, now
 		return nil

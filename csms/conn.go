@@ -68,6 +68,10 @@ type pendingCall struct {
 func newConn(s *Server, id string, proto chargedesk.Protocol, ws *websocket.Conn, boot chargedesk.RegistrationStatus, log *slog.Logger) *conn {
 	c := &conn{s: s, id: id, proto: proto, ws: ws, boot: boot, log: log, callSlot: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	// Ending c.ctx drops the socket, which ends the read loop: reads then
+	// need no context of their own (coder/websocket registers and removes
+	// one per Read otherwise).
+	context.AfterFunc(c.ctx, func() { c.ws.CloseNow() })
 	return c
 }
 
@@ -77,7 +81,7 @@ func (c *conn) run(ctx context.Context) {
 	now := c.s.now()
 	c.connectedAt = now.UTC().Truncate(time.Microsecond)
 	c.lastRx.Store(time.Now().UnixNano())
-	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+	err := c.s.chargers.update(ctx, c.id, func(ch *chargedesk.Charger) error {
 		ch.Connected, ch.Node, ch.ConnectedAt, ch.Protocol, ch.LastSeenAt = true, c.s.cfg.Node, c.connectedAt, c.proto, now
 		return nil
 	})
@@ -131,7 +135,7 @@ func (c *conn) markDisconnected(ctx context.Context) bool {
 		return false
 	}
 	now := c.s.now()
-	_, err := c.s.cfg.Store.UpdateCharger(ctx, c.id, func(ch *chargedesk.Charger) error {
+	err := c.s.chargers.update(ctx, c.id, func(ch *chargedesk.Charger) error {
 		if ch.Node == c.s.cfg.Node && ch.ConnectedAt.Equal(c.connectedAt) {
 			ch.Connected, ch.DisconnectedAt = false, now
 		}
@@ -160,7 +164,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 
 func (c *conn) readLoop() string {
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			if s := websocket.CloseStatus(err); s != -1 {
 				return "closed by charger: " + s.String()
@@ -182,8 +186,13 @@ func (c *conn) readLoop() string {
 			c.badFrame(now, data, err.(*ocpp.FrameError))
 			continue
 		}
-		switch m.Type {
-		case ocpp.Call:
+		switch {
+		case m.Type == ocpp.Call && m.Action == "Heartbeat" && c.idle():
+			// A Heartbeat touches no store: answered here, without a
+			// worker goroutine. Nothing else is read meanwhile, so CALLs
+			// stay in order.
+			c.handleCall(m)
+		case m.Type == ocpp.Call:
 			c.enqueue(m)
 		default:
 			c.deliver(now, m)
@@ -228,6 +237,13 @@ func (c *conn) enqueue(m ocpp.Message) {
 	go c.work()
 }
 
+// idle reports whether no incoming CALL is waiting or being handled.
+func (c *conn) idle() bool {
+	c.inMu.Lock()
+	defer c.inMu.Unlock()
+	return !c.inBusy && len(c.inQ) == 0
+}
+
 func (c *conn) work() {
 	for {
 		c.inMu.Lock()
@@ -262,7 +278,7 @@ func (c *conn) deliver(now time.Time, m ocpp.Message) {
 		action = p.action
 	}
 	c.s.record(frameEvent(c.id, now, chargedesk.DirIn, m, action))
-	c.s.metrics.messages.WithLabelValues(action, "in", m.Type.String()).Inc()
+	c.s.metrics.message(action, "in", m.Type.String()).Inc()
 	if p == nil {
 		c.log.Warn("answer to no outstanding CALL (late or unknown id)", "msg_id", m.ID)
 	}
@@ -275,7 +291,7 @@ func (c *conn) writeMessage(now time.Time, action string, m ocpp.Message) error 
 		action = m.Action
 	}
 	c.s.record(frameEvent(c.id, now, chargedesk.DirOut, m, action))
-	c.s.metrics.messages.WithLabelValues(metricAction(c.proto, action), "out", m.Type.String()).Inc()
+	c.s.metrics.message(metricAction(c.proto, action), "out", m.Type.String()).Inc()
 	if m.Type == ocpp.CallError {
 		c.s.metrics.errors.WithLabelValues(m.ErrorCode, "out").Inc()
 	}

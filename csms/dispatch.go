@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -91,7 +92,7 @@ var transactionActions = map[string]bool{
 func (c *conn) handleCall(m ocpp.Message) {
 	now := c.s.now()
 	c.s.record(frameEvent(c.id, now, chargedesk.DirIn, m, m.Action))
-	c.s.metrics.messages.WithLabelValues(metricAction(c.proto, m.Action), "in", "CALL").Inc()
+	c.s.metrics.message(metricAction(c.proto, m.Action), "in", "CALL").Inc()
 
 	resp, err := c.dispatch(m)
 	var out ocpp.Message
@@ -135,7 +136,7 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 		return nil, ocpp.Errorf(ocpp.SecurityError, "charger is not accepted (boot status %s); send BootNotification first", st)
 	}
 	payload := c.dropNulls(m.Action, m.Payload)
-	if err := c.s.cfg.Validator.Validate(c.proto, m.Action, false, payload); err != nil {
+	if err := c.s.validateIncoming(c.proto, m.Action, payload); err != nil {
 		if !transactionActions[m.Action] {
 			return nil, err
 		}
@@ -171,4 +172,75 @@ func handlersFor(p chargedesk.Protocol) map[string]handlerFunc {
 		return handlers16
 	}
 	return handlers201
+}
+
+// maxValidCached bounds the payloads validCache remembers, and
+// maxValidCachedLen the length of one.
+const (
+	maxValidCached    = 4096
+	maxValidCachedLen = 256
+)
+
+// validCache remembers small incoming payloads that passed validation, by
+// protocol, action and exact bytes: the same bytes always get the same
+// verdict, and a fleet repeats a few payloads (every Heartbeat is "{}")
+// millions of times. Only passing verdicts are kept, so every refusal is
+// described afresh.
+type validCache struct {
+	mu sync.RWMutex
+	n  int
+	m  map[validKey]map[string]struct{}
+}
+
+type validKey struct {
+	proto  chargedesk.Protocol
+	action string
+}
+
+func (v *validCache) valid(p chargedesk.Protocol, action string, payload []byte) bool {
+	if len(payload) > maxValidCachedLen {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.m[validKey{p, action}][string(payload)]
+	return ok
+}
+
+func (v *validCache) add(p chargedesk.Protocol, action string, payload []byte) {
+	if len(payload) > maxValidCachedLen {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.n >= maxValidCached {
+		// Full: start over rather than track use.
+		v.m, v.n = nil, 0
+	}
+	if v.m == nil {
+		v.m = make(map[validKey]map[string]struct{})
+	}
+	k := validKey{p, action}
+	byPayload := v.m[k]
+	if byPayload == nil {
+		byPayload = make(map[string]struct{})
+		v.m[k] = byPayload
+	}
+	if _, ok := byPayload[string(payload)]; !ok {
+		byPayload[string(payload)] = struct{}{}
+		v.n++
+	}
+}
+
+// validateIncoming validates a charger's CALL payload, remembering small
+// payloads that pass.
+func (s *Server) validateIncoming(p chargedesk.Protocol, action string, payload []byte) error {
+	if s.validIn.valid(p, action, payload) {
+		return nil
+	}
+	if err := s.cfg.Validator.Validate(p, action, false, payload); err != nil {
+		return err
+	}
+	s.validIn.add(p, action, payload)
+	return nil
 }

@@ -1,6 +1,10 @@
 package csms
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics are the central system's Prometheus metrics.
 type metrics struct {
@@ -10,6 +14,32 @@ type metrics struct {
 	errors         *prometheus.CounterVec
 	roundTrip      *prometheus.HistogramVec
 	historyDropped prometheus.Counter
+
+	// messageCounters caches the children of messages by messageKey, so
+	// that counting a frame does not hash its labels each time.
+	countersMu      sync.RWMutex
+	messageCounters map[messageKey]prometheus.Counter
+}
+
+type messageKey struct{ action, direction, typ string }
+
+// message returns the frame counter of an action, direction and type.
+func (m *metrics) message(action, direction, typ string) prometheus.Counter {
+	k := messageKey{action, direction, typ}
+	m.countersMu.RLock()
+	c := m.messageCounters[k]
+	m.countersMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	c = m.messages.WithLabelValues(action, direction, typ)
+	m.countersMu.Lock()
+	if m.messageCounters == nil {
+		m.messageCounters = make(map[messageKey]prometheus.Counter)
+	}
+	m.messageCounters[k] = c
+	m.countersMu.Unlock()
+	return c
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

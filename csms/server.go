@@ -127,8 +127,10 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	history *historyWriter
-	touches *touchBatch
+	history  *historyWriter
+	touches  *touchBatch
+	chargers *chargerWriter
+	validIn  validCache
 }
 
 // New returns a Server. It marks the chargers that the store says this node
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.history = newHistoryWriter(cfg.Store, s.log, s.metrics)
 	s.touches = newTouchBatch()
+	s.chargers = newChargerWriter(cfg.Store)
 	if err := cfg.Store.DisconnectNode(ctx, cfg.Node, s.now()); err != nil {
 		return nil, fmt.Errorf("csms: mark node's chargers disconnected: %w", err)
 	}
@@ -269,7 +272,7 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, status)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(leanHijack{w}, r, &websocket.AcceptOptions{
 		Subprotocols:    []string{string(chargedesk.OCPP201), string(chargedesk.OCPP16)},
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -293,11 +296,15 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusGoingAway, why)
 		return
 	}
-	defer s.wg.Done()
-	// The connection outlives the HTTP request in all but name: it keeps
-	// nothing of it (the request and its headers would cost every idle
-	// charger memory).
-	c.run(context.Background())
+	// The connection outlives the HTTP request: it runs in a goroutine of
+	// its own and the handler returns, so that nothing of the request (its
+	// headers, contexts, and the handler goroutine's stack, grown deep by
+	// the handshake and the credentials query) stays with every idle
+	// charger. The hijacked socket is the connection's alone.
+	go func() {
+		defer s.wg.Done()
+		c.run(context.Background())
+	}()
 }
 
 // authenticate checks the charger's credentials. It returns the boot status

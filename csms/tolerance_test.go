@@ -124,10 +124,10 @@ func TestSilentChargerIsDropped(t *testing.T) {
 }
 
 func TestAnsweringChargerIsKept(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.PingInterval = 20 * time.Millisecond })
+	e := newEnv(t, func(c *Config) { c.PingInterval = 200 * time.Millisecond })
 	e.register("CP-1")
 	c := e.connect("CP-1", chargedesk.OCPP16) // its read loop answers pings
-	time.Sleep(200 * time.Millisecond)        // ten ping intervals
+	time.Sleep(1500 * time.Millisecond)       // seven ping intervals
 	if !e.srv.Connected("CP-1") {
 		t.Fatal("a charger that answers pings was dropped")
 	}

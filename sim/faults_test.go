@@ -277,13 +277,14 @@ func (e *faultEnv) noNewTx(t *testing.T, d time.Duration, want int) {
 	}
 }
 
-// send sends cmd through the policy gateway as a support agent would and
-// checks the audit trail it leaves: a decision, and an outcome with the
+// send sends cmd through the policy gateway as an operator would (the
+// agent's own, stricter rules are tested with the agent) and checks the
+// audit trail it leaves: a decision, and an outcome with the
 // result's status unless the policy refused.
 func (e *faultEnv) send(t *testing.T, cmd chargedesk.Command) chargedesk.Result {
 	t.Helper()
 	cmd.ChargerID = e.id
-	cmd.Actor, cmd.Reason = "agent:test", "fault test"
+	cmd.Actor, cmd.Reason = "operator:fault-test", "fault test"
 	if cmd.Timeout == 0 {
 		cmd.Timeout = 5 * time.Second
 	}
