@@ -23,8 +23,8 @@ type demoFault struct {
 	fault     sim.Fault
 	connector int
 	// needsTag: the fault concerns a driver's token (filled from the fleet's
-	// drivers).
-	needsTag bool
+	// drivers); needsLock: a connector that locks the cable (not J1772).
+	needsTag, needsLock bool
 	// what is the one-line story printed for the operator.
 	what string
 }
@@ -32,18 +32,18 @@ type demoFault struct {
 // demoFaults is the mix the demo starts with: one charger each, the rest of
 // the fleet healthy.
 var demoFaults = []demoFault{
-	{sim.FaultLockAfterSession, 1, false, "session ended but the connector lock stayed engaged"},
-	{sim.FaultControllerHung, 1, false, "controller hung: connector stuck in Preparing"},
-	{sim.FaultStaleStatus, 1, false, "last status said Unavailable after a glitch; nothing since"},
-	{sim.FaultLeftInoperative, 1, false, "left Inoperative after maintenance"},
-	{sim.FaultHardwareFaultPower, 1, false, "power module fault (Faulted)"},
-	{sim.FaultLocalListStale, 1, true, "local list holds a valid card as Invalid"},
-	{sim.FaultStaleTransaction, 1, true, "a previous session was never closed"},
-	{sim.FaultRemoteStartIgnored, 1, false, "firmware accepts remote starts but never starts"},
-	{sim.FaultLockMechanical, 1, false, "lock actuator broken: unlock always fails"},
-	{sim.FaultCommDropLong, 0, false, "modem outage: offline for good"},
-	{sim.FaultReaderFault, 0, false, "RFID reader dead"},
-	{sim.FaultOwnSessionRunning, 1, true, "a driver's own session is still running"},
+	{sim.FaultLockAfterSession, 1, false, true, "session ended but the connector lock stayed engaged"},
+	{sim.FaultControllerHung, 1, false, false, "controller hung: connector stuck in Preparing"},
+	{sim.FaultStaleStatus, 1, false, false, "last status said Unavailable after a glitch; nothing since"},
+	{sim.FaultLeftInoperative, 1, false, false, "left Inoperative after maintenance"},
+	{sim.FaultHardwareFaultPower, 1, false, false, "power module fault (Faulted)"},
+	{sim.FaultLocalListStale, 1, true, false, "local list holds a valid card as Invalid"},
+	{sim.FaultStaleTransaction, 1, true, false, "a previous session was never closed"},
+	{sim.FaultRemoteStartIgnored, 1, false, false, "firmware accepts remote starts but never starts"},
+	{sim.FaultLockMechanical, 1, false, true, "lock actuator broken: unlock always fails"},
+	{sim.FaultCommDropLong, 0, false, false, "modem outage: offline for good"},
+	{sim.FaultReaderFault, 0, false, false, "RFID reader dead"},
+	{sim.FaultOwnSessionRunning, 1, true, true, "a driver's own session is still running"},
 }
 
 // demo runs the whole product with no configuration: chargedesk on
@@ -107,7 +107,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return control, nil
 	}
-	srv, err := startServer(ctx, cfg, log, hook)
+	srv, err := startServer(ctx, cfg, log, serverOptions{hook: hook, payments: pay})
 	if err != nil {
 		return err
 	}
@@ -215,11 +215,27 @@ func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Ne
 	for gcd(stride, n) != 1 {
 		stride++
 	}
+	used := map[int]bool{}
+	pick := func(i int, needsLock bool) (sim.ChargerSpec, bool) {
+		for k := 0; k < n; k++ {
+			j := ((i+k)*stride + 3) % n
+			c := network.Chargers[j]
+			if used[j] || needsLock && c.Connectors[0].Type == sim.ConnectorType(chargedesk.ConnectorJ1772) {
+				continue // J1772 has no lock on the charger's side
+			}
+			used[j] = true
+			return c, true
+		}
+		return sim.ChargerSpec{}, false
+	}
 	for i, f := range demoFaults {
 		if i >= n/2 {
 			break
 		}
-		c := network.Chargers[(i*stride+3)%n]
+		c, ok := pick(i, f.needsLock)
+		if !ok {
+			continue
+		}
 		tag := ""
 		if f.needsTag {
 			tag = tagOf(i + 1)
@@ -263,11 +279,12 @@ Faults injected now:
 
 Things to try (in another terminal):
   export KEY=%s
-  curl -s -H "Authorization: Bearer $KEY" %s/api/v1/chargers | head -c 800
+  curl -s -H "Authorization: Bearer $KEY" '%s/api/v1/chargers?limit=3'
   curl -s -H "Authorization: Bearer $KEY" %s/api/v1/chargers/%s
   curl -s -H "Authorization: Bearer $KEY" -d '{"kind":"UnlockConnector","connectorId":1,"reason":"driver says the cable is stuck"}' %s/api/v1/chargers/%s/commands
+  curl -s -H "Authorization: Bearer $KEY" -d '{"action":"unplug"}' %s/api/v1/sim/chargers/%s/connectors/1/actions
   curl -s -H "Authorization: Bearer $KEY" -d '{"kind":"TriggerMessage","trigger":"StatusNotification","connectorId":1}' %s/api/v1/chargers/%s/commands
-  curl -s -H "Authorization: Bearer $KEY" -d '{"fault":"lock_mechanical","connectorId":1}' %s/api/v1/sim/chargers/%s/faults
+  curl -s -H "Authorization: Bearer $KEY" %s/api/v1/sim/chargers/%s
   curl -s -H "Authorization: Bearer $KEY" %s/api/v1/audit
 
 Press Ctrl-C to stop.
@@ -275,8 +292,8 @@ Press Ctrl-C to stop.
 		s.ocppURL, api, apiKey, api,
 		strings.Join(injected, "\n"),
 		apiKey, api,
-		api, faultyCharger(injected, network), api, faultyCharger(injected, network),
-		api, stalestatusCharger(injected, network), api, network.Chargers[len(network.Chargers)-1].ID, api)
+		api, faultyCharger(injected, network), api, faultyCharger(injected, network), api, faultyCharger(injected, network),
+		api, stalestatusCharger(injected, network), api, stalestatusCharger(injected, network), api)
 }
 
 // faultyCharger is the charger of the first injected fault (the stuck lock).

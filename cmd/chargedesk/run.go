@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,14 +19,24 @@ Usage:
   chargedesk serve [flags]   run the OCPP central system and the operator API
   chargedesk sim [flags]     run simulated chargers against any OCPP central system
   chargedesk chat [flags]    talk to the support agent of a running chargedesk
+  chargedesk nlu [flags]     understand drivers' messages: JSON lines in, JSON lines out
   chargedesk version         print the version
 
 Run "chargedesk serve -h" for the flags; every flag can also be set with the
 CHARGEDESK_* environment variable named in its help.
 `
 
-// run is the whole program. args excludes the program name.
+// run is the whole program. args excludes the program name. Asking a
+// command for its flags (-h) is not an error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
@@ -38,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return simCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "chat":
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "nlu":
+		return nluCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "chargedesk", version)
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/chargedesk/chargedesk/httpapi"
 	"github.com/chargedesk/chargedesk/natsbus"
 	"github.com/chargedesk/chargedesk/ocpp"
+	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +34,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if len(cfg.APIKeys) == 0 {
 		log.Warn("no operator API keys configured (CHARGEDESK_API_KEYS): the operator API will refuse every request")
 	}
-	srv, err := startServer(ctx, cfg, log, nil)
+	srv, err := startServer(ctx, cfg, log, serverOptions{})
 	if err != nil {
 		return err
 	}
@@ -74,9 +75,17 @@ type server struct {
 // control for the API, or nil.
 type beforeServe func(ctx context.Context, s *server) (httpapi.SimControl, error)
 
+// serverOptions are what the demo adds to a server.
+type serverOptions struct {
+	hook beforeServe
+	// payments is the payments processor the agent works with; nil leaves
+	// payment problems to billing.
+	payments payments.Processor
+}
+
 // startServer wires everything and starts serving. On error, whatever was
 // opened is closed.
-func startServer(ctx context.Context, cfg *config, log *slog.Logger, hook beforeServe) (_ *server, err error) {
+func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts serverOptions) (_ *server, err error) {
 	s := &server{cfg: cfg, log: log, errc: make(chan error, 2), runDone: make(chan error, 1)}
 	defer func() {
 		if err != nil {
@@ -140,8 +149,8 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, hook before
 		Audit:  s.store, Next: s.bus, Logger: log, Now: now,
 	}
 	var simCtl httpapi.SimControl
-	if hook != nil {
-		if simCtl, err = hook(ctx, s); err != nil {
+	if opts.hook != nil {
+		if simCtl, err = opts.hook(ctx, s); err != nil {
 			return nil, err
 		}
 	}

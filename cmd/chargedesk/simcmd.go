@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -26,13 +28,16 @@ Usage:
 -faults is a comma-separated list of NAME[@CHARGER[:CONNECTOR]]: a charger fault of the
 catalogue, given to a chosen charger (connector 1 by default) or, without @, to the next
 healthy charger. The chargers use the ids and passwords that -print lists: register them
-at the central system (chargedesk: POST /api/v1/chargers, or -auto-register).
+at the central system first (chargedesk: POST /api/v1/chargers with id and password; a
+chargedesk serving with -auto-register keeps unknown chargers Pending until an operator
+accepts them with PATCH /api/v1/chargers/{id} {"bootStatus":"Accepted"}).
 
 While it runs, type commands on standard input:
   fault CHARGER CONNECTOR NAME [IDTAG]   inject a fault      clear CHARGER CONNECTOR NAME
   plug CHARGER CONNECTOR                 unplug CHARGER CONNECTOR
   tap CHARGER CONNECTOR IDTAG            stop CHARGER CONNECTOR
-  status [CHARGER]                       faults              help
+  release-vehicle-lock CHARGER CONNECTOR status [CHARGER]
+  faults                                 help
 `
 
 // simCommand runs simulated chargers against any CSMS, with a live one-line
@@ -52,9 +57,17 @@ func simCommand(ctx context.Context, args []string, getenv func(string) string, 
 	seed := fs.Int64("seed", 1, "seed of the generated chargers")
 	rate := fs.Float64("rate", 50, "new connections per second")
 	printOnly := fs.Bool("print", false, "print the chargers' ids, passwords and protocols, then exit")
-	every := fs.Duration("summary", time.Second, "how often to print the summary line")
+	every := fs.Duration("summary", time.Second, "how often to print the summary line (when it changed)")
+	logLevel := fs.String("log-level", "warn", "log level of the chargers' own log on stderr (debug, info, warn, error)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *every <= 0 {
+		return errors.New("-summary must be a positive duration")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
 	}
 	if *n < 1 || *n > 10000 {
 		return errors.New("-chargers must be from 1 to 10000")
@@ -79,7 +92,10 @@ func simCommand(ctx context.Context, args []string, getenv func(string) string, 
 	if !strings.HasPrefix(*url, "ws://") && !strings.HasPrefix(*url, "wss://") {
 		return errors.New("-url must be the ws:// or wss:// OCPP endpoint, e.g. ws://localhost:9000/ocpp")
 	}
-	fleet, err := sim.NewFleet(sim.FleetConfig{URL: strings.TrimSuffix(*url, "/"), Chargers: network.Chargers, ConnectRate: *rate})
+	// Connection failures (401, 404, refused) are logged, so that a summary
+	// counting them is not the only clue.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fleet, err := sim.NewFleet(sim.FleetConfig{URL: strings.TrimSuffix(*url, "/"), Chargers: network.Chargers, ConnectRate: *rate, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -95,6 +111,7 @@ func simCommand(ctx context.Context, args []string, getenv func(string) string, 
 
 	t := time.NewTicker(*every)
 	defer t.Stop()
+	last := ""
 	for {
 		select {
 		case err := <-done:
@@ -104,9 +121,24 @@ func simCommand(ctx context.Context, args []string, getenv func(string) string, 
 			}
 			return err
 		case <-t.C:
-			fmt.Fprintln(stdout, fleet.Summary())
+			// The rate changes every time; print when the rest did.
+			line := fleet.Summary()
+			if key := summaryKey(line); key != last {
+				fmt.Fprintln(stdout, line)
+				last = key
+			}
 		}
 	}
+}
+
+// summaryKey is the summary without its message rate.
+func summaryKey(line string) string {
+	if i := strings.Index(line, " msg/s"); i > 0 {
+		if j := strings.LastIndex(line[:i], ", "); j > 0 {
+			return line[:j] + line[i+len(" msg/s"):]
+		}
+	}
+	return line
 }
 
 // injectFaultList parses and injects -faults.
@@ -204,7 +236,11 @@ func simLine(ctx context.Context, control *fleetControl, f []string) (string, er
 		return strings.Join(control.Faults(), " "), nil
 	case "status":
 		st, err := control.Status(ctx, arg(1))
-		return fmt.Sprintf("%+v", st), err
+		if err != nil {
+			return "", err
+		}
+		b, err := json.MarshalIndent(st, "", "  ")
+		return string(b), err
 	case "fault", "clear":
 		c, err := conn(2)
 		if err != nil {
@@ -219,7 +255,7 @@ func simLine(ctx context.Context, control *fleetControl, f []string) (string, er
 			err = control.ClearFault(ctx, arg(1), c, arg(3), arg(4))
 		}
 		return "ok", err
-	case "plug", "unplug", "tap", "stop":
+	case "plug", "unplug", "tap", "stop", "release-vehicle-lock":
 		c, err := conn(2)
 		if err != nil {
 			return "", err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ func TestSimCommand(t *testing.T) {
 		p.api(t, "POST", "/api/v1/chargers", map[string]any{"id": f[0], "password": f[1]}, 201, nil)
 	}
 	stdinR, stdinW := newPipe()
+	defer stdinW.Close()
 	out, errOut := newSyncBuf(), newSyncBuf()
 	done := make(chan error, 1)
 	go func() {
@@ -58,7 +60,8 @@ func TestSimCommand(t *testing.T) {
 	}
 	stdinW.Write([]byte("faults\nfault NOPE 1 lock_mechanical\nstatus\n"))
 	deadline = time.After(10 * time.Second)
-	for !strings.Contains(out.String(), "is not in the simulated fleet") || !strings.Contains(out.String(), "stale_transaction") {
+	for !strings.Contains(out.String(), "is not in the simulated fleet") || !strings.Contains(out.String(), "stale_transaction") ||
+		!strings.Contains(out.String(), `"chargers": [`) {
 		select {
 		case <-deadline:
 			t.Fatalf("prompt did not answer:\n%s", out)
@@ -76,8 +79,8 @@ func newPipe() (*pipeReader, *pipeWriter) {
 	return &pipeReader{ch: ch}, &pipeWriter{ch: ch}
 }
 
-// pipeReader and pipeWriter are an in-memory stdin whose reader never
-// blocks the test's end (run stops reading when its context ends).
+// pipeReader and pipeWriter are an in-memory stdin; closing the writer
+// ends the reader (as closing a terminal's stdin would).
 type pipeReader struct {
 	ch   chan []byte
 	rest []byte
@@ -85,7 +88,11 @@ type pipeReader struct {
 
 func (r *pipeReader) Read(p []byte) (int, error) {
 	if len(r.rest) == 0 {
-		r.rest = <-r.ch
+		b, ok := <-r.ch
+		if !ok {
+			return 0, io.EOF
+		}
+		r.rest = b
 	}
 	n := copy(p, r.rest)
 	r.rest = r.rest[n:]
@@ -98,3 +105,5 @@ func (w *pipeWriter) Write(p []byte) (int, error) {
 	w.ch <- append([]byte(nil), p...)
 	return len(p), nil
 }
+
+func (w *pipeWriter) Close() error { close(w.ch); return nil }

@@ -14,13 +14,6 @@ import (
 	"github.com/chargedesk/chargedesk/sim"
 )
 
-// backendFaults are the faults of the catalogue that live in the central
-// system's data rather than in a charger.
-var backendFaults = []sim.Fault{
-	sim.FaultTokenBlocked, sim.FaultTokenExpired, sim.FaultTokenUnknown,
-	sim.FaultCardExpired, sim.FaultTransientDecline, sim.FaultAppSyncDelay, sim.FaultDuplicateHolds, sim.FaultHardDecline,
-}
-
 // fleetControl drives a simulated fleet for the operator API and the sim
 // command's prompt: it implements httpapi.SimControl.
 type fleetControl struct {
@@ -32,14 +25,15 @@ type fleetControl struct {
 	store    chargedesk.Store
 	payments *payments.Builtin
 
-	mu       sync.Mutex
-	restores map[string]func(context.Context) error // backend faults by fault/idTag
+	mu           sync.Mutex
+	restores     map[string]func(context.Context) error // backend faults by card
+	restoreNames map[string]string                      // and their names
 }
 
 var _ httpapi.SimControl = (*fleetControl)(nil)
 
 func newFleetControl(fleet *sim.Fleet, store chargedesk.Store, now func() time.Time) *fleetControl {
-	f := &fleetControl{fleet: fleet, now: now, restores: make(map[string]func(context.Context) error)}
+	f := &fleetControl{fleet: fleet, now: now, restores: make(map[string]func(context.Context) error), restoreNames: make(map[string]string)}
 	if store != nil {
 		f.tokens, f.store = store, store
 	}
@@ -53,7 +47,7 @@ func (f *fleetControl) Faults() []string {
 	for _, x := range sim.ChargerFaults() {
 		out = append(out, string(x))
 	}
-	for _, x := range backendFaults {
+	for _, x := range sim.BackendFaults() {
 		out = append(out, string(x))
 	}
 	return out
@@ -86,7 +80,7 @@ func (f *fleetControl) charger(id string) (*sim.Charger, error) {
 // fault parses a fault name.
 func parseFault(name string) (sim.Fault, error) {
 	f := sim.Fault(name)
-	if sim.IsChargerFault(f) || slices.Contains(backendFaults, f) {
+	if sim.IsChargerFault(f) || slices.Contains(sim.BackendFaults(), f) {
 		return f, nil
 	}
 	return "", chargedesk.Errorf(chargedesk.EINVALID, "%q is not a fault of the catalogue", name)
@@ -112,11 +106,13 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 	if idTag == "" {
 		return chargedesk.Errorf(chargedesk.EINVALID, "%s is a fault of a token: give its idTag", name)
 	}
-	key := name + "/" + idTag
+	// One backend fault per card at a time, so that clearing it restores
+	// the card exactly as it was.
+	key := idTag
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.restores[key]; ok {
-		return chargedesk.Errorf(chargedesk.ECONFLICT, "%s is already injected for %s", name, idTag)
+	if other, ok := f.restoreNames[key]; ok {
+		return chargedesk.Errorf(chargedesk.ECONFLICT, "card %s already has %s; clear it first", idTag, other)
 	}
 	if slices.Contains(payments.Faults(), name) {
 		restore, err := f.injectPaymentFault(ctx, idTag, name)
@@ -124,6 +120,7 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 			return err
 		}
 		f.restores[key] = func(context.Context) error { return restore() }
+		f.restoreNames[key] = name
 		return nil
 	}
 	restore, err := sim.InjectBackendFault(ctx, f.tokens, f.now(), idTag, fault)
@@ -131,6 +128,7 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 		return err
 	}
 	f.restores[key] = restore
+	f.restoreNames[key] = name
 	return nil
 }
 
@@ -164,17 +162,18 @@ func (f *fleetControl) ClearFault(ctx context.Context, id string, connector int,
 	if sim.IsChargerFault(fault) {
 		return simError(c.ClearFault(ctx, connector, fault))
 	}
-	key := name + "/" + idTag
+	key := idTag
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	restore, ok := f.restores[key]
-	if !ok {
+	if !ok || f.restoreNames[key] != name {
 		return chargedesk.Errorf(chargedesk.ENOTFOUND, "%s is not injected for %q", name, idTag)
 	}
 	if err := restore(ctx); err != nil {
 		return err
 	}
 	delete(f.restores, key)
+	delete(f.restoreNames, key)
 	return nil
 }
 
