@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent"
+	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/csms"
 	"github.com/chargedesk/chargedesk/httpapi"
 	"github.com/chargedesk/chargedesk/natsbus"
@@ -58,7 +60,9 @@ type server struct {
 	store   *sqlstore.Store
 	bus     *natsbus.Bus
 	central *csms.Server
+	rules   *policy.Rules
 	gateway *policy.Gateway
+	agent   *agent.Agent
 
 	ocppURL string // ws(s)://host:port/ocpp
 	apiURL  string // http://host:port
@@ -144,9 +148,15 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	}); err != nil {
 		return nil, err
 	}
-	s.gateway = &policy.Gateway{
-		Policy: &policy.Rules{Store: s.store, Now: now},
-		Audit:  s.store, Next: s.bus, Logger: log, Now: now,
+	s.rules = &policy.Rules{Store: s.store, Now: now}
+	s.gateway = &policy.Gateway{Policy: s.rules, Audit: s.store, Next: s.bus, Logger: log, Now: now}
+	understander, err := nlu.New()
+	if err != nil {
+		return nil, fmt.Errorf("load the understanding model: %w", err)
+	}
+	if s.agent, err = agent.New(agent.Config{Store: s.store, Commands: s.gateway, NLU: understander,
+		Payments: opts.payments, Now: now, Logger: log.With("component", "agent")}); err != nil {
+		return nil, err
 	}
 	var simCtl httpapi.SimControl
 	if opts.hook != nil {
@@ -156,6 +166,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Store: s.store, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl,
+		Agent:      agentAPI{agent: s.agent, rules: s.rules},
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready: func(ctx context.Context) error {
 			if err := s.store.Ping(ctx); err != nil {

@@ -1,0 +1,277 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/nlu"
+	"github.com/chargedesk/chargedesk/payments"
+)
+
+// Understander reads a driver's message: language, intent, slots and
+// whether it tries to make the agent break its rules. *nlu.Understander
+// implements it.
+type Understander interface {
+	Understand(text, langHint string) nlu.Result
+}
+
+// Defaults of Config.
+const (
+	DefaultVerifyTimeout  = 45 * time.Second
+	DefaultPoll           = 250 * time.Millisecond
+	DefaultCommandTimeout = 20 * time.Second
+)
+
+// Config configures an Agent. Store, Commands and NLU are required.
+type Config struct {
+	// Store holds chargers, transactions, tokens, drivers, sites,
+	// conversations and tickets.
+	Store chargedesk.Store
+	// Commands sends remote commands; it must be the policy gateway.
+	Commands chargedesk.Commander
+	// NLU understands drivers' messages.
+	NLU Understander
+	// Payments is the payments processor; nil disables the payment
+	// playbook (the agent then routes payment problems to billing).
+	Payments payments.Processor
+	// Now is the clock (time.Now when nil).
+	Now    func() time.Time
+	Logger *slog.Logger
+	// VerifyTimeout is how long the agent waits for the charger's own
+	// messages to confirm a fix (DefaultVerifyTimeout).
+	VerifyTimeout time.Duration
+	// Poll is how often the store is read while waiting (DefaultPoll).
+	Poll time.Duration
+	// CommandTimeout is the deadline given to each command
+	// (DefaultCommandTimeout).
+	CommandTimeout time.Duration
+}
+
+// Agent is the support agent. It is safe for concurrent use; messages of
+// one conversation are handled one at a time.
+type Agent struct {
+	store   chargedesk.Store
+	cmd     chargedesk.Commander
+	nlu     Understander
+	pay     payments.Processor
+	now     func() time.Time
+	log     *slog.Logger
+	verify  time.Duration
+	poll    time.Duration
+	timeout time.Duration
+	locks   [64]sync.Mutex
+}
+
+// New returns an agent for cfg.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Store == nil || cfg.Commands == nil || cfg.NLU == nil {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "agent needs a store, a commander (the policy gateway) and an understander")
+	}
+	a := &Agent{store: cfg.Store, cmd: cfg.Commands, nlu: cfg.NLU, pay: cfg.Payments, now: cfg.Now, log: cfg.Logger,
+		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.verify <= 0 {
+		a.verify = DefaultVerifyTimeout
+	}
+	if a.poll <= 0 {
+		a.poll = DefaultPoll
+	}
+	if a.timeout <= 0 {
+		a.timeout = DefaultCommandTimeout
+	}
+	return a, nil
+}
+
+// Action is one thing the agent did while handling a message: a remote
+// command (Kind is the command kind) or a step outside the charger
+// ("ticket", "authorize", "sync_account", "release_hold", "pay_link").
+type Action struct {
+	Kind        string `json:"kind"`
+	ChargerID   string `json:"chargerId,omitempty"`
+	ConnectorID int    `json:"connectorId,omitempty"`
+	// Status is the command's result status or the step's outcome.
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Reply is the agent's answer to one driver message.
+type Reply struct {
+	Text         string                   `json:"text"`
+	Conversation *chargedesk.Conversation `json:"conversation"`
+	Actions      []Action                 `json:"actions,omitempty"`
+}
+
+// Start opens a conversation with a caller on channel, from their address
+// on it (a phone number for SMS and voice), in lang (a hint; "" is
+// English). It stores the conversation with a greeting turn. A caller whose
+// phone number is on file is verified by it.
+func (a *Agent) Start(ctx context.Context, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error) {
+	if !ch.Valid() {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "unknown channel %q", ch)
+	}
+	if len(from) > 100 {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "caller address is longer than 100 characters")
+	}
+	now := a.now()
+	c := &chargedesk.Conversation{ID: newID("C"), Channel: ch, Language: normLang(lang), From: from,
+		Status: chargedesk.ConversationOpen, State: stateStart, CreatedAt: now, UpdatedAt: now}
+	if (ch == chargedesk.ChannelSMS || ch == chargedesk.ChannelVoice) && chargedesk.ValidPhone(from) {
+		d, err := a.store.DriverByPhone(ctx, from)
+		switch {
+		case err == nil:
+			c.DriverID, c.Verified = d.ID, chargedesk.VerifiedPhone
+			if lang == "" {
+				c.Language = normLang(d.Language)
+			}
+		case chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND:
+			return nil, fmt.Errorf("agent: look up caller: %w", err)
+		}
+	}
+	if err := a.store.CreateConversation(ctx, c); err != nil {
+		return nil, fmt.Errorf("agent: create conversation: %w", err)
+	}
+	if err := a.store.AppendTurn(ctx, &chargedesk.Turn{ConversationID: c.ID, At: now, Role: chargedesk.RoleAgent,
+		Text: say(c.Language, keyGreeting)}); err != nil {
+		return nil, fmt.Errorf("agent: greeting: %w", err)
+	}
+	a.log.InfoContext(ctx, "conversation started", "conversation_id", c.ID, "channel", ch, "verified", c.Verified)
+	return c, nil
+}
+
+// Handle takes one driver message of conversation id and returns the
+// agent's answer, after running whatever the playbook allows (through the
+// policy) and verifying it on the charger. Everything (the driver's turn,
+// actions, the answer, the conversation's state) is stored before Handle
+// returns. Errors: EINVALID for an empty or too long message, ENOTFOUND for
+// an unknown conversation, ECONFLICT for a closed one.
+func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
+	if len(text) > chargedesk.MaxMessageLen {
+		return Reply{}, chargedesk.Errorf(chargedesk.EINVALID, "message is longer than %d bytes", chargedesk.MaxMessageLen)
+	}
+	if strings.TrimSpace(text) == "" {
+		return Reply{}, chargedesk.Errorf(chargedesk.EINVALID, "message is empty")
+	}
+	mu := a.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+
+	c, err := a.store.Conversation(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if c.Status == chargedesk.ConversationClosed {
+		return Reply{}, chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %s is closed", id)
+	}
+	s := &session{a: a, c: c}
+	if len(c.Data) > 0 {
+		if err := json.Unmarshal(c.Data, &s.d); err != nil {
+			return Reply{}, fmt.Errorf("agent: conversation %s data: %w", id, err)
+		}
+	}
+	masked, pan := maskCardNumbers(text)
+	s.text = masked
+	if !pan {
+		s.u = a.nlu.Understand(masked, c.Language)
+	}
+	meta, _ := json.Marshal(map[string]any{"understanding": s.u, "cardNumberMasked": pan})
+	if err := a.store.AppendTurn(ctx, &chargedesk.Turn{ConversationID: id, At: a.now(), Role: chargedesk.RoleDriver, Text: masked, Meta: meta}); err != nil {
+		return Reply{}, fmt.Errorf("agent: store driver turn: %w", err)
+	}
+	s.prev = c.Status
+	if c.Status != chargedesk.ConversationOpen {
+		// A new message reopens a resolved or escalated conversation; what
+		// is known (charger, identity, ticket) stays.
+		c.Status = chargedesk.ConversationOpen
+	}
+	switch {
+	case pan:
+		s.say(keyCardNumberWarning)
+	case s.u.Injection:
+		c.Flagged++
+		s.say(keyRefuseInjection)
+	default:
+		if err := s.absorb(ctx); err != nil {
+			return Reply{}, err
+		}
+		if err := s.step(ctx); err != nil {
+			return Reply{}, err
+		}
+	}
+	return a.finish(ctx, s)
+}
+
+// finish stores the conversation's state and the agent's answer.
+func (a *Agent) finish(ctx context.Context, s *session) (Reply, error) {
+	data, err := json.Marshal(s.d)
+	if err != nil {
+		return Reply{}, fmt.Errorf("agent: encode state: %w", err)
+	}
+	// A stored conversation's context ends with the caller's: the answer
+	// and the state must be written even when the caller went away.
+	ctx = context.WithoutCancel(ctx)
+	now := a.now()
+	s.c.Data = data
+	s.c.UpdatedAt = now
+	want := *s.c
+	stored, err := a.store.UpdateConversation(ctx, s.c.ID, func(c *chargedesk.Conversation) error {
+		created := c.CreatedAt
+		*c = want
+		c.CreatedAt = created
+		return nil
+	})
+	if err != nil {
+		return Reply{}, fmt.Errorf("agent: store conversation: %w", err)
+	}
+	text := strings.Join(s.out, " ")
+	if text == "" {
+		text = say(s.c.Language, keyAnythingElse)
+	}
+	if err := a.store.AppendTurn(ctx, &chargedesk.Turn{ConversationID: s.c.ID, At: now, Role: chargedesk.RoleAgent, Text: text}); err != nil {
+		return Reply{}, fmt.Errorf("agent: store answer: %w", err)
+	}
+	return Reply{Text: text, Conversation: stored, Actions: s.actions}, nil
+}
+
+func (a *Agent) lock(id string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return &a.locks[h.Sum32()%uint32(len(a.locks))]
+}
+
+// newID returns a random id with a prefix.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// normLang returns lang if the agent speaks it, else English.
+func normLang(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if len(lang) > 2 {
+		lang = lang[:2]
+	}
+	for _, l := range chargedesk.Languages {
+		if l == lang {
+			return l
+		}
+	}
+	return "en"
+}
+
+// notFound reports whether err is an ENOTFOUND error.
+func notFound(err error) bool { return chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND }

@@ -1,0 +1,162 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// send proposes a command through the policy gateway as this conversation,
+// for the verified driver, and records it. A refusal is a Result with
+// status Refused, not an error; an error means the gateway could not
+// decide (store down) and the command was not sent.
+func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, reason string) (chargedesk.Result, error) {
+	cmd.ID = chargedesk.NewCommandID()
+	if cmd.ChargerID == "" {
+		cmd.ChargerID = s.c.ChargerID
+	}
+	cmd.Actor = chargedesk.AgentActorPrefix + s.c.ID
+	cmd.Reason = reason
+	if s.verified() {
+		cmd.DriverID = s.c.DriverID
+	}
+	if cmd.Timeout == 0 {
+		cmd.Timeout = a.timeout
+	}
+	res, err := a.cmd.Send(ctx, cmd)
+	if err != nil {
+		code := chargedesk.ErrorCode(err)
+		switch code {
+		case chargedesk.EOFFLINE:
+			res = chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultChargerOffline, Detail: chargedesk.ErrorMessage(err)}
+		case chargedesk.ETIMEOUT:
+			res = chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultTimeout, Detail: chargedesk.ErrorMessage(err)}
+		default:
+			a.log.WarnContext(ctx, "command not sent", "conversation_id", s.c.ID, "charger_id", cmd.ChargerID, "kind", cmd.Kind, "err", err)
+			return chargedesk.Result{}, fmt.Errorf("agent: %s: %w", cmd.Kind, err)
+		}
+	}
+	rec := cmdRecord{At: a.now(), Kind: cmd.Kind, ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID, Status: res.Status, Detail: res.Detail}
+	s.d.Results = append(s.d.Results, rec)
+	if len(s.d.Results) > 30 {
+		s.d.Results = s.d.Results[len(s.d.Results)-30:]
+	}
+	a.log.InfoContext(ctx, "command", "conversation_id", s.c.ID, "charger_id", cmd.ChargerID, "kind", cmd.Kind, "status", res.Status)
+	err = s.record(ctx, Action{Kind: string(cmd.Kind), ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID, Status: string(res.Status), Detail: res.Detail},
+		map[string]any{"command": cmd, "result": res})
+	return res, err
+}
+
+// waitOK polls cond every Poll until it reports true (true), the verify
+// deadline d passes (false), cond fails or ctx ends (the error).
+func (a *Agent) waitOK(ctx context.Context, d time.Duration, cond func() (bool, error)) (bool, error) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(a.poll)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+}
+
+// activeTxIDs returns the ids of a charger's active transactions.
+func (a *Agent) activeTxIDs(ctx context.Context, chargerID string) (map[string]bool, error) {
+	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, ActiveOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("agent: transactions: %w", err)
+	}
+	out := map[string]bool{}
+	for _, tx := range txs {
+		out[tx.ID] = true
+	}
+	return out, nil
+}
+
+// waitStarted waits for a new active transaction with idTag on the
+// conversation's connector, one that was not active before (before).
+func (a *Agent) waitStarted(ctx context.Context, s *session, idTag string, before map[string]bool) (*chargedesk.Transaction, error) {
+	var got *chargedesk.Transaction
+	_, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+		txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, ActiveOnly: true})
+		if err != nil {
+			return false, err
+		}
+		for _, tx := range txs {
+			if !before[tx.ID] && tx.IDTag == idTag && tx.ConnectorID == s.c.ConnectorID {
+				got = tx
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return got, err
+}
+
+// waitStopped waits until transaction id is stored as ended.
+func (a *Agent) waitStopped(ctx context.Context, chargerID, id string) (bool, error) {
+	return a.waitOK(ctx, a.verify, func() (bool, error) {
+		tx, err := a.store.Transaction(ctx, chargerID, id)
+		if err != nil {
+			return false, err
+		}
+		return !tx.Active(), nil
+	})
+}
+
+// waitStatus waits until the connector reports, after since, a status for
+// which ok is true, and returns the last status read.
+func (a *Agent) waitStatus(ctx context.Context, s *session, since time.Time, ok func(chargedesk.Connector) bool) (chargedesk.Connector, bool, error) {
+	var last chargedesk.Connector
+	done, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil {
+			return false, err
+		}
+		k := ch.Connector(s.c.ConnectorID)
+		if k == nil || !ch.Connected {
+			return false, nil
+		}
+		last = *k
+		return !k.UpdatedAt.Before(since) && ok(*k), nil
+	})
+	return last, done, err
+}
+
+// waitBoot waits until the charger has booted after prev and is connected
+// with a status of the conversation's connector stored since that boot.
+func (a *Agent) waitBoot(ctx context.Context, s *session, prev time.Time) (bool, error) {
+	return a.waitOK(ctx, a.verify, func() (bool, error) {
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil {
+			return false, err
+		}
+		if !ch.Connected || !ch.LastBootAt.After(prev) || ch.BootStatus != chargedesk.RegistrationAccepted {
+			return false, nil
+		}
+		k := ch.Connector(s.c.ConnectorID)
+		return k != nil && !k.UpdatedAt.Before(ch.LastBootAt), nil
+	})
+}
+
+// waitConnected waits until the charger is connected again.
+func (a *Agent) waitConnected(ctx context.Context, s *session, d time.Duration) (bool, error) {
+	return a.waitOK(ctx, d, func() (bool, error) {
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil {
+			return false, err
+		}
+		return ch.Connected, nil
+	})
+}

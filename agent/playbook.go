@@ -1,0 +1,184 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/diagnose"
+	"github.com/chargedesk/chargedesk/payments"
+)
+
+// view reads everything diagnose needs about the conversation's charger,
+// connector and caller.
+func (a *Agent) view(ctx context.Context, s *session) (diagnose.View, error) {
+	v := diagnose.View{Now: a.now(), Category: s.c.Category, ConnectorID: s.c.ConnectorID, DriverID: s.c.DriverID}
+	if !s.verified() {
+		v.DriverID = ""
+	}
+	if s.c.ChargerID != "" {
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil && !notFound(err) {
+			return v, fmt.Errorf("agent: charger: %w", err)
+		}
+		v.Charger = ch
+		if ch != nil {
+			if v.Active, err = a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: ch.ID, ActiveOnly: true}); err != nil {
+				return v, fmt.Errorf("agent: transactions: %w", err)
+			}
+			all, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: ch.ID, Limit: 20})
+			if err != nil {
+				return v, fmt.Errorf("agent: transactions: %w", err)
+			}
+			for _, tx := range all {
+				if !tx.Active() && (s.c.ConnectorID == 0 || tx.ConnectorID == s.c.ConnectorID) {
+					v.Recent = append(v.Recent, tx)
+				}
+			}
+			if v.Events, err = a.store.RecentEvents(ctx, ch.ID, diagnose.MaxEventsRead); err != nil {
+				return v, fmt.Errorf("agent: events: %w", err)
+			}
+			v.Specs = a.specs(ctx, ch.ID)
+		}
+	}
+	if v.DriverID != "" {
+		toks, err := a.store.Tokens(ctx, chargedesk.TokenFilter{DriverID: v.DriverID, Limit: 100})
+		if err != nil {
+			return v, fmt.Errorf("agent: tokens: %w", err)
+		}
+		v.Tokens = toks
+		if pv, err := a.paymentView(ctx, v.DriverID); err == nil {
+			v.Payment = pv
+		} else {
+			a.log.WarnContext(ctx, "payment state unreadable", "conversation_id", s.c.ID, "err", err)
+		}
+	}
+	return v, nil
+}
+
+// paymentView reads a driver's payment state; nil when the driver has no
+// payment account or there is no processor.
+func (a *Agent) paymentView(ctx context.Context, driverID string) (*diagnose.PaymentView, error) {
+	if a.pay == nil {
+		return nil, nil
+	}
+	d, err := a.store.Driver(ctx, driverID)
+	if err != nil || d.PaymentAccountID == "" {
+		return nil, err
+	}
+	pv := &diagnose.PaymentView{}
+	if pv.Methods, err = a.pay.Methods(ctx, d.PaymentAccountID); err != nil {
+		return nil, err
+	}
+	if pv.LastAuthorization, err = a.pay.LastAuthorization(ctx, d.PaymentAccountID); err != nil && !notFound(err) {
+		return nil, err
+	}
+	if pv.Holds, err = a.pay.Holds(ctx, d.PaymentAccountID, payments.HoldPending); err != nil {
+		return nil, err
+	}
+	return pv, nil
+}
+
+// topCause returns the best cause worth acting on: diagnose's list without
+// connector_unknown once the connector is settled.
+func topCause(causes []diagnose.Cause) diagnose.Cause {
+	for _, c := range causes {
+		if c.Code == diagnose.CodeConnectorUnknown {
+			continue
+		}
+		return c
+	}
+	return diagnose.Cause{Code: diagnose.CodeNoFaultSeen}
+}
+
+// runPlaybook diagnoses and runs the playbook of the cause found, guided by
+// the driver's category when the data shows nothing.
+func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
+	v, err := a.view(ctx, s)
+	if err != nil {
+		return err
+	}
+	if v.Charger == nil {
+		s.c.ChargerID = ""
+		return s.askCharger(ctx)
+	}
+	cause := topCause(diagnose.Diagnose(v))
+	s.d.Cause, s.d.Evidence = cause.Code, cause.Evidence
+	a.log.InfoContext(ctx, "diagnosis", "conversation_id", s.c.ID, "charger_id", s.c.ChargerID, "cause", cause.Code, "confidence", cause.Confidence)
+	switch cause.Code {
+	case diagnose.CodeChargerUnknown:
+		s.c.ChargerID = ""
+		return s.askCharger(ctx)
+	case diagnose.CodeStaleTransaction, diagnose.CodeControllerHung, diagnose.CodeHandshakeTimeout,
+		diagnose.CodeVehicleSchedule, diagnose.CodeRemoteStartIgnored, diagnose.CodeHardwareFaultPower:
+		return a.sessionPlaybook(ctx, s, v, cause)
+	case diagnose.CodeStaleStatus, diagnose.CodeCommDrop, diagnose.CodeLeftInoperative, diagnose.CodeBootPending:
+		return a.offlinePlaybook(ctx, s, v, cause)
+	case diagnose.CodeLockAfterSession, diagnose.CodeOwnSessionRunning, diagnose.CodeSomeoneElsesSess,
+		diagnose.CodeLockMechanical, diagnose.CodeVehicleSideLock:
+		return a.stuckPlaybook(ctx, s, v, cause)
+	case diagnose.CodeLocalListStale, diagnose.CodeTokenBlocked, diagnose.CodeTokenExpired, diagnose.CodeTokenUnknown,
+		diagnose.CodeReaderFault:
+		return a.rfidPlaybook(ctx, s, v, cause)
+	case diagnose.CodeCardExpired, diagnose.CodeTransientDecline, diagnose.CodeAppSyncDelay, diagnose.CodeDuplicateHolds,
+		diagnose.CodeHardDecline:
+		return a.paymentPlaybook(ctx, s, cause.Code)
+	case diagnose.CodeSlowCharging:
+		return a.slowCharging(ctx, s, v)
+	}
+	// Nothing convincing in the data: follow the driver's words.
+	switch s.c.Category {
+	case chargedesk.CategorySessionWontStart:
+		return a.sessionPlaybook(ctx, s, v, cause)
+	case chargedesk.CategoryChargerOffline:
+		return a.offlinePlaybook(ctx, s, v, cause)
+	case chargedesk.CategoryConnectorStuck:
+		return a.stuckPlaybook(ctx, s, v, cause)
+	case chargedesk.CategoryRFIDFailure:
+		return a.rfidPlaybook(ctx, s, v, cause)
+	case chargedesk.CategoryPaymentFailure:
+		return a.paymentPlaybook(ctx, s, "")
+	case chargedesk.CategorySlowCharging:
+		return a.slowCharging(ctx, s, v)
+	case chargedesk.CategoryHardwareDamage:
+		return a.hardwareDamage(ctx, s)
+	case chargedesk.CategoryBillingDispute:
+		return a.billingDispute(ctx, s)
+	}
+	if s.d.Ask == askProblem && s.d.Asked >= 2 {
+		return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
+	}
+	s.ask(askProblem, keyAskProblem)
+	return nil
+}
+
+// resume continues what the agent was waiting for the driver to do. It
+// reports whether it handled the message.
+func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
+	switch s.d.Ask {
+	case askReplug, askPlugIn:
+		if s.c.ChargerID == "" {
+			return false, nil
+		}
+		s.d.Ask, s.d.Asked = "", 0
+		return true, a.startSession(ctx, s, true)
+	case askSchedule:
+		return true, a.checkScheduleCleared(ctx, s)
+	case askUnplugged, askCarRelease:
+		return true, a.checkCableOut(ctx, s)
+	case askPayConsent, askPaid:
+		return true, a.paymentFollowUp(ctx, s)
+	case askReconnect:
+		return true, a.checkReconnected(ctx, s)
+	}
+	return false, nil
+}
+
+// requireIdentity asks for identity when the caller is not verified and
+// reports whether the playbook may go on.
+func (a *Agent) requireIdentity(ctx context.Context, s *session) (bool, error) {
+	if s.verified() {
+		return true, nil
+	}
+	return false, s.askIdentity(ctx)
+}

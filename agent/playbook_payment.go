@@ -1,0 +1,330 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/diagnose"
+	"github.com/chargedesk/chargedesk/payments"
+)
+
+// preAuthCents is the pre-authorization hold taken before a session.
+const preAuthCents = 3000
+
+// paymentPlaybook handles payment authorization failures: retry a
+// transient decline once, re-sync an account whose new card is only in the
+// app, release holds that belong to no session, and for an expired card or
+// a hard decline explain (which card, why) and offer a pay-by-link with the
+// driver's consent. No session starts before a payment is authorized.
+func (a *Agent) paymentPlaybook(ctx context.Context, s *session, code string) error {
+	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
+		return err
+	}
+	if s.d.Paid {
+		return a.startAfterPayment(ctx, s)
+	}
+	acct, err := a.paymentAccount(ctx, s)
+	if err != nil {
+		return err
+	}
+	if acct == "" {
+		return a.billingTicket(ctx, s, "Driver reports a payment failure; no payment account or processor to check")
+	}
+	ms, err := a.pay.Methods(ctx, acct)
+	if err != nil {
+		return a.payUnavailable(ctx, s, err)
+	}
+	last, err := a.pay.LastAuthorization(ctx, acct)
+	if err != nil && !notFound(err) {
+		return a.payUnavailable(ctx, s, err)
+	}
+	holds, err := a.pay.Holds(ctx, acct, payments.HoldPending)
+	if err != nil {
+		return a.payUnavailable(ctx, s, err)
+	}
+	if code == "" {
+		code = paymentCause(s, ms, last, holds, a)
+	}
+	s.d.Cause = code
+	switch code {
+	case diagnose.CodeDuplicateHolds:
+		return a.releaseHolds(ctx, s, acct, holds)
+	case diagnose.CodeTransientDecline:
+		if s.try("auth_retry") == 0 {
+			return a.authorizeThenStart(ctx, s, acct, "", "retry after a transient decline")
+		}
+	case diagnose.CodeAppSyncDelay:
+		synced, err := a.pay.SyncAccount(ctx, acct)
+		if err != nil {
+			return a.payUnavailable(ctx, s, err)
+		}
+		if err := s.record(ctx, Action{Kind: "sync_account", Status: fmt.Sprintf("%d synced", len(synced))}, synced); err != nil {
+			return err
+		}
+		return a.authorizeThenStart(ctx, s, acct, "", "after re-syncing the account")
+	case "":
+		// Nothing wrong on the account: authorize now, which either works
+		// (then start) or shows the decline.
+		return a.authorizeThenStart(ctx, s, acct, "", "no payment fault visible")
+	}
+	// card_expired, hard_decline, a repeated transient decline: the card
+	// cannot pay. Say which card and why, and offer a pay link.
+	last4, why := "", ""
+	if last != nil {
+		last4 = last.Last4
+		if last.Decline != nil {
+			why = last.Decline.Message
+		}
+	}
+	if last4 == "" {
+		for _, m := range ms {
+			if m.Default {
+				last4 = m.Last4
+			}
+		}
+	}
+	if code == diagnose.CodeCardExpired {
+		s.say(keyCardExpired, orDash(last4))
+	} else {
+		s.say(keyHardDecline, orDash(last4), orDash(why))
+	}
+	s.ask(askPayConsent, keyOfferPayLink)
+	return nil
+}
+
+// paymentCause reads the payment fault from the account's state when the
+// diagnosis did not name one.
+func paymentCause(s *session, ms []payments.Method, last *payments.Authorization, holds []payments.Hold, a *Agent) string {
+	if len(payments.HoldsWithoutSession(holds)) > 0 && (last == nil || last.Approved || s.c.Category == chargedesk.CategoryBillingDispute) {
+		return diagnose.CodeDuplicateHolds
+	}
+	for _, m := range ms {
+		if !m.Synced {
+			return diagnose.CodeAppSyncDelay
+		}
+	}
+	if last != nil && !last.Approved && last.Decline != nil {
+		switch {
+		case last.Decline.Transient:
+			return diagnose.CodeTransientDecline
+		case last.Decline.Code == payments.DeclineExpiredCard:
+			return diagnose.CodeCardExpired
+		default:
+			return diagnose.CodeHardDecline
+		}
+	}
+	for _, m := range ms {
+		if m.Default && m.Expired(a.now()) {
+			return diagnose.CodeCardExpired
+		}
+	}
+	if len(payments.HoldsWithoutSession(holds)) > 0 {
+		return diagnose.CodeDuplicateHolds
+	}
+	return ""
+}
+
+// paymentAccount returns the caller's payment account id, or "".
+func (a *Agent) paymentAccount(ctx context.Context, s *session) (string, error) {
+	if a.pay == nil {
+		return "", nil
+	}
+	d, err := a.store.Driver(ctx, s.c.DriverID)
+	if err != nil {
+		return "", fmt.Errorf("agent: driver: %w", err)
+	}
+	return d.PaymentAccountID, nil
+}
+
+// authorizeThenStart takes a pre-authorization hold (a new attempt, never
+// a replay) and, once approved, starts the session.
+func (a *Agent) authorizeThenStart(ctx context.Context, s *session, acct, methodID, why string) error {
+	res, err := a.pay.Authorize(ctx, payments.AuthRequest{AccountID: acct, MethodID: methodID, AmountCents: preAuthCents,
+		IdempotencyKey: newID("auth")})
+	if err != nil {
+		if chargedesk.ErrorCode(err) == chargedesk.ECONFLICT {
+			s.say(keyCardNotUsable)
+			s.ask(askPayConsent, keyOfferPayLink)
+			return nil
+		}
+		return a.payUnavailable(ctx, s, err)
+	}
+	status := "approved"
+	if !res.Approved {
+		status = "declined"
+		if res.Decline != nil {
+			status += " " + res.Decline.Code
+		}
+	}
+	if err := s.record(ctx, Action{Kind: "authorize", Status: status, Detail: why + ", card ending " + res.Last4},
+		map[string]any{"approved": res.Approved, "last4": res.Last4, "decline": res.Decline}); err != nil {
+		return err
+	}
+	if !res.Approved {
+		if res.Decline != nil && res.Decline.Code == payments.DeclineExpiredCard {
+			s.d.Cause = diagnose.CodeCardExpired
+			s.say(keyCardExpired, res.Last4)
+		} else {
+			s.d.Cause = diagnose.CodeHardDecline
+			msg := ""
+			if res.Decline != nil {
+				msg = res.Decline.Message
+			}
+			s.say(keyHardDecline, res.Last4, orDash(msg))
+		}
+		s.ask(askPayConsent, keyOfferPayLink)
+		return nil
+	}
+	s.d.Paid = true
+	s.say(keyPaymentOK, res.Last4)
+	return a.startAfterPayment(ctx, s)
+}
+
+// startAfterPayment starts the session once a payment is authorized, or
+// asks for the charger.
+func (a *Agent) startAfterPayment(ctx context.Context, s *session) error {
+	if s.c.ChargerID == "" {
+		return s.askCharger(ctx)
+	}
+	if s.c.ConnectorID == 0 {
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil {
+			return fmt.Errorf("agent: charger: %w", err)
+		}
+		if s.c.ConnectorID = a.guessConnector(ctx, s, ch); s.c.ConnectorID == 0 {
+			s.ask(askConnector, keyAskConnector, ch.ID, len(realConnectors(ch)))
+			return nil
+		}
+	}
+	return a.startSession(ctx, s, true)
+}
+
+// releaseHolds gives back the pending holds that belong to no session,
+// never a live session's, and verifies on the processor that they are gone.
+func (a *Agent) releaseHolds(ctx context.Context, s *session, acct string, holds []payments.Hold) error {
+	free := payments.HoldsWithoutSession(holds)
+	var total int64
+	var cur payments.Currency
+	for _, h := range free {
+		got, err := a.pay.Release(ctx, h.ID)
+		if err != nil {
+			return a.payUnavailable(ctx, s, err)
+		}
+		total += h.AmountCents
+		cur = h.Currency
+		if err := s.record(ctx, Action{Kind: "release_hold", Status: string(got.Status), Detail: h.ID}, got); err != nil {
+			return err
+		}
+	}
+	left, err := a.pay.Holds(ctx, acct, payments.HoldPending)
+	if err != nil {
+		return a.payUnavailable(ctx, s, err)
+	}
+	if n := len(payments.HoldsWithoutSession(left)); n > 0 {
+		return a.billingTicket(ctx, s, fmt.Sprintf("%d holds without a session could not be released", n))
+	}
+	s.resolved()
+	s.say(keyHoldsReleased, len(free), fmt.Sprintf("%.2f %s", float64(total)/100, cur))
+	return nil
+}
+
+// paymentFollowUp handles the driver's answer to the pay-link offer and
+// the payment of the link.
+func (a *Agent) paymentFollowUp(ctx context.Context, s *session) error {
+	acct, err := a.paymentAccount(ctx, s)
+	if err != nil || acct == "" {
+		return err
+	}
+	if s.d.Ask == askPaid {
+		l, err := a.pay.PayLink(ctx, s.d.PayLinkID)
+		if err != nil {
+			return a.payUnavailable(ctx, s, err)
+		}
+		if !l.Paid {
+			s.ask(askPaid, keyNotPaidYet)
+			return nil
+		}
+		s.d.Paid = true
+		s.d.Ask, s.d.Asked = "", 0
+		s.say(keyPayLinkPaid)
+		return a.startAfterPayment(ctx, s)
+	}
+	if updatedCard(s.text) {
+		s.d.Ask, s.d.Asked = "", 0
+		synced, err := a.pay.SyncAccount(ctx, acct)
+		if err != nil {
+			return a.payUnavailable(ctx, s, err)
+		}
+		if err := s.record(ctx, Action{Kind: "sync_account", Status: fmt.Sprintf("%d synced", len(synced))}, synced); err != nil {
+			return err
+		}
+		return a.authorizeThenStart(ctx, s, acct, "", "after the driver updated the card")
+	}
+	switch yesNo(s.text) {
+	case 1:
+		l, err := a.pay.CreatePayLink(ctx, acct, preAuthCents, "")
+		if err != nil {
+			return a.payUnavailable(ctx, s, err)
+		}
+		s.d.PayLinkID, s.d.ConsentAt = l.ID, a.now()
+		if err := s.record(ctx, Action{Kind: "pay_link", Status: "sent", Detail: l.ID},
+			map[string]any{"payLinkId": l.ID, "consent": true, "consentAt": s.d.ConsentAt, "channel": s.c.Channel, "to": s.c.From}); err != nil {
+			return err
+		}
+		s.ask(askPaid, keyPayLinkSent, l.URL)
+	case -1:
+		s.d.Ask, s.d.Asked = "", 0
+		s.c.State = stateWaiting
+		s.say(keyPayAlternatives)
+	default:
+		s.ask(askPayConsent, keyOfferPayLink)
+	}
+	return nil
+}
+
+// payUnavailable tells the driver the payment system cannot be reached and
+// routes to billing.
+func (a *Agent) payUnavailable(ctx context.Context, s *session, err error) error {
+	a.log.WarnContext(ctx, "payments", "conversation_id", s.c.ID, "err", err)
+	return a.billingTicket(ctx, s, "payments processor error: "+chargedesk.ErrorMessage(err))
+}
+
+// billingTicket opens a billing ticket and tells the driver.
+func (a *Agent) billingTicket(ctx context.Context, s *session, summary string) error {
+	t, err := a.openTicket(ctx, s, TicketBilling, summary, nil)
+	if err != nil {
+		return err
+	}
+	s.escalated()
+	s.say(keyBillingTicket, t.ID)
+	return nil
+}
+
+// yesNo reads consent: 1 yes, -1 no, 0 unclear.
+func yesNo(text string) int {
+	t := fold(text)
+	for _, w := range []string{"no", "non", "nope", "nah", "pas", "jamais", "don't", "dont"} {
+		if containsWord(t, w) {
+			return -1
+		}
+	}
+	for _, w := range []string{"yes", "yeah", "yep", "ok", "okay", "sure", "please", "oui", "ouais", "correct", "si", "claro", "dale", "vale", "bueno", "send"} {
+		if containsWord(t, w) {
+			return 1
+		}
+	}
+	return 0
+}
+
+// updatedCard reports whether the driver says they added or updated a card.
+func updatedCard(text string) bool {
+	t := fold(text)
+	for _, w := range []string{"updated", "added", "new card", "ajoute", "mis a jour", "nouvelle carte", "agregue", "actualice", "nueva tarjeta"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,185 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/diagnose"
+	"github.com/chargedesk/chargedesk/payments"
+)
+
+// slowFraction is the share of a connector's rating below which a charging
+// session counts as far too slow (a ticket); above it, the car or the site
+// explains the power.
+const slowFraction = 0.25
+
+// slowCharging answers from meter values and the connector's rating, and
+// opens a ticket only when the charger delivers far below its rating while
+// the car takes energy.
+func (a *Agent) slowCharging(ctx context.Context, s *session, v diagnose.View) error {
+	var tx *chargedesk.Transaction
+	for _, t := range v.Active {
+		if t.ConnectorID == s.c.ConnectorID {
+			tx = t
+		}
+	}
+	if tx == nil {
+		s.say(keySlowNoSession, s.c.ConnectorID)
+		s.resolved()
+		return nil
+	}
+	rating := 0.0
+	for _, sp := range v.Specs {
+		if sp.ID == s.c.ConnectorID {
+			rating = sp.MaxPowerKW
+		}
+	}
+	power, soc, ok, err := a.latestPower(ctx, s, tx.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		t0 := a.now()
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "MeterValues"}, "read the session's power")
+		if err != nil {
+			return err
+		}
+		if res.Status == chargedesk.ResultAccepted {
+			_, _ = a.waitOK(ctx, a.verify, func() (bool, error) {
+				ms, err := a.store.MeterValues(ctx, s.c.ChargerID, tx.ID, 1)
+				return err == nil && len(ms) > 0 && !ms[len(ms)-1].At.Before(t0.Add(-a.verify)), err
+			})
+		}
+		if power, soc, ok, err = a.latestPower(ctx, s, tx.ID); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return a.fieldService(ctx, s, fmt.Sprintf("slow charging reported on %s connector %d; no power reading", s.c.ChargerID, s.c.ConnectorID), keySlowTicket)
+	}
+	switch {
+	case soc >= 80:
+		s.resolved()
+		s.say(keySlowTaper, power, soc)
+	case rating > 0 && power < slowFraction*rating:
+		t, err := a.openTicket(ctx, s, TicketFieldService,
+			fmt.Sprintf("%s connector %d delivers %.1f kW of a %.0f kW rating", s.c.ChargerID, s.c.ConnectorID, power, rating),
+			map[string]any{"powerKW": power, "ratingKW": rating, "transactionId": tx.ID})
+		if err != nil {
+			return err
+		}
+		s.escalated()
+		s.say(keySlowLow, power, rating, t.ID)
+	default:
+		s.resolved()
+		s.say(keySlowNormal, power, rating)
+	}
+	return nil
+}
+
+// latestPower returns the newest power sample of a transaction in kW and
+// the newest state of charge (-1 when unknown).
+func (a *Agent) latestPower(ctx context.Context, s *session, txID string) (kw, soc float64, ok bool, err error) {
+	ms, err := a.store.MeterValues(ctx, s.c.ChargerID, txID, 500)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("agent: meter values: %w", err)
+	}
+	soc = -1
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := ms[i]
+		switch m.Measurand {
+		case "Power.Active.Import":
+			if !ok {
+				kw, ok = m.Value, true
+				if !strings.EqualFold(m.Unit, "kW") {
+					kw /= 1000
+				}
+			}
+		case "SoC":
+			if soc < 0 {
+				soc = m.Value
+			}
+		}
+	}
+	return kw, soc, ok, nil
+}
+
+// billingDispute opens a billing ticket with the driver's recent
+// transactions and holds. It never promises a refund.
+func (a *Agent) billingDispute(ctx context.Context, s *session) error {
+	if acct, err := a.paymentAccount(ctx, s); err == nil && acct != "" {
+		// Several pending holds from repeated taps read as double charges:
+		// releasing the ones without a session is the fix.
+		if holds, err := a.pay.Holds(ctx, acct, payments.HoldPending); err == nil && len(payments.HoldsWithoutSession(holds)) > 0 {
+			return a.paymentPlaybook(ctx, s, diagnose.CodeDuplicateHolds)
+		}
+	}
+	var txs []map[string]any
+	for tag := range a.driverTags(ctx, s.c.DriverID) {
+		list, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{IDTag: tag, Limit: 10})
+		if err != nil {
+			return fmt.Errorf("agent: transactions: %w", err)
+		}
+		for _, tx := range list {
+			e := map[string]any{"id": tx.ID, "chargerId": tx.ChargerID, "connectorId": tx.ConnectorID, "idTag": tx.IDTag,
+				"startedAt": tx.StartedAt, "meterStartWh": tx.MeterStartWh}
+			if !tx.Active() {
+				e["stoppedAt"], e["energyWh"] = tx.StoppedAt, tx.MeterStopWh-tx.MeterStartWh
+			}
+			txs = append(txs, e)
+		}
+	}
+	extra := map[string]any{"transactions": txs}
+	if acct, err := a.paymentAccount(ctx, s); err == nil && acct != "" {
+		if holds, err := a.pay.Holds(ctx, acct, ""); err == nil {
+			extra["holds"] = holds
+		}
+		if last, err := a.pay.LastAuthorization(ctx, acct); err == nil {
+			extra["lastAuthorization"] = last
+		}
+	}
+	t, err := a.openTicket(ctx, s, TicketBilling, fmt.Sprintf("Billing dispute from driver %s (%d recent transactions attached)", s.c.DriverID, len(txs)), extra)
+	if err != nil {
+		return err
+	}
+	s.escalated()
+	s.say(keyBillingTicket, t.ID)
+	return nil
+}
+
+// unsafeWords mark damage that makes a connector dangerous to use.
+var unsafeWords = []string{"cut", "exposed", "wire", "spark", "smoke", "burn", "fire", "melt", "shock", "water", "broken cable",
+	"coupe", "fils", "etincelle", "fumee", "brule", "feu", "choc", "cortado", "cables expuestos", "chispa", "humo", "quemad", "fuego", "descarga"}
+
+// hardwareDamage takes an unsafe connector out of service
+// (ChangeAvailability Inoperative), opens a field-service ticket and sends
+// the driver to the nearest alternative.
+func (a *Agent) hardwareDamage(ctx context.Context, s *session) error {
+	t := fold(s.text)
+	unsafe := false
+	for _, w := range unsafeWords {
+		unsafe = unsafe || strings.Contains(t, w)
+	}
+	extra := map[string]any{"unsafe": unsafe, "report": s.text}
+	if unsafe {
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdChangeAvailability, ConnectorID: s.c.ConnectorID,
+			Availability: chargedesk.AvailabilityInoperative}, "driver reports unsafe damage")
+		if err != nil {
+			return err
+		}
+		extra["outOfService"] = res.Status
+	}
+	tk, err := a.openTicket(ctx, s, TicketFieldService, fmt.Sprintf("Damage reported at %s connector %d", s.c.ChargerID, s.c.ConnectorID), extra)
+	if err != nil {
+		return err
+	}
+	s.escalated()
+	if unsafe {
+		s.say(keyDamageUnsafe, s.c.ConnectorID, tk.ID)
+	} else {
+		s.say(keyDamageTicket, tk.ID)
+	}
+	return a.sendToNearest(ctx, s)
+}

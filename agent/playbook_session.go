@@ -1,0 +1,310 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/diagnose"
+)
+
+// sessionPlaybook handles "my session won't start": a stale transaction,
+// a hung controller, a failed vehicle handshake, a car schedule, a charger
+// that ignores remote starts, a power fault — or nothing visible, when a
+// remote start for the verified caller is the fix to try.
+func (a *Agent) sessionPlaybook(ctx context.Context, s *session, v diagnose.View, cause diagnose.Cause) error {
+	switch cause.Code {
+	case diagnose.CodeHardwareFaultPower:
+		return a.fieldService(ctx, s, fmt.Sprintf("Power fault on %s connector %d: no remote fix", s.c.ChargerID, s.c.ConnectorID), keyHardwareFault)
+	case diagnose.CodeVehicleSchedule:
+		// The charger works; the car refuses energy. No reset, no ticket.
+		s.ask(askSchedule, keyVehicleSchedule)
+		return nil
+	}
+	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
+		return err
+	}
+	if cause.Code != diagnose.CodeStaleTransaction {
+		// A live session of someone else holds the connector: nothing the
+		// caller asks may touch it.
+		mine := a.driverTags(ctx, s.c.DriverID)
+		for _, tx := range v.Active {
+			if tx.ConnectorID == s.c.ConnectorID && !mine[tx.IDTag] {
+				return a.someoneElses(ctx, s, tx)
+			}
+		}
+	}
+	switch cause.Code {
+	case diagnose.CodeHandshakeTimeout:
+		s.ask(askReplug, keyReplug)
+		return nil
+	case diagnose.CodeStaleTransaction:
+		return a.stopStaleThenStart(ctx, s, v)
+	case diagnose.CodeControllerHung:
+		return a.resetThenStart(ctx, s)
+	}
+	return a.startSession(ctx, s, true)
+}
+
+// stopStaleThenStart ends the stale transaction that holds the connector,
+// then starts the caller's session.
+func (a *Agent) stopStaleThenStart(ctx context.Context, s *session, v diagnose.View) error {
+	mine := a.driverTags(ctx, s.c.DriverID)
+	var stale *chargedesk.Transaction
+	for _, tx := range v.Active {
+		if tx.ConnectorID == s.c.ConnectorID && !mine[tx.IDTag] {
+			stale = tx
+		}
+	}
+	if stale == nil {
+		return a.startSession(ctx, s, true)
+	}
+	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdRemoteStop, TransactionID: stale.ID},
+		"stale transaction "+stale.ID+" holds the connector")
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case chargedesk.ResultAccepted:
+	case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+		return a.commDrop(ctx, s)
+	default:
+		// The policy or the charger would not end it: it may be a live
+		// session after all. People decide.
+		return a.humanHandoff(ctx, s, fmt.Sprintf("transaction %s blocks connector %d and could not be ended (%s %s)", stale.ID, s.c.ConnectorID, res.Status, res.Detail))
+	}
+	stopped, err := a.waitStopped(ctx, s.c.ChargerID, stale.ID)
+	if err != nil {
+		return err
+	}
+	if !stopped {
+		return a.fieldService(ctx, s, fmt.Sprintf("Transaction %s on %s did not end after a remote stop", stale.ID, s.c.ChargerID), keyCouldNotFix)
+	}
+	return a.startSession(ctx, s, true)
+}
+
+// usableToken returns the caller's token that the backend accepts now, or
+// nil.
+func (a *Agent) usableToken(ctx context.Context, s *session) (*chargedesk.Token, error) {
+	toks, err := a.store.Tokens(ctx, chargedesk.TokenFilter{DriverID: s.c.DriverID, Limit: 100})
+	if err != nil {
+		return nil, fmt.Errorf("agent: tokens: %w", err)
+	}
+	now := a.now()
+	for _, t := range toks {
+		if t.Verdict(now) == chargedesk.AuthAccepted && len(t.IDTag) <= 20 {
+			return t, nil
+		}
+	}
+	for _, t := range toks {
+		if t.Verdict(now) == chargedesk.AuthAccepted {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+// startSession starts the caller's session remotely with their own valid
+// token and verifies it on the charger: a new transaction with that token
+// on the connector. When the charger accepts but never starts, and
+// allowReset is set, it soft-resets once and tries again (remote start
+// ignored); otherwise a ticket goes to field service.
+func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) error {
+	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
+		return err
+	}
+	tok, err := a.usableToken(ctx, s)
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return a.tokenProblem(ctx, s)
+	}
+	before, err := a.activeTxIDs(ctx, s.c.ChargerID)
+	if err != nil {
+		return err
+	}
+	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdRemoteStart, ConnectorID: s.c.ConnectorID, IDTag: tok.IDTag},
+		"start the verified caller's session")
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case chargedesk.ResultAccepted:
+		tx, err := a.waitStarted(ctx, s, tok.IDTag, before)
+		if err != nil {
+			return err
+		}
+		if tx != nil {
+			s.resolved()
+			s.say(keyCharging, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
+			return nil
+		}
+		// Accepted is not started: the charger's own messages decide.
+		s.d.Evidence = append(s.d.Evidence, fmt.Sprintf("remote start accepted but no transaction started within %s", a.verify))
+		if allowReset && s.try("replug") == 0 && a.localStartFailed(ctx, s) {
+			// The caller's card was accepted at the charger and nothing
+			// started either: the car did not answer the charger (a
+			// vehicle handshake). Re-seating the plug is the cheap fix;
+			// 2.0.1 chargers do not report it otherwise.
+			s.d.Cause = diagnose.CodeHandshakeTimeout
+			s.ask(askReplug, keyReplug)
+			return nil
+		}
+		s.d.Cause = diagnose.CodeRemoteStartIgnored
+		if allowReset {
+			return a.resetThenStart(ctx, s)
+		}
+		return a.fieldService(ctx, s, fmt.Sprintf("%s accepts remote starts but never starts a transaction", s.c.ChargerID), keyCouldNotFix)
+	case chargedesk.ResultRejected:
+		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		if err != nil {
+			return fmt.Errorf("agent: charger: %w", err)
+		}
+		k := ch.Connector(s.c.ConnectorID)
+		if k != nil && k.Status == chargedesk.StatusAvailable && s.try("plug_in") == 0 {
+			s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
+			return nil
+		}
+		if k != nil && k.Status != chargedesk.StatusAvailable && allowReset {
+			// A cable in and starts refused: a hung controller.
+			s.d.Cause = diagnose.CodeControllerHung
+			return a.resetThenStart(ctx, s)
+		}
+		return a.fieldService(ctx, s, fmt.Sprintf("%s connector %d rejects remote starts", s.c.ChargerID, s.c.ConnectorID), keyCouldNotFix)
+	case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+		return a.commDrop(ctx, s)
+	case chargedesk.ResultRefused:
+		return a.humanHandoff(ctx, s, "the policy refused a remote start: "+res.Detail)
+	}
+	return a.fieldService(ctx, s, fmt.Sprintf("remote start on %s answered %s", s.c.ChargerID, res.Status), keyCouldNotFix)
+}
+
+// resetThenStart soft-resets the charger once, waits for it to boot and
+// report its connector, then starts the caller's session.
+func (a *Agent) resetThenStart(ctx context.Context, s *session) error {
+	if s.try("reset") > 0 {
+		return a.fieldService(ctx, s, fmt.Sprintf("%s still fails after a soft reset", s.c.ChargerID), keyCouldNotFix)
+	}
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return fmt.Errorf("agent: charger: %w", err)
+	}
+	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdReset, ResetType: chargedesk.ResetSoft}, "soft reset: "+s.d.Cause)
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case chargedesk.ResultAccepted, chargedesk.ResultScheduled:
+	case chargedesk.ResultChargerOffline:
+		// The charger may drop its socket right after answering; its boot
+		// decides below.
+	case chargedesk.ResultRefused:
+		return a.humanHandoff(ctx, s, "the policy refused a soft reset: "+res.Detail)
+	default:
+		return a.fieldService(ctx, s, fmt.Sprintf("%s answered %s to a soft reset", s.c.ChargerID, res.Status), keyCouldNotFix)
+	}
+	booted, err := a.waitBoot(ctx, s, ch.LastBootAt)
+	if err != nil {
+		return err
+	}
+	if !booted {
+		return a.fieldService(ctx, s, fmt.Sprintf("%s did not come back within %s of a soft reset", s.c.ChargerID, a.verify), keyCouldNotFix)
+	}
+	return a.startSession(ctx, s, false)
+}
+
+// checkScheduleCleared checks, after the driver changed the car's
+// settings, whether energy flows.
+func (a *Agent) checkScheduleCleared(ctx context.Context, s *session) error {
+	ok, err := a.waitOK(ctx, a.verify, func() (bool, error) { return a.charging(ctx, s) })
+	if err != nil {
+		return err
+	}
+	if ok {
+		s.resolved()
+		s.say(keyChargingResumed, s.c.ConnectorID)
+		return nil
+	}
+	s.ask(askSchedule, keyStillSuspended)
+	return nil
+}
+
+// charging reports whether energy flows on the conversation's connector:
+// 1.6 status Charging, or a 2.0.1 transaction in chargingState Charging.
+func (a *Agent) charging(ctx context.Context, s *session) (bool, error) {
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return false, err
+	}
+	k := ch.Connector(s.c.ConnectorID)
+	if k == nil {
+		return false, nil
+	}
+	if k.Status == chargedesk.StatusCharging {
+		return true, nil
+	}
+	if k.Status != chargedesk.StatusOccupied {
+		return false, nil
+	}
+	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, ActiveOnly: true})
+	if err != nil {
+		return false, err
+	}
+	for _, tx := range txs {
+		if tx.ConnectorID == s.c.ConnectorID && tx.ChargingState == "Charging" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// fieldService opens a field-service ticket, tells the driver (key with
+// the ticket id) and sends them to the nearest alternative.
+func (a *Agent) fieldService(ctx context.Context, s *session, summary, key string) error {
+	t, err := a.openTicket(ctx, s, TicketFieldService, summary, nil)
+	if err != nil {
+		return err
+	}
+	s.escalated()
+	s.say(key, t.ID)
+	return a.sendToNearest(ctx, s)
+}
+
+// siteName names the charger's site for the driver, or the charger id.
+func (a *Agent) siteName(ctx context.Context, chargerID string) string {
+	if st := a.siteOf(ctx, chargerID); st != nil {
+		return st.Name
+	}
+	return chargerID
+}
+
+// localStartFailed reports whether the charger accepted one of the
+// caller's cards recently (an Authorize) without a transaction following.
+func (a *Agent) localStartFailed(ctx context.Context, s *session) bool {
+	evs, err := a.store.RecentEvents(ctx, s.c.ChargerID, 200)
+	if err != nil {
+		return false
+	}
+	tags := a.driverTags(ctx, s.c.DriverID)
+	since := a.now().Add(-diagnose.AuthorizeWindow)
+	for _, ev := range evs {
+		if ev.At.Before(since) {
+			break
+		}
+		if ev.Type != "CALL" || ev.Action != "Authorize" {
+			continue
+		}
+		var p struct {
+			IDTag   string `json:"idTag"`
+			IDToken struct {
+				IDToken string `json:"idToken"`
+			} `json:"idToken"`
+		}
+		if json.Unmarshal(ev.Payload, &p) == nil && (tags[p.IDTag] || tags[p.IDToken.IDToken]) {
+			return true
+		}
+	}
+	return false
+}

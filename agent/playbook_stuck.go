@@ -1,0 +1,135 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/diagnose"
+)
+
+// stuckPlaybook handles "the cable is stuck": a lock left engaged after the
+// session (UnlockConnector), the caller's own session still running (stop
+// it after verifying them, then unlock), someone else's session (refuse and
+// escalate), a lock that fails mechanically (one retry, then field
+// service), a car that holds the plug (how to release it from the car).
+func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, cause diagnose.Cause) error {
+	var active *chargedesk.Transaction
+	for _, tx := range v.Active {
+		if tx.ConnectorID == s.c.ConnectorID {
+			active = tx
+		}
+	}
+	if active != nil {
+		// Whose session it is decides everything: verify first.
+		if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
+			return err
+		}
+		if !a.driverTags(ctx, s.c.DriverID)[active.IDTag] {
+			return a.someoneElses(ctx, s, active)
+		}
+		return a.stopOwnThenUnlock(ctx, s, active)
+	}
+	if cause.Code == diagnose.CodeVehicleSideLock || s.d.Unlocked {
+		// The charger's side is open: more unlocks change nothing.
+		s.c.Status = chargedesk.ConversationOpen
+		s.ask(askCarRelease, keyVehicleLock)
+		return nil
+	}
+	return a.unlock(ctx, s)
+}
+
+// someoneElses refuses to touch another driver's live session and hands
+// the case to a person.
+func (a *Agent) someoneElses(ctx context.Context, s *session, tx *chargedesk.Transaction) error {
+	t, err := a.openTicket(ctx, s, TicketHumanReview,
+		fmt.Sprintf("Driver asks to free %s connector %d, which runs another driver's session %s", s.c.ChargerID, s.c.ConnectorID, tx.ID),
+		map[string]any{"transactionId": tx.ID, "startedAt": tx.StartedAt})
+	if err != nil {
+		return err
+	}
+	s.escalated()
+	s.say(keySomeoneElses, t.ID)
+	return nil
+}
+
+// stopOwnThenUnlock ends the verified caller's own session, waits for the
+// charger to report it ended, then unlocks.
+func (a *Agent) stopOwnThenUnlock(ctx context.Context, s *session, tx *chargedesk.Transaction) error {
+	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdRemoteStop, TransactionID: tx.ID}, "the verified caller's own session, to free the cable")
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case chargedesk.ResultAccepted:
+	case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+		return a.commDrop(ctx, s)
+	case chargedesk.ResultRefused:
+		return a.humanHandoff(ctx, s, "the policy refused to stop the caller's session: "+res.Detail)
+	default:
+		return a.fieldService(ctx, s, fmt.Sprintf("%s answered %s to stopping session %s", s.c.ChargerID, res.Status, tx.ID), keyCouldNotFix)
+	}
+	stopped, err := a.waitStopped(ctx, s.c.ChargerID, tx.ID)
+	if err != nil {
+		return err
+	}
+	if !stopped {
+		return a.fieldService(ctx, s, fmt.Sprintf("session %s on %s did not end after a remote stop", tx.ID, s.c.ChargerID), keyCouldNotFix)
+	}
+	s.say(keySessionStopped)
+	return a.unlock(ctx, s)
+}
+
+// unlock sends UnlockConnector, retrying once at most, and opens a field
+// service ticket when the lock fails twice.
+func (a *Agent) unlock(ctx context.Context, s *session) error {
+	for {
+		if s.try("unlock") >= 2 {
+			return a.fieldService(ctx, s, fmt.Sprintf("Lock of %s connector %d fails: UnlockFailed twice", s.c.ChargerID, s.c.ConnectorID), keyLockBroken)
+		}
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdUnlockConnector, ConnectorID: s.c.ConnectorID}, "release the driver's cable")
+		if err != nil {
+			return err
+		}
+		switch res.Status {
+		case chargedesk.ResultUnlocked:
+			s.d.Unlocked = true
+			s.resolved()
+			s.d.Ask = askUnplugged
+			s.say(keyUnlocked, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
+			return nil
+		case chargedesk.ResultUnlockFailed:
+			s.d.Cause = diagnose.CodeLockMechanical
+			continue
+		case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+			return a.commDrop(ctx, s)
+		case chargedesk.ResultRefused, chargedesk.ResultOngoingAuthorizedTransaction:
+			return a.humanHandoff(ctx, s, fmt.Sprintf("unlock of %s connector %d not possible: %s %s", s.c.ChargerID, s.c.ConnectorID, res.Status, res.Detail))
+		default:
+			return a.fieldService(ctx, s, fmt.Sprintf("%s answered %s to UnlockConnector", s.c.ChargerID, res.Status), keyLockBroken)
+		}
+	}
+}
+
+// checkCableOut follows up after an unlock: the cable is out (status
+// Available), or the car still holds it (tell how to release it from the
+// car; never unlock again).
+func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return fmt.Errorf("agent: charger: %w", err)
+	}
+	k := ch.Connector(s.c.ConnectorID)
+	if k != nil && k.Status == chargedesk.StatusAvailable {
+		s.resolved()
+		s.say(keyCableOut)
+		return nil
+	}
+	if s.d.Ask == askCarRelease && s.d.Asked >= 2 {
+		return a.fieldService(ctx, s, fmt.Sprintf("cable stays stuck in %s connector %d after unlock and vehicle release", s.c.ChargerID, s.c.ConnectorID), keyLockBroken)
+	}
+	s.d.Cause = diagnose.CodeVehicleSideLock
+	s.c.Status = chargedesk.ConversationOpen
+	s.ask(askCarRelease, keyVehicleLock)
+	return nil
+}
