@@ -193,6 +193,38 @@ func TestDemo(t *testing.T) {
 		t.Fatal("audit chain does not verify")
 	}
 
+	// A driver types the problem into the web chat, in a real browser, and
+	// the charger gets fixed: the connector left Inoperative is Available
+	// again on the charger's own word.
+	inop := d.injected["left_inoperative"]
+	if inop == "" {
+		t.Fatalf("no left_inoperative charger in the guide: %v", d.injected)
+	}
+	turns := chatInBrowser(t, d.apiURL+"/chat", "en", "hi, charger "+inop+" says unavailable, i can't charge")
+	last := turns[len(turns)-1]
+	if len(turns) < 3 || last.Role != "agent" || !strings.Contains(strings.ToLower(last.Text), "available") {
+		t.Fatalf("web chat shows %+v", turns)
+	}
+	t.Logf("web chat: %+v", turns)
+	var ch struct {
+		Connectors []struct {
+			ID     int
+			Status string
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d.call(t, "GET", "/api/v1/chargers/"+inop, "", &ch)
+		if len(ch.Connectors) > 1 && ch.Connectors[1].ID == 1 && ch.Connectors[1].Status == "Available" ||
+			len(ch.Connectors) > 0 && ch.Connectors[0].ID == 1 && ch.Connectors[0].Status == "Available" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connector 1 of %s not Available after the chat: %+v (chat: %+v)", inop, ch, turns)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Ctrl-C stops everything cleanly.
 	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

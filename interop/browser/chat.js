@@ -34,14 +34,19 @@ async function main() {
     const page = await browser.newPage();
     page.setDefaultTimeout(o.timeout);
     await page.goto(o.url);
+    await page.waitForSelector(".turn.agent"); // the greeting
     await page.selectOption("#lang", o.lang);
+    // Changing the language before anything is said greets again in it.
+    if (o.lang !== "en") await page.waitForFunction(() => document.querySelectorAll(".turn.agent").length === 1);
     for (const m of o.messages) {
       const before = await page.locator(".turn.agent").count();
       await page.fill("#text", m);
       await page.click("#send");
-      // An answer is a new agent bubble (or an error note).
-      await page.waitForFunction((n) => document.querySelectorAll(".turn.agent").length > n ||
-        [...document.querySelectorAll(".turn.note")].some((e) => !e.textContent.endsWith("…")), before);
+      // The answer has come when the "working on it…" note is gone: then
+      // there is a new agent bubble, or an error note.
+      await page.waitForFunction((n) => ![...document.querySelectorAll(".turn.note")].some((e) => e.textContent.endsWith("…")) &&
+        (document.querySelectorAll(".turn.agent").length > n ||
+         [...document.querySelectorAll(".turn.note")].length > 0), before);
     }
     const turns = await page.$$eval(".turn", (els) => els.map((e) => ({ role: e.className.replace("turn ", ""), text: e.textContent })));
     if (o.screenshot) await page.screenshot({ path: o.screenshot, fullPage: true });
