@@ -269,6 +269,7 @@ func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, 
 	fmt.Fprintf(w, `
 chargedesk demo — %s, %d simulated chargers in %d sites across the US and Canada
 
+  web chat        %s/chat   (tell the agent what's wrong, in English, French or Spanish)
   OCPP endpoint   %s/{chargerId}   (OCPP 1.6J and 2.0.1)
   operator API    %s/api/v1/chargers
   API key         %s
@@ -276,6 +277,11 @@ chargedesk demo — %s, %d simulated chargers in %d sites across the US and Cana
 
 Faults injected now:
 %s
+
+Try in the web chat (or: go run ./cmd/chargedesk chat -url %s):
+  my cable is stuck at %s connector 1
+  la borne %s est indisponible, je ne peux pas charger
+  el cargador %s no arranca, se queda en preparando
 
 Things to try (in another terminal):
   export KEY=%s
@@ -289,8 +295,10 @@ Things to try (in another terminal):
 
 Press Ctrl-C to stop.
 `, network.Operator, len(network.Chargers), len(network.Sites),
-		s.ocppURL, api, apiKey, api,
+		api, s.ocppURL, api, apiKey, api,
 		strings.Join(injected, "\n"),
+		api, faultyCharger(injected, network), chargerOfLine(injected, string(sim.FaultLeftInoperative), network),
+		chargerOfLine(injected, string(sim.FaultControllerHung), network),
 		apiKey, api,
 		api, faultyCharger(injected, network), api, faultyCharger(injected, network), api, faultyCharger(injected, network),
 		api, stalestatusCharger(injected, network), api, stalestatusCharger(injected, network), api)

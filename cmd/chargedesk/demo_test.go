@@ -77,7 +77,7 @@ func startDemo(t *testing.T, chargers int) *demoProc {
 			switch {
 			case strings.HasPrefix(line, "Faults injected now:"):
 				inFaults = true
-			case strings.HasPrefix(line, "Things to try"):
+			case strings.HasPrefix(line, "Things to try"), strings.HasPrefix(line, "Try in"):
 				inFaults = false
 			case inFaults:
 				if m := demoFaultLine.FindStringSubmatch(line); m != nil {
