@@ -146,16 +146,23 @@ func (r *Rules) agentMayStop(ctx context.Context, ch *chargedesk.Charger, cmd ch
 	return refuse("transaction %s is a live session that is not the verified caller's", tx.ID), nil
 }
 
-// stale reports whether an active transaction is a leftover: its connector
-// shows no session (1.6 Available, Preparing, Finishing; or Faulted,
-// Unavailable) or, for 2.0.1, its charging state is neither charging nor
-// suspended — and no energy has been measured for a while.
+// stale reports whether an active transaction is a leftover: no energy has
+// been measured for StaleAfter and its connector shows no session (1.6
+// Available, Preparing, Finishing, Faulted, Unavailable), or — a 2.0.1
+// connector shows only Occupied — its charging state is neither charging
+// nor suspended, or it claims to be charging but the charger has sent no
+// transaction update for four times StaleAfter (a live 2.0.1 session sends
+// them every TxUpdatedInterval).
 func stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, after time.Duration) bool {
 	last := tx.LastMeterAt
 	if last.IsZero() {
 		last = tx.StartedAt
 	}
-	if now.Sub(last) < after {
+	if tx.UpdatedAt.After(last) && tx.ChargingState != "" {
+		last = tx.UpdatedAt // a 2.0.1 event without meter values still says it lives
+	}
+	silent := now.Sub(last)
+	if silent < after {
 		return false
 	}
 	if k := ch.Connector(tx.ConnectorID); k != nil {
@@ -165,7 +172,7 @@ func stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, af
 		case chargedesk.StatusOccupied:
 			switch tx.ChargingState {
 			case "Charging", "SuspendedEV", "SuspendedEVSE":
-				return false
+				return silent >= 4*after
 			}
 		}
 	}

@@ -123,3 +123,28 @@ func TestAgentRetriesAndRates(t *testing.T) {
 		t.Fatalf("fifth command on the charger: %+v", d)
 	}
 }
+
+func TestStale201(t *testing.T) {
+	after := 5 * time.Minute
+	ch := &chargedesk.Charger{ID: "CP-2", Connectors: []chargedesk.Connector{{ID: 1, Status: chargedesk.StatusOccupied}}}
+	tests := []struct {
+		name   string
+		state  string
+		silent time.Duration
+		want   bool
+	}{
+		{"charging, updates recent", "Charging", 6 * time.Minute, false},
+		{"charging, silent for long", "Charging", 25 * time.Minute, true},
+		{"connected, not charging, silent", "EVConnected", 6 * time.Minute, true},
+		{"connected, not charging, recent", "EVConnected", time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			last := now.Add(-tt.silent)
+			tx := &chargedesk.Transaction{ID: "t", ChargerID: "CP-2", ConnectorID: 1, StartedAt: last.Add(-time.Hour), LastMeterAt: last, UpdatedAt: last, ChargingState: tt.state}
+			if got := stale(ch, tx, now, after); got != tt.want {
+				t.Fatalf("stale = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
