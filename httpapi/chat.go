@@ -24,6 +24,76 @@ func handleChatPage() http.Handler {
 	})
 }
 
+// publicConversation is what the public chat shows of a conversation:
+// nothing of the agent's working state (identities, candidates, evidence).
+type publicConversation struct {
+	ID       string                        `json:"id"`
+	Status   chargedesk.ConversationStatus `json:"status"`
+	Language string                        `json:"language"`
+	Turns    []chargedesk.Turn             `json:"turns,omitempty"`
+}
+
+// spoken keeps the turns a driver may see: what they and the agent said.
+func spoken(turns []chargedesk.Turn) []chargedesk.Turn {
+	shown := []chargedesk.Turn{}
+	for _, t := range turns {
+		if t.Role != chargedesk.RoleAction {
+			t.Meta = nil
+			shown = append(shown, t)
+		}
+	}
+	return shown
+}
+
+// handleChatStart opens a chat conversation for the public web chat.
+func handleChatStart(agent Agent, store chargedesk.Store, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in startBody
+		if err := decode(w, r, &in); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		in.Channel, in.From = chargedesk.ChannelChat, ""
+		if err := in.validate(chargedesk.ChannelChat); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		c, err := agent.Start(r.Context(), chargedesk.ChannelChat, "", in.Language)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		turns, err := store.Turns(r.Context(), c.ID)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		encode(w, r, logger, http.StatusCreated, publicConversation{ID: c.ID, Status: c.Status, Language: c.Language, Turns: spoken(turns)})
+	})
+}
+
+// handleChatMessage passes a driver's chat message to the agent and returns
+// only the reply, the status and the language.
+func handleChatMessage(agent Agent, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in messageBody
+		if err := decode(w, r, &in); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		if err := in.validate(); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		text, c, err := agent.Reply(r.Context(), r.PathValue("id"), in.Text)
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		encode(w, r, logger, http.StatusOK, map[string]any{"reply": text, "status": c.Status, "language": c.Language})
+	})
+}
+
 // handleChatTranscript returns a chat conversation's turns (the id, 128
 // random bits, is the driver's only credential for it). Only what the
 // driver and the agent said is shown, not the agent's actions.
@@ -42,14 +112,7 @@ func handleChatTranscript(store chargedesk.Store, logger *slog.Logger) http.Hand
 			writeError(w, r, logger, err)
 			return
 		}
-		shown := []chargedesk.Turn{}
-		for _, t := range turns {
-			if t.Role != chargedesk.RoleAction {
-				t.Meta = nil
-				shown = append(shown, t)
-			}
-		}
-		encode(w, r, logger, http.StatusOK, map[string]any{"id": c.ID, "status": c.Status, "turns": shown})
+		encode(w, r, logger, http.StatusOK, publicConversation{ID: c.ID, Status: c.Status, Language: c.Language, Turns: spoken(turns)})
 	})
 }
 

@@ -129,6 +129,13 @@ func TestPublicChat(t *testing.T) {
 	if c := ag.convs[conv.ID]; c.Channel != chargedesk.ChannelChat {
 		t.Fatalf("a public chat opened a %s conversation", c.Channel)
 	}
+	// The public answer carries the reply, not the agent's working state.
+	msg := api.raw("POST", "/chat/api/conversations/"+conv.ID+"/messages", strings.NewReader(`{"text":"hola"}`), nil)
+	var pub map[string]any
+	wantJSON(t, msg, 200, &pub)
+	if _, leak := pub["conversation"]; leak || pub["reply"] == nil || len(pub) != 3 {
+		t.Fatalf("public chat answer %v", pub)
+	}
 	// Drivers see what was said, not the agent's actions or their details.
 	api.raw("POST", "/chat/api/conversations/"+conv.ID+"/messages", strings.NewReader(`{"text":"hola"}`), nil)
 	var tr struct{ Turns []chargedesk.Turn }

@@ -57,15 +57,18 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 		api("GET /api/v1/agent", handleAgentSwitch(agent, log))
 		api("PUT /api/v1/agent", handleAgentSwitch(agent, log))
 
-		// The web chat for drivers: public, so bounded per client and per
-		// conversation; a chat conversation's random id is its credential.
+		// The web chat for drivers: public, so bounded per client address
+		// and per conversation, and showing nothing of the agent's state;
+		// a chat conversation's random id is its credential.
 		starts := newChatLimiter(10, cfg.Now)
-		messages := newChatLimiter(20, cfg.Now)
+		perClient := newChatLimiter(60, cfg.Now)
+		perChat := newChatLimiter(20, cfg.Now)
 		byID := func(r *http.Request) string { return r.PathValue("id") }
 		mux.Handle("GET /chat", handleChatPage())
-		mux.Handle("POST /chat/api/conversations", limited(starts, clientAddr, log, handleConversationStart(agent, store, log, chargedesk.ChannelChat)))
-		mux.Handle("GET /chat/api/conversations/{id}", handleChatTranscript(store, log))
-		mux.Handle("POST /chat/api/conversations/{id}/messages", limited(messages, byID, log, chatOnly(store, log, handleConversationMessage(agent, log))))
+		mux.Handle("POST /chat/api/conversations", limited(starts, clientAddr, log, handleChatStart(agent, store, log)))
+		mux.Handle("GET /chat/api/conversations/{id}", limited(perClient, clientAddr, log, handleChatTranscript(store, log)))
+		mux.Handle("POST /chat/api/conversations/{id}/messages",
+			limited(perClient, clientAddr, log, limited(perChat, byID, log, chatOnly(store, log, handleChatMessage(agent, log)))))
 	}
 
 	api("GET /api/v1/audit", handleAuditList(store, log))

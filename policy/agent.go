@@ -12,12 +12,14 @@ import (
 // AgentLimits bound what the support agent may do, on top of the rules
 // every command passes. The zero value takes the defaults.
 type AgentLimits struct {
-	// PerCharger, PerConversation and Network bound agent commands in any
-	// Window (defaults 10, 12 and 200 per 10 minutes).
+	// PerCharger, PerConversation (also per driver) and Network bound
+	// agent commands in any Window (defaults 10, 12 and 200 per 10
+	// minutes).
 	PerCharger, PerConversation, Network int
 	Window                               time.Duration
 	// Retries bounds how often the same command (kind, charger, connector)
-	// may be sent again within Window (default 1: one retry).
+	// may be sent again within Window, by any conversation (default 1: one
+	// retry).
 	Retries int
 	// StaleAfter is how long a transaction must have shown no energy before
 	// it can count as stale (default 5 minutes).
@@ -59,11 +61,11 @@ type agentRules struct {
 }
 
 type sentCommand struct {
-	at             time.Time
-	actor, charger string
-	kind           chargedesk.CommandKind
-	connector      int
-	detail         string // what distinguishes repeats (the trigger, the reset type)
+	at                     time.Time
+	actor, driver, charger string
+	kind                   chargedesk.CommandKind
+	connector              int
+	detail                 string // what distinguishes repeats (the trigger, the reset type)
 }
 
 // SetAgentEnabled is the kill switch: while off, every command of the
@@ -97,6 +99,16 @@ func (r *Rules) checkAgent(ctx context.Context, ch *chargedesk.Charger, cmd char
 	case chargedesk.CmdReset:
 		if cmd.ResetType != chargedesk.ResetSoft {
 			return refuse("the support agent may only soft-reset"), nil
+		}
+		// Even a 2.0.1 OnIdle reset, which waits for the session, reboots
+		// the charger under another driver's feet later: never while any
+		// connector has a session.
+		active, err := r.active(ctx, ch.ID, 0)
+		if err != nil {
+			return chargedesk.Decision{}, err
+		}
+		if active != nil {
+			return refuse("soft reset refused: transaction %s is active on connector %d", active.ID, active.ConnectorID), nil
 		}
 	case chargedesk.CmdSendLocalList:
 		if cmd.UpdateType != chargedesk.UpdateDifferential {
@@ -196,12 +208,14 @@ func (r *Rules) rateLimit(cmd chargedesk.Command, l AgentLimits) chargedesk.Deci
 	for _, s := range keep {
 		if s.charger == cmd.ChargerID {
 			charger++
-		}
-		if s.actor == cmd.Actor {
-			conversation++
-			if s.kind == cmd.Kind && s.charger == cmd.ChargerID && s.connector == cmd.ConnectorID && s.detail == detail {
+			// The same command counts across every conversation, so that
+			// retries cannot be multiplied by opening new ones.
+			if s.kind == cmd.Kind && s.connector == cmd.ConnectorID && s.detail == detail {
 				same++
 			}
+		}
+		if s.actor == cmd.Actor || cmd.DriverID != "" && s.driver == cmd.DriverID {
+			conversation++
 		}
 	}
 	switch {
@@ -210,11 +224,11 @@ func (r *Rules) rateLimit(cmd chargedesk.Command, l AgentLimits) chargedesk.Deci
 	case charger >= l.PerCharger:
 		return refuse("limit of %d agent commands per charger per %s reached for %s", l.PerCharger, l.Window, cmd.ChargerID)
 	case conversation >= l.PerConversation:
-		return refuse("limit of %d commands per conversation per %s reached", l.PerConversation, l.Window)
+		return refuse("limit of %d commands per conversation (or driver) per %s reached", l.PerConversation, l.Window)
 	case same > l.Retries:
 		return refuse("%s was already tried %d times on %s; no more retries", cmd.Kind, same, cmd.ChargerID)
 	}
-	r.agent.sent = append(r.agent.sent, sentCommand{at: now, actor: cmd.Actor, charger: cmd.ChargerID, kind: cmd.Kind, connector: cmd.ConnectorID, detail: detail})
+	r.agent.sent = append(r.agent.sent, sentCommand{at: now, actor: cmd.Actor, driver: cmd.DriverID, charger: cmd.ChargerID, kind: cmd.Kind, connector: cmd.ConnectorID, detail: detail})
 	return chargedesk.Decision{Allowed: true, Reason: fmt.Sprintf("rules passed (agent, verified %s)", verifiedText(cmd.DriverID))}
 }
 

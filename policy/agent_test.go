@@ -148,3 +148,23 @@ func TestStale201(t *testing.T) {
 		})
 	}
 }
+
+func TestAgentResetNeverUnderASession(t *testing.T) {
+	r := agentSetup(t) // Bob charges on connector 2 of CP-1
+	d, err := r.Check(context.Background(), agentCmd(chargedesk.CmdReset, func(c *chargedesk.Command) { c.ResetType = chargedesk.ResetSoft }))
+	if err != nil || d.Allowed || !strings.Contains(d.Reason, "transaction") {
+		t.Fatalf("soft reset by the agent under a session: %+v %v", d, err)
+	}
+}
+
+func TestAgentRetriesCountAcrossConversations(t *testing.T) {
+	r := agentSetup(t)
+	for i, want := range []bool{true, true, false} {
+		cmd := agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) {
+			c.Trigger, c.Actor, c.DriverID = "StatusNotification", "agent:conv-"+string(rune('a'+i)), ""
+		})
+		if d, _ := r.Check(context.Background(), cmd); d.Allowed != want {
+			t.Fatalf("trigger from conversation %d: %+v", i, d)
+		}
+	}
+}
