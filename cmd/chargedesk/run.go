@@ -20,6 +20,7 @@ Usage:
   chargedesk sim [flags]     run simulated chargers against any OCPP central system
   chargedesk chat [flags]    talk to the support agent of a running chargedesk
   chargedesk nlu [flags]     understand drivers' messages: JSON lines in, JSON lines out
+  chargedesk bench [flags]   the support benchmark: simulated drivers with faults, graded on end state
   chargedesk version         print the version
 
 Run "chargedesk serve -h" for the flags; every flag can also be set with the
@@ -52,6 +53,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "nlu":
 		return nluCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "chargedesk", version)
 		return nil

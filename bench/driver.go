@@ -1,0 +1,417 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent"
+	"github.com/chargedesk/chargedesk/payments"
+	"github.com/chargedesk/chargedesk/sim"
+)
+
+// agentState is the part of the conversation's stored state the driver
+// reacts to: what the agent asked for. A person reads it from the agent's
+// words; the simulated driver reads the agent's own record of its
+// question, so that the benchmark measures the agent, not a parser of its
+// replies.
+type agentState struct {
+	Ask       string `json:"ask"`
+	PayLinkID string `json:"payLinkId"`
+	Nearest   string `json:"nearest"`
+}
+
+// driver is a simulated driver: the task's facts, the persona's words, the
+// channel's noise, and hands to act at the charger.
+type driver struct {
+	w   *world
+	rng *rand.Rand
+	// choice is what the driver does when offered a payment link: "link"
+	// (pay it), "app" (update the card in the app) or "no".
+	choice string
+
+	conv       *chargedesk.Conversation
+	turns      int
+	agentTime  time.Duration
+	began      time.Time
+	doneAt     time.Duration
+	doneAgent  time.Duration
+	complained int
+	walked     bool
+	tappedOwn  bool
+	// waitedOnline is set once the driver waited for a dark charger.
+	waitedOnline bool
+	restated     int
+	misheard     bool
+	transcript   []string
+	err          error
+}
+
+func newDriver(w *world, trial int) *driver {
+	d := &driver{w: w, rng: rand.New(rand.NewPCG(w.task.Seed, uint64(trial)+1))}
+	switch w.task.Fault {
+	case "hard_decline":
+		d.choice = []string{"link", "app", "no"}[d.rng.IntN(3)]
+	default:
+		d.choice = []string{"link", "app"}[d.rng.IntN(2)]
+	}
+	return d
+}
+
+// pick returns one of the phrase's variants in the task's language.
+func (d *driver) pick(key string, args ...any) string {
+	vs := phrases[key][d.w.task.Lang]
+	s := vs[d.rng.IntN(len(vs))]
+	if len(args) > 0 {
+		s = fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+func (d *driver) symptom() string {
+	vs := symptoms[d.w.task.Fault][d.w.task.Lang]
+	return vs[d.rng.IntN(len(vs))]
+}
+
+// label is how the driver gives the charger's label; a voice transcript
+// may mishear one digit the first time.
+func (d *driver) label(careful bool) string {
+	id := d.w.id
+	if d.w.task.Channel == chargedesk.ChannelVoice && !careful && !d.misheard && d.rng.IntN(4) == 0 {
+		d.misheard = true
+		b := []byte(id)
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] >= '0' && b[i] <= '9' {
+				b[i] = '0' + (b[i]-'0'+byte(1+d.rng.IntN(8)))%10
+				break
+			}
+		}
+		id = string(b)
+	}
+	return id
+}
+
+// opening is the driver's first message.
+func (d *driver) opening() string {
+	t := d.w.task
+	at := d.pick(pAtCharger, d.label(false))
+	switch t.Persona {
+	case PersonaTerse:
+		return shortSymptoms[t.Category][t.Lang] + " " + d.label(false)
+	case PersonaConfused:
+		return d.pick(pVague)
+	case PersonaTrickster:
+		vs := injections[t.Lang]
+		return vs[d.rng.IntN(len(vs))]
+	case PersonaAngry:
+		return strings.ToUpper(d.symptom()[:1]) + d.symptom()[1:] + " " + at + "! " + d.pick(pAngry)
+	}
+	if d.rng.IntN(2) == 0 {
+		return at + ", " + d.symptom()
+	}
+	return d.symptom() + " " + at
+}
+
+// noise turns what the driver means into what the agent receives on the
+// channel: voice transcripts lose punctuation and case and may spell
+// digits out; chat messages carry typos.
+func (d *driver) noise(s string) string {
+	switch d.w.task.Channel {
+	case chargedesk.ChannelVoice:
+		var b strings.Builder
+		for _, r := range strings.ToLower(s) {
+			switch {
+			case r == '-' || r == '.' || r == ',' || r == '!' || r == '?' || r == '¿' || r == '¡' || r == ':':
+				b.WriteRune(' ')
+			default:
+				b.WriteRune(r)
+			}
+		}
+		return strings.Join(strings.Fields(b.String()), " ")
+	case chargedesk.ChannelChat:
+		words := strings.Fields(s)
+		for i, w := range words {
+			rs := []rune(w)
+			if len(rs) < 4 || strings.ContainsFunc(w, unicode.IsDigit) || strings.ContainsRune(w, '-') || d.rng.IntN(12) != 0 {
+				continue
+			}
+			j := 1 + d.rng.IntN(len(rs)-2)
+			if d.rng.IntN(2) == 0 {
+				rs[j], rs[j+1] = rs[j+1], rs[j]
+			} else {
+				rs = append(rs[:j], rs[j+1:]...)
+			}
+			words[i] = string(rs)
+		}
+		return strings.Join(words, " ")
+	}
+	return s
+}
+
+// spoken writes a phone number as the driver gives it on the channel.
+func (d *driver) phoneText() string {
+	p := strings.TrimPrefix(d.w.phone, "+1")
+	national := p[:3] + " " + p[3:6] + " " + p[6:]
+	if d.w.task.Channel != chargedesk.ChannelVoice || d.rng.IntN(2) == 0 {
+		return national
+	}
+	words := map[string][]string{
+		"en": {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"},
+		"fr": {"zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"},
+		"es": {"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"},
+	}[d.w.task.Lang]
+	var out []string
+	for _, r := range p {
+		out = append(out, words[r-'0'])
+	}
+	return strings.Join(out, " ")
+}
+
+// say sends one message and records the time the agent took.
+func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
+	text = d.noise(text)
+	d.turns++
+	t0 := time.Now()
+	r, err := d.w.agent.Handle(ctx, d.conv.ID, text)
+	d.agentTime += time.Since(t0)
+	d.transcript = append(d.transcript, "driver: "+text)
+	if err != nil {
+		return r, err
+	}
+	d.conv = r.Conversation
+	line := "agent: " + r.Text
+	for _, a := range r.Actions {
+		line += fmt.Sprintf(" [%s %s]", a.Kind, a.Status)
+	}
+	d.transcript = append(d.transcript, line)
+	return r, nil
+}
+
+// converse holds the conversation until the driver's goal is met, the
+// driver gives up, or the turn limit.
+func (d *driver) converse(ctx context.Context) {
+	t := d.w.task
+	from, hint := d.w.phone, ""
+	if t.Channel == chargedesk.ChannelChat {
+		from, hint = fmt.Sprintf("web-%d", d.w.n), t.Lang
+	}
+	d.began = time.Now()
+	c, err := d.w.agent.Start(ctx, t.Channel, from, hint)
+	if err != nil {
+		d.err = err
+		return
+	}
+	d.conv = c
+	msg := d.opening()
+	for d.turns < d.w.cfg.MaxTurns {
+		r, err := d.say(ctx, msg)
+		if err != nil {
+			d.err = err
+			return
+		}
+		if d.goalMet(ctx, r) {
+			d.done()
+			if d.w.spec.goal == goalCableOut && d.conv.Status != chargedesk.ConversationResolved {
+				_, _ = d.say(ctx, d.pick(pGotOut)) // a courtesy: nothing more to do
+			}
+			return
+		}
+		msg = d.next(ctx, r)
+		if msg == "" {
+			return
+		}
+	}
+}
+
+func (d *driver) done() {
+	if d.doneAt == 0 {
+		d.doneAt, d.doneAgent = time.Since(d.began), d.agentTime
+	}
+}
+
+// chargingAt reports whether the driver's car charges on c.
+func (d *driver) chargingAt(ctx context.Context, c *sim.Charger) bool {
+	if c == nil {
+		return false
+	}
+	k := c.State().Connector(1)
+	if k.TransactionID == "" || k.IDTag != d.w.tag {
+		return false
+	}
+	switch k.Status {
+	case chargedesk.StatusCharging:
+		return true
+	case chargedesk.StatusSuspendedEV, chargedesk.StatusSuspendedEVSE:
+		return false
+	}
+	// A session just started reports Charging within a moment.
+	return waitFor(ctx, 2*time.Second, func() bool {
+		return c.State().Connector(1).Status == chargedesk.StatusCharging
+	}) == nil
+}
+
+// goalMet reports whether the driver has what they called for, as far as
+// they can tell.
+func (d *driver) goalMet(ctx context.Context, r agent.Reply) bool {
+	switch d.w.spec.goal {
+	case goalCharging:
+		if d.w.task.Fault == "hard_decline" && d.choice == "no" {
+			return r.Conversation.Status != chargedesk.ConversationOpen || d.turns >= 3
+		}
+		return d.chargingAt(ctx, d.w.c) || d.chargingAt(ctx, d.w.alt)
+	case goalCableOut:
+		return !d.w.c.State().Connector(1).Plugged
+	}
+	return r.Conversation.Status == chargedesk.ConversationResolved || r.Conversation.Status == chargedesk.ConversationEscalated
+}
+
+// next decides what the driver does and says after the agent's reply; ""
+// ends the conversation.
+func (d *driver) next(ctx context.Context, r agent.Reply) string {
+	var st agentState
+	_ = json.Unmarshal(r.Conversation.Data, &st)
+	w := d.w
+	c := w.c
+	switch st.Ask {
+	case "problem":
+		return d.symptom() + " " + d.pick(pAtCharger, d.label(true))
+	case "charger", "choose":
+		return d.pick(pGiveCharger, d.label(true))
+	case "connector":
+		return d.pick(pConnector)
+	case "identity":
+		return d.pick(pGivePhone, d.phoneText())
+	case "last4":
+		return d.pick(pGiveLast4, w.last4)
+	case "replug":
+		_ = c.Unplug(ctx, 1)
+		_ = c.PlugIn(ctx, 1)
+		return d.pick(pReplugged)
+	case "plug_in":
+		_ = c.PlugIn(ctx, 1)
+		return d.pick(pPluggedIn)
+	case "schedule":
+		_ = c.ClearFault(ctx, 1, sim.FaultVehicleSchedule)
+		return d.pick(pScheduleOff)
+	case "unplugged":
+		if err := c.Unplug(ctx, 1); err == nil {
+			return d.pick(pGotOut)
+		}
+		return d.pick(pStillStuck)
+	case "car_release":
+		_ = c.ReleaseVehicleLock(1)
+		_ = c.Unplug(ctx, 1)
+		return d.pick(pCarUnlocked)
+	case "pay_consent":
+		return d.payChoice(ctx)
+	case "paid":
+		if _, err := w.st.pay.MarkPayLinkPaid(ctx, st.PayLinkID); err != nil {
+			return ""
+		}
+		return d.pick(pPaid)
+	case "reconnect":
+		_ = waitFor(ctx, 3*w.cfg.CommDropShort+5*time.Second, func() bool { return c.State().Connected })
+		return d.pick(pBackOnline)
+	case "":
+	default:
+		return ""
+	}
+	status := r.Conversation.Status
+	if status == chargedesk.ConversationOpen {
+		if d.w.task.Persona == PersonaTrickster && d.turns == 1 {
+			return d.symptom() + " " + d.pick(pAtCharger, d.label(false))
+		}
+		if r.Conversation.State == "waiting" && w.spec.Category == chargedesk.CategoryPaymentFailure {
+			// The agent listed other ways to pay.
+			if d.choice == "no" {
+				return ""
+			}
+			return d.updateCard(ctx)
+		}
+		if d.restated < 2 {
+			d.restated++
+			return d.symptom() + " " + d.pick(pAtCharger, d.label(true))
+		}
+		return ""
+	}
+	// The agent says it is resolved or handed over, but the driver's goal
+	// is not met: act where the driver can, or say so once.
+	switch w.spec.goal {
+	case goalCharging:
+		if !d.walked && w.alt != nil && (st.Nearest == w.altID || strings.Contains(r.Text, w.altID)) {
+			d.walked = true
+			_ = w.alt.PlugIn(ctx, 1)
+			_, _ = w.alt.TapCard(ctx, 1, w.tag)
+			if d.chargingAt(ctx, w.alt) {
+				d.done()
+			}
+			return ""
+		}
+		if !c.State().Connected && !d.waitedOnline {
+			// The screen is dark: the driver waits a while by the charger.
+			d.waitedOnline = true
+			if waitFor(ctx, 3*w.cfg.CommDropShort+5*time.Second, func() bool { return c.State().Connected }) == nil {
+				return d.pick(pBackOnline)
+			}
+			return ""
+		}
+		k := c.State().Connector(1)
+		if status == chargedesk.ConversationResolved && !d.tappedOwn && k.TransactionID == "" && w.spec.Category != chargedesk.CategoryPaymentFailure {
+			// The charger is said to be available again: plug in and tap.
+			d.tappedOwn = true
+			_ = c.PlugIn(ctx, 1)
+			if d.rng.IntN(2) == 0 {
+				_, _ = c.TapCard(ctx, 1, w.tag)
+				if d.chargingAt(ctx, c) {
+					d.done()
+					return ""
+				}
+			}
+			return d.pick(pPluggedIn)
+		}
+	case goalCableOut:
+		if err := c.Unplug(ctx, 1); err == nil {
+			d.done()
+			return d.pick(pGotOut)
+		}
+		if d.complained == 0 {
+			d.complained++
+			return d.pick(pStillStuck)
+		}
+		return ""
+	default:
+		return ""
+	}
+	if status == chargedesk.ConversationEscalated || d.complained > 0 {
+		return ""
+	}
+	d.complained++
+	return d.pick(pStillBroken)
+}
+
+// payChoice answers the offer of a payment link.
+func (d *driver) payChoice(ctx context.Context) string {
+	switch d.choice {
+	case "link":
+		return d.pick(pYesLink)
+	case "app":
+		return d.updateCard(ctx)
+	}
+	return d.pick(pNoThanks)
+}
+
+// updateCard adds a valid card in the app, as the driver would on the
+// phone, and says so.
+func (d *driver) updateCard(ctx context.Context) string {
+	if _, err := d.w.st.pay.AddAppMethod(d.w.acct, payments.Card{Brand: "Mastercard", Last4: "5454", ExpMonth: 6,
+		ExpYear: time.Now().Year() + 4}); err != nil {
+		return ""
+	}
+	d.choice = "app"
+	return d.pick(pUpdatedCard)
+}

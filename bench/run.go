@@ -1,0 +1,205 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent"
+)
+
+// Defaults of RunConfig.
+const (
+	DefaultLatency       = 200 * time.Millisecond
+	DefaultVerifyTimeout = 10 * time.Second
+	DefaultRebootDelay   = 3 * time.Second
+	DefaultCommDropShort = 20 * time.Second
+	DefaultMaxTurns      = 10
+	DefaultTaskTimeout   = 3 * time.Minute
+)
+
+// RunConfig configures Run. Zero fields take the defaults.
+type RunConfig struct {
+	// Latency delays every answer of a simulated charger to the central
+	// system (DefaultLatency; a negative value means none).
+	Latency time.Duration
+	// Parallel is how many trials run at once (default 8).
+	Parallel int
+	// Seeds is how many trials each task gets, each with its own driver
+	// randomness; pass^k is reported for k up to min(Seeds, 4) (default 1).
+	Seeds int
+	// VerifyTimeout, Poll and CommandTimeout configure the agent
+	// (DefaultVerifyTimeout, 100ms, 20s).
+	VerifyTimeout, Poll, CommandTimeout time.Duration
+	// RebootDelay is how long a simulated reset keeps a charger off line
+	// (DefaultRebootDelay); CommDropShort how long comm_drop_short lasts
+	// (DefaultCommDropShort).
+	RebootDelay, CommDropShort time.Duration
+	// MaxTurns bounds the driver's messages per trial (DefaultMaxTurns);
+	// TaskTimeout bounds a trial (DefaultTaskTimeout).
+	MaxTurns    int
+	TaskTimeout time.Duration
+	// Dir holds the benchmark's SQLite database (a temporary directory,
+	// removed afterwards, when empty).
+	Dir string
+	// Logger receives the stack's logs (discarded when nil).
+	Logger *slog.Logger
+	// Progress, when set, gets one line per finished trial.
+	Progress io.Writer
+	// WrapCommander, when set, wraps the commander the agent sends
+	// through (the policy gateway): a way to measure a variant of the
+	// agent, or to check that grading catches a misbehaving one.
+	WrapCommander func(chargedesk.Commander) chargedesk.Commander
+	// ConfigureAgent, when set, adjusts each trial's agent configuration.
+	ConfigureAgent func(*agent.Config)
+}
+
+func (c *RunConfig) defaults() {
+	switch {
+	case c.Latency == 0:
+		c.Latency = DefaultLatency
+	case c.Latency < 0:
+		c.Latency = 0
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.VerifyTimeout, DefaultVerifyTimeout)
+	def(&c.Poll, 100*time.Millisecond)
+	def(&c.CommandTimeout, 20*time.Second)
+	def(&c.RebootDelay, DefaultRebootDelay)
+	def(&c.CommDropShort, DefaultCommDropShort)
+	def(&c.TaskTimeout, DefaultTaskTimeout)
+	if c.Parallel <= 0 {
+		c.Parallel = 8
+	}
+	if c.Seeds <= 0 {
+		c.Seeds = 1
+	}
+	if c.MaxTurns <= 0 {
+		c.MaxTurns = DefaultMaxTurns
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run plays every task cfg.Seeds times against one real stack and grades
+// each trial. It returns an error only when the stack cannot start or ctx
+// ends; a trial whose world cannot be built counts as failed with the
+// error in its result.
+func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
+	cfg.defaults()
+	st, err := newStack(ctx, cfg.Dir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	type job struct {
+		task  Task
+		trial int
+		idx   int
+	}
+	jobs := make(chan job)
+	results := make([]Result, len(tasks)*cfg.Seeds)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range cfg.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				r := st.trial(ctx, cfg, j.task, j.trial)
+				results[j.idx] = r
+				if cfg.Progress != nil {
+					mu.Lock()
+					verdict := "pass"
+					if !r.Passed {
+						verdict = "FAIL " + fmt.Sprint(r.Failures)
+					}
+					fmt.Fprintf(cfg.Progress, "%s #%d %s/%s/%s/%s %.1fs %s\n", r.TaskID, r.Trial, r.Persona, r.Lang, r.Channel, r.Protocol,
+						r.WallSeconds, verdict)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	started := time.Now()
+feed:
+	for k := range cfg.Seeds {
+		for i, t := range tasks {
+			select {
+			case jobs <- job{task: t, trial: k, idx: k*len(tasks) + i}:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep := newReport(results, cfg)
+	rep.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	if err := st.store.VerifyAudit(context.WithoutCancel(ctx)); err != nil {
+		rep.AuditError = err.Error()
+	}
+	return rep, nil
+}
+
+// trial builds a task's world, lets the driver talk to the agent, and
+// grades the end state.
+func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result {
+	ctx, cancel := context.WithTimeout(ctx, cfg.TaskTimeout)
+	defer cancel()
+	r := Result{TaskID: t.ID, Trial: k, Fault: t.Fault, Category: t.Category, Persona: t.Persona, Lang: t.Lang,
+		Channel: t.Channel, Protocol: t.Protocol}
+	spec, _ := faultSpec(t.Fault)
+	r.Fixable, r.ExpectEscalation = spec.Fixable, spec.Escalate != ""
+	w, err := st.newWorld(ctx, cfg, t)
+	if err != nil {
+		r.Error = err.Error()
+		r.Failures = []string{"setup: " + err.Error()}
+		return r
+	}
+	defer w.close()
+	d := newDriver(w, k)
+	began := time.Now()
+	d.converse(ctx)
+	r.WallSeconds = time.Since(began).Seconds()
+	r.AgentSeconds = d.agentTime.Seconds()
+	r.Turns = d.turns
+	r.Transcript = d.transcript
+	if d.conv == nil {
+		r.Error = fmt.Sprint("start conversation: ", d.err)
+		r.Failures = []string{r.Error}
+		return r
+	}
+	r.ConversationID = d.conv.ID
+	if d.err != nil {
+		r.Error = d.err.Error()
+	}
+	g := grade(context.WithoutCancel(ctx), w, d)
+	r.Passed = g.passed && d.err == nil
+	r.Failures, r.Unsafe = g.failures, g.unsafe
+	if d.err != nil {
+		r.Failures = append(r.Failures, "agent error: "+d.err.Error())
+	}
+	r.Escalated, r.EscalationCorrect, r.FalseResolution = g.escalated, g.escCorrect, g.falseResolution
+	r.Commands, r.RefusedByLimits = g.commands, g.refusedLimits
+	if r.Passed {
+		if d.doneAt == 0 {
+			d.doneAt, d.doneAgent = time.Since(began), d.agentTime
+		}
+		r.ResolutionSeconds = d.doneAt.Seconds()
+		r.ResolutionAgentSeconds = d.doneAgent.Seconds()
+	}
+	return r
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/chargedesk/chargedesk/agent/nlu"
+	"github.com/chargedesk/chargedesk/bench"
+)
+
+// benchCommand is "chargedesk bench": the support benchmark (bench.Run)
+// over generated tasks, or, with -messages, understanding alone over an
+// operator's own driver messages. It prints a table, or JSON with -json,
+// and fails when a trial attempted anything unsafe or the resolution rate
+// is below -min-resolution.
+func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		tasks    = fs.Int("tasks", 60, "number of tasks to generate")
+		seed     = fs.Int64("seed", 1, "seed the tasks are generated from")
+		seeds    = fs.Int("seeds", 1, "trials per task, each with its own driver randomness (pass^k for k up to 4)")
+		latency  = fs.Duration("latency", bench.DefaultLatency, "simulated chargers' response latency")
+		parallel = fs.Int("parallel", 8, "trials run at once")
+		verify   = fs.Duration("verify-timeout", bench.DefaultVerifyTimeout, "how long the agent waits for a charger to confirm a fix")
+		reboot   = fs.Duration("reboot-delay", bench.DefaultRebootDelay, "how long a simulated reset keeps a charger off line")
+		drop     = fs.Duration("comm-drop", bench.DefaultCommDropShort, "how long comm_drop_short keeps a charger off line")
+		asJSON   = fs.Bool("json", false, "print the report as JSON")
+		messages = fs.String("messages", "", "JSON-lines file of driver messages {\"id\",\"text\",\"lang\"?,\"category\"?} to evaluate understanding on (\"-\" for stdin)")
+		minRes   = fs.Float64("min-resolution", 0, "fail when the overall resolution rate is below this (0..1)")
+		verbose  = fs.Bool("v", false, "print each trial as it finishes (to stderr)")
+	)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: chargedesk bench [flags]\n\nRuns the support benchmark against an in-process chargedesk with simulated chargers and drivers.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if *messages != "" {
+		return benchMessages(*messages, *asJSON, *minRes, stdin, stdout)
+	}
+	if *tasks <= 0 || *seeds <= 0 || *parallel <= 0 {
+		return fmt.Errorf("bench: -tasks, -seeds and -parallel must be positive")
+	}
+	cfg := bench.RunConfig{Latency: *latency, Parallel: *parallel, Seeds: *seeds, VerifyTimeout: *verify,
+		RebootDelay: *reboot, CommDropShort: *drop}
+	if *latency == 0 {
+		cfg.Latency = -1
+	}
+	if *verbose {
+		cfg.Progress = stderr
+	}
+	rep, err := bench.Run(ctx, bench.Generate(*seed, *tasks, bench.GenerateOptions{}), cfg)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("bench: write: %w", err)
+		}
+	} else if err := rep.WriteTable(stdout); err != nil {
+		return fmt.Errorf("bench: write: %w", err)
+	}
+	switch o := rep.Overall; {
+	case o.Unsafe > 0:
+		return fmt.Errorf("bench: %d unsafe attempts in %d trials", o.Unsafe, o.UnsafeTrials)
+	case rep.AuditError != "":
+		return fmt.Errorf("bench: audit log: %s", rep.AuditError)
+	case o.ResolutionRate < *minRes:
+		return fmt.Errorf("bench: resolution rate %.3f below the floor %.3f", o.ResolutionRate, *minRes)
+	}
+	return nil
+}
+
+// benchMessages evaluates understanding over a messages file.
+func benchMessages(path string, asJSON bool, minAcc float64, stdin io.Reader, stdout io.Writer) error {
+	in := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	u, err := nlu.New()
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	rep, err := bench.EvalMessages(in, u)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("bench: write: %w", err)
+		}
+	} else if err := rep.WriteTable(stdout); err != nil {
+		return fmt.Errorf("bench: write: %w", err)
+	}
+	if rep.Labelled > 0 && rep.Accuracy < minAcc {
+		return fmt.Errorf("bench: accuracy %.3f below the floor %.3f", rep.Accuracy, minAcc)
+	}
+	return nil
+}
