@@ -40,7 +40,7 @@ func (l *AgentLimits) defaults() {
 		l.Window = 10 * time.Minute
 	}
 	if l.StaleAfter == 0 {
-		l.StaleAfter = 5 * time.Minute
+		l.StaleAfter = DefaultStaleAfter
 	}
 }
 
@@ -152,20 +152,26 @@ func (r *Rules) agentMayStop(ctx context.Context, ch *chargedesk.Charger, cmd ch
 			return chargedesk.Decision{Allowed: true}, nil
 		}
 	}
-	if stale(ch, tx, r.Now(), l.StaleAfter) {
+	if Stale(ch, tx, r.Now(), l.StaleAfter) {
 		return chargedesk.Decision{Allowed: true}, nil
 	}
 	return refuse("transaction %s is a live session that is not the verified caller's", tx.ID), nil
 }
 
-// stale reports whether an active transaction is a leftover: no energy has
+// DefaultStaleAfter is AgentLimits.StaleAfter's default.
+const DefaultStaleAfter = 5 * time.Minute
+
+// Stale reports whether an active transaction is a leftover that the agent
+// may end for a caller who does not own it — the rule the policy applies,
+// exported so that the agent proposes only what the policy would allow.
+// Its transaction is a leftover when no energy has
 // been measured for StaleAfter and its connector shows no session (1.6
 // Available, Preparing, Finishing, Faulted, Unavailable), or — a 2.0.1
 // connector shows only Occupied — its charging state is neither charging
 // nor suspended, or it claims to be charging but the charger has sent no
 // transaction update for four times StaleAfter (a live 2.0.1 session sends
 // them every TxUpdatedInterval).
-func stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, after time.Duration) bool {
+func Stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, after time.Duration) bool {
 	last := tx.LastMeterAt
 	if last.IsZero() {
 		last = tx.StartedAt

@@ -142,7 +142,7 @@ func TestStale201(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			last := now.Add(-tt.silent)
 			tx := &chargedesk.Transaction{ID: "t", ChargerID: "CP-2", ConnectorID: 1, StartedAt: last.Add(-time.Hour), LastMeterAt: last, UpdatedAt: last, ChargingState: tt.state}
-			if got := stale(ch, tx, now, after); got != tt.want {
+			if got := Stale(ch, tx, now, after); got != tt.want {
 				t.Fatalf("stale = %v, want %v", got, tt.want)
 			}
 		})
