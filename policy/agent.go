@@ -164,7 +164,7 @@ const DefaultStaleAfter = 5 * time.Minute
 // Stale reports whether an active transaction is a leftover that the agent
 // may end for a caller who does not own it — the rule the policy applies,
 // exported so that the agent proposes only what the policy would allow.
-// Its transaction is a leftover when no energy has
+// A transaction is a leftover when no energy has
 // been measured for StaleAfter and its connector shows no session (1.6
 // Available, Preparing, Finishing, Faulted, Unavailable), or — a 2.0.1
 // connector shows only Occupied — its charging state is neither charging
