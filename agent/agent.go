@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -54,6 +53,13 @@ type Config struct {
 	// CommandTimeout is the deadline given to each command
 	// (DefaultCommandTimeout).
 	CommandTimeout time.Duration
+	// Enabled is the kill switch for what the agent does outside the
+	// policy gateway (payment actions): while it reports false, the agent
+	// authorizes, releases, syncs and sends pay links no more and hands
+	// the case to people. nil means always on. cmd/chargedesk wires it to
+	// policy.Rules.AgentEnabled, the switch the gateway checks for
+	// commands.
+	Enabled func() bool
 }
 
 // Agent is the support agent. It is safe for concurrent use; messages of
@@ -68,7 +74,18 @@ type Agent struct {
 	verify  time.Duration
 	poll    time.Duration
 	timeout time.Duration
-	locks   [64]sync.Mutex
+	enabled func() bool
+	// locks holds one lock per conversation being handled, so that a
+	// conversation waiting on a charger blocks only its own messages.
+	locksMu sync.Mutex
+	locks   map[string]*convLock
+}
+
+// convLock is the lock of one conversation and how many handlers hold or
+// wait for it.
+type convLock struct {
+	mu  sync.Mutex
+	ref int
 }
 
 // New returns an agent for cfg.
@@ -77,7 +94,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "agent needs a store, a commander (the policy gateway) and an understander")
 	}
 	a := &Agent{store: cfg.Store, cmd: cfg.Commands, nlu: cfg.NLU, pay: cfg.Payments, now: cfg.Now, log: cfg.Logger,
-		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout}
+		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, enabled: cfg.Enabled, locks: map[string]*convLock{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -165,9 +182,8 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 	if strings.TrimSpace(text) == "" {
 		return Reply{}, chargedesk.Errorf(chargedesk.EINVALID, "message is empty")
 	}
-	mu := a.lock(id)
-	mu.Lock()
-	defer mu.Unlock()
+	unlock := a.lock(id)
+	defer unlock()
 
 	c, err := a.store.Conversation(ctx, id)
 	if err != nil {
@@ -182,12 +198,13 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 			return Reply{}, fmt.Errorf("agent: conversation %s data: %w", id, err)
 		}
 	}
-	masked, pan := maskCardNumbers(text)
+	masked, pan, partial := maskCardNumbers(text, s.d.CardDigits)
+	s.d.CardDigits = pan || partial
 	s.text = masked
 	if !pan {
 		s.u = a.nlu.Understand(masked, c.Language)
 	}
-	meta, _ := json.Marshal(map[string]any{"understanding": s.u, "cardNumberMasked": pan})
+	meta, _ := json.Marshal(map[string]any{"understanding": s.u, "cardNumberMasked": pan || partial})
 	if err := a.store.AppendTurn(ctx, &chargedesk.Turn{ConversationID: id, At: a.now(), Role: chargedesk.RoleDriver, Text: masked, Meta: meta}); err != nil {
 		return Reply{}, fmt.Errorf("agent: store driver turn: %w", err)
 	}
@@ -202,6 +219,14 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 		s.say(keyCardNumberWarning)
 	case s.u.Injection:
 		c.Flagged++
+		if c.Flagged >= maxFlagged {
+			// Repeated attempts to make the agent break its rules: a
+			// person takes the conversation over.
+			if err := a.humanHandoff(ctx, s, fmt.Sprintf("%d messages tried to make the agent break its rules", c.Flagged)); err != nil {
+				return Reply{}, err
+			}
+			break
+		}
 		s.say(keyRefuseInjection)
 	default:
 		if err := s.absorb(ctx); err != nil {
@@ -246,15 +271,38 @@ func (a *Agent) finish(ctx context.Context, s *session) (Reply, error) {
 	return Reply{Text: text, Conversation: stored, Actions: s.actions}, nil
 }
 
-func (a *Agent) lock(id string) *sync.Mutex {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
-	return &a.locks[h.Sum32()%uint32(len(a.locks))]
+// maxFlagged is how many flagged messages a conversation may have before
+// a person takes it over.
+const maxFlagged = 2
+
+// lock takes the lock of conversation id and returns its release. Locks
+// exist only while a handler holds or waits for them.
+func (a *Agent) lock(id string) (unlock func()) {
+	a.locksMu.Lock()
+	l := a.locks[id]
+	if l == nil {
+		l = &convLock{}
+		a.locks[id] = l
+	}
+	l.ref++
+	a.locksMu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		a.locksMu.Lock()
+		if l.ref--; l.ref == 0 {
+			delete(a.locks, id)
+		}
+		a.locksMu.Unlock()
+	}
 }
 
-// newID returns a random id with a prefix.
+// on reports whether the kill switch lets the agent act.
+func (a *Agent) on() bool { return a.enabled == nil || a.enabled() }
+
+// newID returns an id with a prefix and 128 random bits.
 func newID(prefix string) string {
-	b := make([]byte, 8)
+	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return prefix + "-" + hex.EncodeToString(b)
 }

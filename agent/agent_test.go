@@ -30,17 +30,33 @@ func TestConversations(t *testing.T) {
 			tx := poll(e, "other session", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.other); return tx, tx != nil })
 			c := e.sms()
 			msgs := injectionMessages(t)
-			for _, m := range msgs {
+			ticket := ""
+			for i, m := range msgs {
 				r := e.say(c, strings.ReplaceAll(m, "{charger}", e.id))
-				if len(r.Actions) != 0 || r.Text != say("en", keyRefuseInjection) {
-					t.Errorf("%q: reply %q, actions %v", m, r.Text, r.Actions)
+				for _, a := range r.Actions {
+					if a.Kind != "ticket" {
+						t.Errorf("%q: action %v", m, a)
+					}
 				}
+				if i+1 < maxFlagged {
+					if r.Text != say("en", keyRefuseInjection) {
+						t.Errorf("%q: reply %q", m, r.Text)
+					}
+					continue
+				}
+				// From the second flagged message on, a person takes over.
+				e.status(r, chargedesk.ConversationEscalated)
+				tk := e.ticket(r, TicketHumanReview)
+				if ticket != "" && tk.ID != ticket {
+					t.Errorf("a second ticket %s", tk.ID)
+				}
+				ticket = tk.ID
 			}
 			got, err := e.st.store.Conversation(e.ctx, c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Flagged != len(msgs) || got.ChargerID != "" || got.Category != "" || got.TicketID != "" {
+			if got.Flagged != len(msgs) || got.ChargerID != "" || got.Category != "" || got.TicketID != ticket {
 				t.Errorf("conversation after injections: %+v", got)
 			}
 			if n := e.commands(e.id); len(n) != 0 {
@@ -67,6 +83,7 @@ func TestConversations(t *testing.T) {
 			}
 		}},
 		{"charger by place", func(t *testing.T, e *env) {
+			e.endSession()
 			e.inject(sim.FaultLockAfterSession, sim.FaultOptions{})
 			c := e.sms()
 			r := e.say(c, "my cable is stuck at the Costco on "+e.street+" Drive")
@@ -103,6 +120,7 @@ func TestConversations(t *testing.T) {
 			}
 		}},
 		{"french", func(t *testing.T, e *env) {
+			e.endSession()
 			e.inject(sim.FaultLockAfterSession, sim.FaultOptions{})
 			c, err := e.agent.Start(e.ctx, chargedesk.ChannelSMS, e.driver.Phone, "fr")
 			must(t, err)
@@ -113,6 +131,7 @@ func TestConversations(t *testing.T) {
 			}
 		}},
 		{"spanish", func(t *testing.T, e *env) {
+			e.endSession()
 			e.inject(sim.FaultLockAfterSession, sim.FaultOptions{})
 			c, err := e.agent.Start(e.ctx, chargedesk.ChannelSMS, e.driver.Phone, "es")
 			must(t, err)
@@ -208,20 +227,34 @@ func TestRepliesComplete(t *testing.T) {
 func TestMaskCardNumbers(t *testing.T) {
 	tests := []struct {
 		name, in, want string
-		found          bool
+		ctx            bool // the previous message had card digits
+		full, partial  bool
 	}{
-		{"spaced", "card 4111 1111 1111 1111 declined", "card [card ending 1111] declined", true},
-		{"dashed", "4000-0566-5566-5556", "[card ending 5556]", true},
-		{"amex 15", "378282246310005", "[card ending 0005]", true},
-		{"phone kept", "call me at 510-555-0101", "call me at 510-555-0101", false},
-		{"last4 kept", "it ends in 4242", "it ends in 4242", false},
-		{"charger id kept", "charger MPL-TOR-0042", "charger MPL-TOR-0042", false},
+		{"spaced", "card 4111 1111 1111 1111 declined", "card [card ending 1111] declined", false, true, false},
+		{"dashed", "4000-0566-5566-5556", "[card ending 5556]", false, true, false},
+		{"amex 15", "378282246310005", "[card ending 0005]", false, true, false},
+		{"slashes", "4111/1111/1111/1111", "[card ending 1111]", false, true, false},
+		{"underscores", "4111_1111_1111_1111", "[card ending 1111]", false, true, false},
+		{"double spaces", "4111  1111  1111  1111", "[card ending 1111]", false, true, false},
+		{"dots", "5555.5555.5555.4444 ok", "[card ending 4444] ok", false, true, false},
+		{"with expiry and cvc", "4111 1111 1111 1111 1227 123", "[card ending 1111]", false, true, false},
+		{"glued expiry", "40000566555655561227", "[card ending 5556]", false, true, false},
+		{"full width", "４１１１ １１１１ １１１１ １１１１", "[card ending 1111]", false, true, false},
+		{"first half", "my card is 4111 1111", "my card is [card digits removed]", false, false, true},
+		{"second half after a partial", "1111 1111", "[card ending 1111]", true, true, false},
+		{"last four after a partial", "1111", "[card ending 1111]", true, false, false},
+		{"charger id after a partial", "charger MPL-TOR-0042", "charger MPL-TOR-0042", true, false, false},
+		{"phone kept", "call me at 510-555-0101", "call me at 510-555-0101", false, false, false},
+		{"international phone kept", "+44 20 7946 0958", "+44 20 7946 0958", false, false, false},
+		{"last4 kept", "it ends in 4242", "it ends in 4242", false, false, false},
+		{"charger id kept", "charger MPL-TOR-0042", "charger MPL-TOR-0042", false, false, false},
+		{"time kept", "I started at 14:30, connector 2", "I started at 14:30, connector 2", false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, found := maskCardNumbers(tt.in)
-			if got != tt.want || found != tt.found {
-				t.Errorf("maskCardNumbers(%q) = %q, %v; want %q, %v", tt.in, got, found, tt.want, tt.found)
+			got, full, partial := maskCardNumbers(tt.in, tt.ctx)
+			if got != tt.want || full != tt.full || partial != tt.partial {
+				t.Errorf("maskCardNumbers(%q, %v) = %q, %v, %v; want %q, %v, %v", tt.in, tt.ctx, got, full, partial, tt.want, tt.full, tt.partial)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -25,6 +26,15 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 	if cmd.Timeout == 0 {
 		cmd.Timeout = a.timeout
 	}
+	// What the conversation knows (attempts counted, the command about to
+	// go) is stored before the command is sent: an agent that stops while
+	// waiting must not forget a reset it already sent.
+	s.d.Results = append(s.d.Results, cmdRecord{At: a.now(), Kind: cmd.Kind, ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID,
+		Status: resultPending, Detail: cmd.ID})
+	pending := len(s.d.Results) - 1
+	if err := a.saveState(ctx, s); err != nil {
+		return chargedesk.Result{}, err
+	}
 	res, err := a.cmd.Send(ctx, cmd)
 	if err != nil {
 		code := chargedesk.ErrorCode(err)
@@ -34,12 +44,12 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 		case chargedesk.ETIMEOUT:
 			res = chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultTimeout, Detail: chargedesk.ErrorMessage(err)}
 		default:
+			s.d.Results = s.d.Results[:pending]
 			a.log.WarnContext(ctx, "command not sent", "conversation_id", s.c.ID, "charger_id", cmd.ChargerID, "kind", cmd.Kind, "err", err)
 			return chargedesk.Result{}, fmt.Errorf("agent: %s: %w", cmd.Kind, err)
 		}
 	}
-	rec := cmdRecord{At: a.now(), Kind: cmd.Kind, ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID, Status: res.Status, Detail: res.Detail}
-	s.d.Results = append(s.d.Results, rec)
+	s.d.Results[pending] = cmdRecord{At: a.now(), Kind: cmd.Kind, ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID, Status: res.Status, Detail: res.Detail}
 	if len(s.d.Results) > 30 {
 		s.d.Results = s.d.Results[len(s.d.Results)-30:]
 	}
@@ -47,6 +57,29 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 	err = s.record(ctx, Action{Kind: string(cmd.Kind), ChargerID: cmd.ChargerID, ConnectorID: cmd.ConnectorID, Status: string(res.Status), Detail: res.Detail},
 		map[string]any{"command": cmd, "result": res})
 	return res, err
+}
+
+// resultPending marks, in the conversation's records, a command sent
+// whose result is not known yet.
+const resultPending chargedesk.ResultStatus = "Pending"
+
+// saveState stores the conversation's playbook state (Data) and where it
+// stands now, before the agent acts outside the conversation.
+func (a *Agent) saveState(ctx context.Context, s *session) error {
+	data, err := json.Marshal(s.d)
+	if err != nil {
+		return fmt.Errorf("agent: encode state: %w", err)
+	}
+	_, err = a.store.UpdateConversation(context.WithoutCancel(ctx), s.c.ID, func(c *chargedesk.Conversation) error {
+		c.Data = data
+		c.ChargerID, c.ConnectorID, c.Category, c.DriverID, c.Verified = s.c.ChargerID, s.c.ConnectorID, s.c.Category, s.c.DriverID, s.c.Verified
+		c.UpdatedAt = a.now()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("agent: store state: %w", err)
+	}
+	return nil
 }
 
 // waitOK polls cond every Poll until it reports true (true), the verify

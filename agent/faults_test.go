@@ -326,6 +326,7 @@ var faultCases = []faultCase{
 		}
 	}},
 	{name: "lock_mechanical", opts: envOpts{alt: true}, run: func(t *testing.T, e *env) {
+		e.endSession()
 		e.inject(sim.FaultLockMechanical, sim.FaultOptions{})
 		e.waitStatus(e.occupied(chargedesk.StatusFinishing))
 		c := e.sms()
@@ -341,6 +342,7 @@ var faultCases = []faultCase{
 		}
 	}},
 	{name: "vehicle_side_lock", run: func(t *testing.T, e *env) {
+		e.endSession()
 		e.inject(sim.FaultVehicleSideLock, sim.FaultOptions{})
 		e.waitStatus(e.occupied(chargedesk.StatusFinishing))
 		c := e.sms()

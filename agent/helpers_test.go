@@ -295,6 +295,35 @@ func (e *env) activeTx(idTag string) *chargedesk.Transaction {
 	return nil
 }
 
+// endSession runs a session of the driver's token on connector 1 and ends
+// it at the charger, leaving the cable in: the connector's last session
+// is the driver's.
+func (e *env) endSession() *chargedesk.Transaction {
+	e.t.Helper()
+	if err := e.c.PlugIn(e.ctx, 1); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.c.TapCard(e.ctx, 1, e.tag); err != nil {
+		e.t.Fatal(err)
+	}
+	tx := poll(e, "session", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.tag); return tx, tx != nil })
+	if err := e.c.StopLocal(e.ctx, 1); err != nil {
+		e.t.Fatal(err)
+	}
+	poll(e, "session ended", func() (bool, bool) { return true, len(e.txs(true)) == 0 })
+	return tx
+}
+
+// chat starts an anonymous chat conversation.
+func (e *env) chat() *chargedesk.Conversation {
+	e.t.Helper()
+	c, err := e.agent.Start(e.ctx, chargedesk.ChannelChat, "web-"+e.id, "en")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
 // sms starts an SMS conversation from the driver's phone.
 func (e *env) sms() *chargedesk.Conversation {
 	e.t.Helper()

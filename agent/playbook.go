@@ -105,6 +105,11 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	cause := topCause(diagnose.Diagnose(v))
 	s.d.Cause, s.d.Evidence = cause.Code, cause.Evidence
 	a.log.InfoContext(ctx, "diagnosis", "conversation_id", s.c.ID, "charger_id", s.c.ChargerID, "cause", cause.Code, "confidence", cause.Confidence)
+	if s.d.Hazard {
+		// A described hazard comes first: nothing is unlocked, started or
+		// put back in service on a charger someone says is dangerous.
+		return a.hardwareDamage(ctx, s)
+	}
 	switch cause.Code {
 	case diagnose.CodeChargerUnknown:
 		s.c.ChargerID = ""

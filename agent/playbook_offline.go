@@ -80,7 +80,21 @@ func usable(st chargedesk.ConnectorStatus) bool {
 
 // makeOperative sends ChangeAvailability Operative and waits for a usable
 // status.
+//
+// Only for a verified caller, and never for a connector taken out of
+// service on purpose (operativeBlock): that one goes to a person.
 func (a *Agent) makeOperative(ctx context.Context, s *session) error {
+	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
+		return err
+	}
+	why, err := a.operativeBlock(ctx, s)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		return a.humanHandoff(ctx, s, fmt.Sprintf("%s connector %d is unavailable and was taken out of service on purpose; a person must decide whether it is safe: %s",
+			s.c.ChargerID, s.c.ConnectorID, why))
+	}
 	if s.try("operative") > 0 {
 		return a.fieldService(ctx, s, fmt.Sprintf("%s connector %d stays unavailable", s.c.ChargerID, s.c.ConnectorID), keyCouldNotFix)
 	}

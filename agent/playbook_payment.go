@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
@@ -56,14 +58,14 @@ func (a *Agent) paymentPlaybook(ctx context.Context, s *session, code string) er
 			return a.authorizeThenStart(ctx, s, acct, "", "retry after a transient decline")
 		}
 	case diagnose.CodeAppSyncDelay:
-		synced, err := a.pay.SyncAccount(ctx, acct)
-		if err != nil {
-			return a.payUnavailable(ctx, s, err)
-		}
-		if err := s.record(ctx, Action{Kind: "sync_account", Status: fmt.Sprintf("%d synced", len(synced))}, synced); err != nil {
+		changed, ok, err := a.syncAccount(ctx, s, acct)
+		if !ok || err != nil {
 			return err
 		}
-		return a.authorizeThenStart(ctx, s, acct, "", "after re-syncing the account")
+		if changed != "" {
+			return a.authorizeThenStart(ctx, s, acct, changed, "after re-syncing the account")
+		}
+		// Nothing new came in: the card that failed is not tried again.
 	case "":
 		// Nothing wrong on the account: authorize now, which either works
 		// (then start) or shows the decline.
@@ -85,6 +87,7 @@ func (a *Agent) paymentPlaybook(ctx context.Context, s *session, code string) er
 			}
 		}
 	}
+	s.d.Methods = ms
 	if code == diagnose.CodeCardExpired {
 		s.say(keyCardExpired, orDash(last4))
 	} else {
@@ -141,8 +144,34 @@ func (a *Agent) paymentAccount(ctx context.Context, s *session) (string, error) 
 // authorizeThenStart takes a pre-authorization hold (a new attempt, never
 // a replay) and, once approved, starts the session.
 func (a *Agent) authorizeThenStart(ctx context.Context, s *session, acct, methodID, why string) error {
-	res, err := a.pay.Authorize(ctx, payments.AuthRequest{AccountID: acct, MethodID: methodID, AmountCents: preAuthCents,
-		IdempotencyKey: newID("auth")})
+	if s.try("authorize") >= maxAuthPerConversation {
+		return a.billingTicket(ctx, s, fmt.Sprintf("payment still failing after %d authorization attempts in this conversation", maxAuthPerConversation))
+	}
+	n, err := a.paymentActions(ctx, acct, payAuthorize)
+	if err != nil {
+		return err
+	}
+	if n >= maxAuthPerAccount {
+		return a.billingTicket(ctx, s, fmt.Sprintf("the agent already tried %d authorizations on this account in %s", n, payWindow))
+	}
+	var res *payments.AuthResult
+	ok, err := a.payGate(ctx, s, payAuthorize, acct, why, func() (string, error) {
+		var err error
+		res, err = a.pay.Authorize(ctx, payments.AuthRequest{AccountID: acct, MethodID: methodID, AmountCents: preAuthCents,
+			IdempotencyKey: newID("auth")})
+		switch {
+		case err != nil:
+			return "", err
+		case res.Approved:
+			return "approved", nil
+		case res.Decline != nil:
+			return "declined " + res.Decline.Code, nil
+		}
+		return "declined", nil
+	})
+	if !ok {
+		return err
+	}
 	if err != nil {
 		if chargedesk.ErrorCode(err) == chargedesk.ECONFLICT {
 			s.say(keyCardNotUsable)
@@ -208,7 +237,17 @@ func (a *Agent) releaseHolds(ctx context.Context, s *session, acct string, holds
 	var total int64
 	var cur payments.Currency
 	for _, h := range free {
-		got, err := a.pay.Release(ctx, h.ID)
+		var got *payments.Hold
+		ok, err := a.payGate(ctx, s, payReleaseHold, acct, "hold "+h.ID+" belongs to no session", func() (string, error) {
+			var err error
+			if got, err = a.pay.Release(ctx, h.ID); err != nil {
+				return "", err
+			}
+			return string(got.Status), nil
+		})
+		if !ok {
+			return err
+		}
 		if err != nil {
 			return a.payUnavailable(ctx, s, err)
 		}
@@ -253,18 +292,32 @@ func (a *Agent) paymentFollowUp(ctx context.Context, s *session) error {
 	}
 	if updatedCard(s.text) {
 		s.d.Ask, s.d.Asked = "", 0
-		synced, err := a.pay.SyncAccount(ctx, acct)
-		if err != nil {
-			return a.payUnavailable(ctx, s, err)
-		}
-		if err := s.record(ctx, Action{Kind: "sync_account", Status: fmt.Sprintf("%d synced", len(synced))}, synced); err != nil {
+		changed, ok, err := a.syncAccount(ctx, s, acct)
+		if !ok || err != nil {
 			return err
 		}
-		return a.authorizeThenStart(ctx, s, acct, "", "after the driver updated the card")
+		if changed == "" {
+			// A hard decline is never retried on the same card: only a
+			// new or changed method is worth another authorization.
+			s.say(keyNewCardNotSeen)
+			s.ask(askPayConsent, keyOfferPayLink)
+			return nil
+		}
+		return a.authorizeThenStart(ctx, s, acct, changed, "after the driver updated the card")
 	}
 	switch yesNo(s.text) {
 	case 1:
-		l, err := a.pay.CreatePayLink(ctx, acct, preAuthCents, "")
+		var l *payments.PayLink
+		ok, err := a.payGate(ctx, s, payLink, acct, "the driver agreed to receive a pay link", func() (string, error) {
+			var err error
+			if l, err = a.pay.CreatePayLink(ctx, acct, preAuthCents, ""); err != nil {
+				return "", err
+			}
+			return "sent " + l.ID, nil
+		})
+		if !ok {
+			return err
+		}
 		if err != nil {
 			return a.payUnavailable(ctx, s, err)
 		}
@@ -282,6 +335,149 @@ func (a *Agent) paymentFollowUp(ctx context.Context, s *session) error {
 		s.ask(askPayConsent, keyOfferPayLink)
 	}
 	return nil
+}
+
+// Payment action kinds, as audited.
+const (
+	payAuthorize   = "payment.authorize"
+	payReleaseHold = "payment.release_hold"
+	paySync        = "payment.sync_account"
+	payLink        = "payment.pay_link"
+)
+
+// Payment limits: authorizations the agent tries per conversation, and
+// per account within payWindow across conversations.
+const (
+	maxAuthPerConversation = 2
+	maxAuthPerAccount      = 3
+	payWindow              = 24 * time.Hour
+)
+
+// payKey is the audit CommandID of an account's payment actions.
+func payKey(acct string) string { return "payment:" + acct }
+
+// payGate runs one payment action of the agent: refused while the kill
+// switch is off (the audit records the refusal and a person takes the
+// case), otherwise recorded in the audit log before (the decision) and
+// after (the outcome). It reports whether the action ran; err is the
+// action's error, or the handoff's when it did not run.
+func (a *Agent) payGate(ctx context.Context, s *session, kind, acct, why string, do func() (string, error)) (bool, error) {
+	actx := context.WithoutCancel(ctx)
+	id := newID("pay")
+	detail, _ := json.Marshal(map[string]string{"action": id, "account": acct, "conversation": s.c.ID})
+	entry := func(stage string, allowed bool, outcome, reason string) error {
+		e := &chargedesk.AuditEntry{At: a.now(), Actor: chargedesk.AgentActorPrefix + s.c.ID, CommandID: payKey(acct), Kind: kind,
+			Stage: stage, Allowed: allowed, Outcome: outcome, Reason: reason, Detail: detail}
+		if err := a.store.AppendAudit(actx, e); err != nil {
+			return fmt.Errorf("agent: audit %s: %w", kind, err)
+		}
+		return nil
+	}
+	if !a.on() {
+		if err := entry(chargedesk.AuditDecision, false, "", "the support agent is switched off"); err != nil {
+			return false, err
+		}
+		t, err := a.openTicket(ctx, s, TicketBilling, "payment action "+kind+" not taken: the support agent is switched off", nil)
+		if err != nil {
+			return false, err
+		}
+		s.escalated()
+		s.say(keyAgentPaused, t.ID)
+		return false, nil
+	}
+	if err := entry(chargedesk.AuditDecision, true, "", why); err != nil {
+		return false, err
+	}
+	out, err := do()
+	if err != nil {
+		out = "error: " + chargedesk.ErrorMessage(err)
+	}
+	if aerr := entry(chargedesk.AuditOutcome, true, out, why); aerr != nil && err == nil {
+		err = aerr
+	}
+	return true, err
+}
+
+// paymentActions counts the agent's allowed payment actions of a kind on
+// an account within payWindow.
+func (a *Agent) paymentActions(ctx context.Context, acct, kind string) (int, error) {
+	since := a.now().Add(-payWindow)
+	n := 0
+	var after int64
+	for {
+		es, err := a.store.AuditEntries(ctx, chargedesk.AuditFilter{CommandID: payKey(acct), AfterSeq: after, Limit: 1000})
+		if err != nil {
+			return 0, fmt.Errorf("agent: read payment actions: %w", err)
+		}
+		for _, e := range es {
+			if e.Kind == kind && e.Stage == chargedesk.AuditDecision && e.Allowed && e.At.After(since) {
+				n++
+			}
+		}
+		if len(es) < 1000 {
+			return n, nil
+		}
+		after = es[len(es)-1].Seq
+	}
+}
+
+// syncAccount pulls the cards added in the app and reports whether the
+// account now has a new or changed payment method. ok is false when the
+// sync did not run (kill switch, processor down: the case went to people).
+func (a *Agent) syncAccount(ctx context.Context, s *session, acct string) (changed string, ok bool, err error) {
+	before, err := a.pay.Methods(ctx, acct)
+	if err != nil {
+		return "", false, a.payUnavailable(ctx, s, err)
+	}
+	if s.d.Methods != nil {
+		// Compare with the methods seen when the card failed: a card added
+		// since then is new too.
+		before = s.d.Methods
+	}
+	var synced []payments.Method
+	ran, err := a.payGate(ctx, s, paySync, acct, "pull cards added in the app", func() (string, error) {
+		var err error
+		if synced, err = a.pay.SyncAccount(ctx, acct); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d synced", len(synced)), nil
+	})
+	if !ran {
+		return "", false, err
+	}
+	if err != nil {
+		return "", false, a.payUnavailable(ctx, s, err)
+	}
+	if err := s.record(ctx, Action{Kind: "sync_account", Status: fmt.Sprintf("%d synced", len(synced))}, synced); err != nil {
+		return "", false, err
+	}
+	after, err := a.pay.Methods(ctx, acct)
+	if err != nil {
+		return "", false, a.payUnavailable(ctx, s, err)
+	}
+	s.d.Methods = after
+	return methodsChanged(before, after), true, nil
+}
+
+// methodsChanged returns the id of the newest usable method of after that
+// before did not have as it is now (new, newly synced, or with another
+// number or expiry), or "".
+func methodsChanged(before, after []payments.Method) string {
+	old := map[string]payments.Method{}
+	for _, m := range before {
+		old[m.ID] = m
+	}
+	id := ""
+	for _, m := range after {
+		if !m.Synced {
+			continue
+		}
+		o, ok := old[m.ID]
+		if !ok || o.Last4 != m.Last4 || o.ExpMonth != m.ExpMonth || o.ExpYear != m.ExpYear || !o.Synced {
+			id = m.ID
+		}
+	}
+	return id
 }
 
 // payUnavailable tells the driver the payment system cannot be reached and

@@ -149,34 +149,38 @@ func (a *Agent) billingDispute(ctx context.Context, s *session) error {
 	return nil
 }
 
-// unsafeWords mark damage that makes a connector dangerous to use.
-var unsafeWords = []string{"cut", "exposed", "wire", "spark", "smoke", "burn", "fire", "melt", "shock", "water", "broken cable",
-	"coupe", "fils", "etincelle", "fumee", "brule", "feu", "choc", "cortado", "cables expuestos", "chispa", "humo", "quemad", "fuego", "descarga"}
-
-// hardwareDamage takes an unsafe connector out of service
-// (ChangeAvailability Inoperative), opens a field-service ticket and sends
-// the driver to the nearest alternative.
+// hardwareDamage handles reported damage: a field-service ticket, and the
+// driver sent to the nearest alternative. Only a clear hazard description
+// (clearHazard) takes the connector out of service at once
+// (ChangeAvailability Inoperative), and the agent does that once per
+// charger a day: after that, or for anything less clear, people decide.
 func (a *Agent) hardwareDamage(ctx context.Context, s *session) error {
-	t := fold(s.text)
-	unsafe := false
-	for _, w := range unsafeWords {
-		unsafe = unsafe || strings.Contains(t, w)
-	}
-	extra := map[string]any{"unsafe": unsafe, "report": s.text}
-	if unsafe {
-		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdChangeAvailability, ConnectorID: s.c.ConnectorID,
-			Availability: chargedesk.AvailabilityInoperative}, "driver reports unsafe damage")
+	hazard := s.d.Hazard || clearHazard(s.text)
+	extra := map[string]any{"hazard": hazard, "report": s.text}
+	outOfService := false
+	if hazard {
+		done, err := a.agentTookOutOfService(ctx, s.c.ChargerID)
 		if err != nil {
 			return err
 		}
-		extra["outOfService"] = res.Status
+		if done {
+			extra["outOfService"] = "not sent: the agent already took a connector of this charger out of service today"
+		} else {
+			res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdChangeAvailability, ConnectorID: s.c.ConnectorID,
+				Availability: chargedesk.AvailabilityInoperative}, "safety: driver reports a hazard: "+clip(s.text, 200))
+			if err != nil {
+				return err
+			}
+			extra["outOfService"] = res.Status
+			outOfService = res.Status == chargedesk.ResultAccepted || res.Status == chargedesk.ResultScheduled
+		}
 	}
 	tk, err := a.openTicket(ctx, s, TicketFieldService, fmt.Sprintf("Damage reported at %s connector %d", s.c.ChargerID, s.c.ConnectorID), extra)
 	if err != nil {
 		return err
 	}
 	s.escalated()
-	if unsafe {
+	if outOfService {
 		s.say(keyDamageUnsafe, s.c.ConnectorID, tk.ID)
 	} else {
 		s.say(keyDamageTicket, tk.ID)

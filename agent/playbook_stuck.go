@@ -36,7 +36,42 @@ func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, 
 		s.ask(askCarRelease, keyVehicleLock)
 		return nil
 	}
+	// The session ended: only the caller bound to it may release the
+	// cable (someone else's car may be on the other end).
+	tx, err := a.lastSession(ctx, s)
+	if err != nil {
+		return err
+	}
+	if tx == nil {
+		return a.humanHandoff(ctx, s, fmt.Sprintf("cable stuck on %s connector %d with no session to bind the caller to", s.c.ChargerID, s.c.ConnectorID))
+	}
+	if !a.bindSession(ctx, s, tx) {
+		return a.bindByStartTime(ctx, s, tx)
+	}
 	return a.unlock(ctx, s)
+}
+
+// bindByStartTime asks the caller when they started charging and binds
+// them to tx when the answer is within startTolerance of its start.
+func (a *Agent) bindByStartTime(ctx context.Context, s *session, tx *chargedesk.Transaction) error {
+	if s.d.Ask != askStartTime {
+		s.ask(askStartTime, keyAskStartTime)
+		return nil
+	}
+	given, ok := startTimeMatches(s.text, a.now(), tx.StartedAt)
+	if ok {
+		s.d.SessionTx = tx.ID
+		if !s.verified() {
+			s.c.Verified = chargedesk.VerifiedSession
+		}
+		s.d.Ask, s.d.Asked = "", 0
+		return a.unlock(ctx, s)
+	}
+	if given && s.try("start_time") >= 1 || s.d.Asked >= 3 {
+		return a.humanHandoff(ctx, s, fmt.Sprintf("the caller could not be bound to the last session on %s connector %d (start time did not match)", s.c.ChargerID, s.c.ConnectorID))
+	}
+	s.ask(askStartTime, keyAskStartTime)
+	return nil
 }
 
 // someoneElses refuses to touch another driver's live session and hands
@@ -44,7 +79,7 @@ func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, 
 func (a *Agent) someoneElses(ctx context.Context, s *session, tx *chargedesk.Transaction) error {
 	t, err := a.openTicket(ctx, s, TicketHumanReview,
 		fmt.Sprintf("Driver asks to free %s connector %d, which runs another driver's session %s", s.c.ChargerID, s.c.ConnectorID, tx.ID),
-		map[string]any{"transactionId": tx.ID, "startedAt": tx.StartedAt})
+		map[string]any{"transactionId": tx.ID, "startedAt": tx.StartedAt, "idTag": tx.IDTag})
 	if err != nil {
 		return err
 	}

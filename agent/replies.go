@@ -61,6 +61,9 @@ const (
 	keyDamageUnsafe      = "damage_unsafe"
 	keyDamageTicket      = "damage_ticket"
 	keyTicketOpen        = "ticket_open"
+	keyAskStartTime      = "ask_start_time"
+	keyNewCardNotSeen    = "new_card_not_seen"
+	keyAgentPaused       = "agent_paused"
 )
 
 // replies holds the texts by key, then language. Arguments are numbered so
@@ -112,9 +115,9 @@ var replies = map[string]map[string]string{
 		"es": "El cargador %[1]s tiene %[2]d conectores. ¿Qué número de conector está usando?",
 	},
 	keyAskIdentity: {
-		"en": "To act on your session I need to confirm your account: what's the phone number on your account, or the number printed on your charging card?",
-		"fr": "Pour agir sur votre recharge, je dois confirmer votre compte : quel est le numéro de téléphone du compte, ou le numéro imprimé sur votre carte de recharge?",
-		"es": "Para actuar en su sesión necesito confirmar su cuenta: ¿cuál es el teléfono de su cuenta o el número impreso en su tarjeta de carga?",
+		"en": "To act on your session I need to confirm your account: what's the phone number on your account?",
+		"fr": "Pour agir sur votre recharge, je dois confirmer votre compte : quel est le numéro de téléphone du compte?",
+		"es": "Para actuar en su sesión necesito confirmar su cuenta: ¿cuál es el teléfono de su cuenta?",
 	},
 	keyAskLast4: {
 		"en": "Thanks. To confirm it's you, what are the last 4 digits of the payment card on your account?",
@@ -340,6 +343,21 @@ var replies = map[string]map[string]string{
 		"en": "Your case is with our team (ticket %[1]s); they'll follow up. Anything else I can help with?",
 		"fr": "Votre dossier est entre les mains de notre équipe (billet %[1]s), qui fera le suivi. Puis-je vous aider avec autre chose?",
 		"es": "Su caso está con nuestro equipo (ticket %[1]s) y le darán seguimiento. ¿Le ayudo con algo más?",
+	},
+	keyAskStartTime: {
+		"en": "To make sure this is your cable, about what time did you start charging (for example 2:30 pm)?",
+		"fr": "Pour m'assurer que c'est votre câble, vers quelle heure avez-vous commencé la recharge (par exemple 14 h 30)?",
+		"es": "Para asegurarme de que es su cable, ¿a qué hora aproximada empezó a cargar (por ejemplo 2:30 pm)?",
+	},
+	keyNewCardNotSeen: {
+		"en": "I don't see a new or changed card on your account yet, so I won't try the declined card again.",
+		"fr": "Je ne vois pas encore de carte nouvelle ou modifiée sur votre compte, je ne réessaierai donc pas la carte refusée.",
+		"es": "Todavía no veo una tarjeta nueva o modificada en su cuenta, así que no volveré a intentar con la tarjeta rechazada.",
+	},
+	keyAgentPaused: {
+		"en": "I can't make payment changes right now, so I've passed this to our team (ticket %[1]s).",
+		"fr": "Je ne peux pas effectuer d'opération de paiement pour le moment; j'ai transmis votre dossier à notre équipe (billet %[1]s).",
+		"es": "No puedo hacer operaciones de pago en este momento, así que pasé su caso a nuestro equipo (ticket %[1]s).",
 	},
 	keyDamageTicket: {
 		"en": "Thanks for reporting it. I've sent a repair request to the field team (ticket %[1]s).",

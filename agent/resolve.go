@@ -26,6 +26,11 @@ func (a *Agent) resolveCharger(ctx context.Context, s *session) error {
 		}
 	}
 	refs := s.u.Slots.ChargerRefs
+	if s.awaitingVerification() || s.c.ChargerID != "" {
+		// A bare number is an answer (the last four, a time, a connector)
+		// or too weak to move away from the charger already settled.
+		refs = slices.DeleteFunc(slices.Clone(refs), func(r string) bool { return !strings.ContainsFunc(r, unicode.IsLetter) })
+	}
 	place := s.u.Slots.Place
 	if len(refs) == 0 && place == "" {
 		return nil
@@ -65,6 +70,16 @@ func (a *Agent) resolveCharger(ctx context.Context, s *session) error {
 		s.d.Candidates = ids[:min(len(ids), maxCandidates)]
 	}
 	return nil
+}
+
+// awaitingVerification reports whether the agent waits for an answer that
+// verifies the caller.
+func (s *session) awaitingVerification() bool {
+	switch s.d.Ask {
+	case askIdentity, askLast4, askStartTime:
+		return true
+	}
+	return s.d.PendingDriver != "" && !s.verified()
 }
 
 // setCharger settles the conversation on a charger.

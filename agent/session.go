@@ -9,6 +9,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/nlu"
+	"github.com/chargedesk/chargedesk/payments"
 )
 
 // Conversation states (Conversation.State).
@@ -36,6 +37,7 @@ const (
 	askPaid       = "paid"
 	askReconnect  = "reconnect"
 	askPlugIn     = "plug_in"
+	askStartTime  = "start_time"
 )
 
 // convData is the agent's own state of a conversation, stored as JSON in
@@ -71,6 +73,20 @@ type convData struct {
 	Results []cmdRecord `json:"results,omitempty"`
 	// Nearest is the alternative charger the driver was sent to.
 	Nearest string `json:"nearest,omitempty"`
+	// CardDigits is set when the driver's last message had a full or
+	// partial card number: the next one is masked more strictly.
+	CardDigits bool `json:"cardDigits,omitempty"`
+	// VerifyLocked is set once verification failed too often (in this
+	// conversation or for the driver): no more digits are checked.
+	VerifyLocked bool `json:"verifyLocked,omitempty"`
+	// SessionTx is the ended transaction the caller was bound to by its
+	// connector and start time; it allows releasing that cable only.
+	SessionTx string `json:"sessionTx,omitempty"`
+	// Hazard is set once the driver described a clear hazard.
+	Hazard bool `json:"hazard,omitempty"`
+	// Methods are the payment methods seen when the card could not pay:
+	// only a method new or changed since then is authorized again.
+	Methods []payments.Method `json:"methods,omitempty"`
 }
 
 // cmdRecord is one command and its result.
@@ -183,6 +199,9 @@ func (s *session) absorb(ctx context.Context) error {
 	} else if s.c.Category == "" && u.Confidence >= 0.6 {
 		s.c.Category = chargedesk.CategoryOther
 	}
+	if clearHazard(s.text) {
+		s.d.Hazard = true
+	}
 	if err := s.a.identify(ctx, s); err != nil {
 		return err
 	}
@@ -285,6 +304,9 @@ func (s *session) verified() bool {
 // askIdentity asks the caller to identify themselves, or hands over after
 // repeated failures.
 func (s *session) askIdentity(ctx context.Context) error {
+	if s.d.VerifyLocked {
+		return s.a.humanHandoff(ctx, s, "the caller could not be verified (too many failed attempts)")
+	}
 	if s.d.PendingDriver != "" {
 		if s.d.Ask == askLast4 && s.d.Asked >= 3 {
 			return s.a.humanHandoff(ctx, s, "the caller could not be verified")

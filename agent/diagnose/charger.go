@@ -149,6 +149,17 @@ func (d *diag) pickConnectors(ch *chargedesk.Charger) []pick {
 }
 
 // callerTag reports whether tag is one of the caller's tokens.
+// cardName names a card in evidence: by its id when it is one of the
+// caller's own, else only as another card. Evidence may reach the caller,
+// who must never learn another driver's card id (it would serve as an
+// identity claim).
+func (d *diag) cardName(tag string) string {
+	if d.callerTag(tag) {
+		return "card " + tag
+	}
+	return "another card"
+}
+
 func (d *diag) callerTag(tag string) bool {
 	if tag == "" {
 		return false

@@ -168,14 +168,14 @@ func (d *diag) txRules(ch *chargedesk.Charger, cn *chargedesk.Connector, tx *cha
 	}
 	if noLive && quiet >= StaleAfter {
 		ev := []string{
-			fmt.Sprintf("transaction %s (card %s) on connector %d is still open since %s", tx.ID, tx.IDTag, cn.ID, at(tx.StartedAt, now)),
+			fmt.Sprintf("transaction %s (%s) on connector %d is still open since %s", tx.ID, d.cardName(tx.IDTag), cn.ID, at(tx.StartedAt, now)),
 			desc,
 			fmt.Sprintf("no energy reported since %s (%s)", clock(lastLife, now), dur(quiet)),
 		}
 		if x := d.ev.find(now.Add(-AuthorizeWindow), func(x *exchange) bool {
 			return x.action == "Authorize" && x.status == string(chargedesk.AuthConcurrentTx)
 		}); x != nil {
-			ev = append(ev, fmt.Sprintf("an Authorize for card %s at %s got ConcurrentTx", x.tag, clock(x.at, now)))
+			ev = append(ev, fmt.Sprintf("an Authorize for %s at %s got ConcurrentTx", d.cardName(x.tag), clock(x.at, now)))
 			conf = max(conf, 0.85)
 		}
 		d.add(CodeStaleTransaction, conf*w, true, ev...)
@@ -184,8 +184,8 @@ func (d *diag) txRules(ch *chargedesk.Charger, cn *chargedesk.Connector, tx *cha
 
 	own := d.callerTag(tx.IDTag)
 	verified := d.v.DriverID != "" || len(d.v.Tokens) > 0
-	session := fmt.Sprintf("transaction %s of card %s runs on connector %d since %s, %.1f kWh so far",
-		tx.ID, tx.IDTag, cn.ID, at(tx.StartedAt, now), float64(max(tx.LastMeterWh-tx.MeterStartWh, 0))/1000)
+	session := fmt.Sprintf("transaction %s of %s runs on connector %d since %s, %.1f kWh so far",
+		tx.ID, d.cardName(tx.IDTag), cn.ID, at(tx.StartedAt, now), float64(max(tx.LastMeterWh-tx.MeterStartWh, 0))/1000)
 
 	if cn.Status == chargedesk.StatusSuspendedEV || tx.ChargingState == stateSuspendedEV {
 		c := 0.85
@@ -326,8 +326,8 @@ scan:
 			ignored++
 		}
 	}
-	ev := []string{fmt.Sprintf("%s for card %s was accepted at %s but no transaction started within %s",
-		rs.action, rs.tag, at(rs.at, now), dur(RemoteStartDeadline))}
+	ev := []string{fmt.Sprintf("%s for %s was accepted at %s but no transaction started within %s",
+		rs.action, d.cardName(rs.tag), at(rs.at, now), dur(RemoteStartDeadline))}
 	c := 0.85
 	if !plugged(cn.Status) {
 		c = 0.45
@@ -402,7 +402,7 @@ func (d *diag) hungRules(cn *chargedesk.Connector, desc string, w float64) {
 		c = 0.85
 	}
 	d.add(CodeControllerHung, c*w, true, desc,
-		fmt.Sprintf("an Authorize for card %s was accepted at %s and no transaction started", au.tag, at(au.at, now)),
+		fmt.Sprintf("an Authorize for %s was accepted at %s and no transaction started", d.cardName(au.tag), at(au.at, now)),
 		"the charger still heartbeats: its controller is stuck; a soft reset clears it")
 }
 

@@ -119,7 +119,7 @@ func TestDiagnose(t *testing.T) {
 					Events: f.list(), DriverID: "drv-1", Tokens: []*chargedesk.Token{tok("04A2B3", chargedesk.AuthAccepted)}}
 			},
 			top: CodeStaleTransaction, fixable: true,
-			evidence: []string{"transaction 41 (card OTHER1)", "Finishing for 50 min", "no energy reported since 13:40 (50 min)", "got ConcurrentTx"},
+			evidence: []string{"transaction 41 (another card)", "Finishing for 50 min", "no energy reported since 13:40 (50 min)", "got ConcurrentTx"},
 			absent:   []string{CodeSomeoneElsesSess},
 		},
 		{
@@ -372,7 +372,7 @@ func TestDiagnose(t *testing.T) {
 					Active:   []*chargedesk.Transaction{activeTx(1, "FFEE01", 30*mins, time.Minute, 12000)},
 					DriverID: "drv-1", Tokens: []*chargedesk.Token{tok("04A2B3", chargedesk.AuthAccepted)}}
 			},
-			top: CodeSomeoneElsesSess, fixable: false, evidence: []string{"card FFEE01", "not one of the caller's"},
+			top: CodeSomeoneElsesSess, fixable: false, evidence: []string{"transaction 41 of another card", "not one of the caller's"},
 			absent: []string{CodeOwnSessionRunning},
 		},
 		{
@@ -565,7 +565,7 @@ func TestDiagnose(t *testing.T) {
 				return View{Now: now, Category: chargedesk.CategoryRFIDFailure,
 					Charger: chargerOf(v201, conn(1, chargedesk.StatusAvailable, "", 5*mins)), ConnectorID: 1, Events: f.list()}
 			},
-			top: CodeTokenUnknown, evidence: []string{"card 0BADCAFE was refused (Unknown)", "not verified"},
+			top: CodeTokenUnknown, evidence: []string{"a card was refused (Unknown)", "not verified"},
 		},
 		{
 			name: "card_expired",
@@ -663,8 +663,22 @@ func TestDiagnose(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Diagnose(tc.view())
+			v := tc.view()
+			got := Diagnose(v)
 			checkWellFormed(t, got)
+			// Another driver's card id never appears in evidence: it may
+			// reach the caller.
+			own := map[string]bool{}
+			for _, tk := range v.Tokens {
+				own[tk.IDTag] = true
+			}
+			for _, tx := range append(append([]*chargedesk.Transaction{}, v.Active...), v.Recent...) {
+				for _, c := range got {
+					if !own[tx.IDTag] && strings.Contains(strings.Join(c.Evidence, " "), tx.IDTag) {
+						t.Errorf("%s evidence names another driver's card %s: %q", c.Code, tx.IDTag, c.Evidence)
+					}
+				}
+			}
 			for _, c := range got {
 				for _, a := range tc.absent {
 					if c.Code == a {

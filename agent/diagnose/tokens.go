@@ -103,7 +103,7 @@ func (d *diag) tokenRules(ch *chargedesk.Charger) {
 			case chargedesk.AuthExpired:
 				code = CodeTokenExpired
 			}
-			d.add(code, 0.5*rel, false, fmt.Sprintf("card %s was refused (%s) by this charger at %s; the caller is not verified yet", x.tag, x.status, at(x.at, now)))
+			d.add(code, 0.5*rel, false, fmt.Sprintf("a card was refused (%s) by this charger at %s; the caller is not verified yet", x.status, at(x.at, now)))
 		}
 	}
 
@@ -151,7 +151,7 @@ func (d *diag) tokenRules(ch *chargedesk.Charger) {
 	rfEv := "no Authorize at all came from this charger in the last " + dur(AuthorizeWindow) + ": its reader may not read cards"
 	if other != nil {
 		ll, rf = 0.7, 0.3
-		rfEv = fmt.Sprintf("the reader read card %s at %s, so it works", other.tag, clock(other.at, now))
+		rfEv = fmt.Sprintf("the reader read %s at %s, so it works", d.cardName(other.tag), clock(other.at, now))
 	}
 	llEv := []string{none, "a charger refusing from its local list or cache sends no Authorize"}
 	if listed != nil {

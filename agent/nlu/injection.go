@@ -15,6 +15,12 @@ var strongInjection = []string{
 	`reveal|print|show|affiche|revele|muestrame|muestra|dime _ instructions|prompt|consignes|instrucciones`,
 	`override|bypass|contourne|contourner|contournez|saltate|saltar`,
 	`new|nouvelles|nuevas + instructions|instrucciones|consignes`, `must obey|obey me|obeis moi|obedeceme`,
+	// switching the rules off
+	`disable|disabling|turn off|switch off|deactivate|suspend|lift|remove|desactive|desactivez|desactiver|suspends|suspendez|enleve|leve|desactiva|desactive|desactivar|apaga|apague|quita|suspende _ policy|policies|politique|politiques|politica|politicas|safety|securite|seguridad|rules|regles|reglas|restrictions|restricciones|guardrails|limits|limites|filters|filtres|filtros|verification|verifications|verificacion|verificaciones`,
+	`ignore|ignorer|ignorez|ignora|ignore|skip|saute|salta|omite _ safety|securite|seguridad|verification|verificacion`,
+	// claiming authority to get an action done
+	`im|i am|this is|its|here is|je suis|cest|ici|soy|habla|aqui _ admin|administrator|technician|tech|operator|supervisor|engineer|chargedesk|administrateur|technicien|operateur|ingenieur|administrador|tecnico|operador|ingeniero _ unlock|reset|restart|reboot|stop|start|free|release|override|disable|deverrouille|deverrouillez|debloque|debloquez|redemarre|arrete|libere|desactive|desbloquea|desbloquee|reinicia|reinicie|deten|detenga|libera|desactiva`,
+	`as|en tant que|como _ admin|administrator|technician|operator|supervisor|administrateur|technicien|operateur|administrador|tecnico|operador _ unlock|reset|restart|stop|disable|override|deverrouille|redemarre|arrete|desactive|desbloquea|reinicia|deten|desactiva|i authorize|i order|jautorise|jordonne|autorizo|ordeno`,
 	// threats attached to a demand
 	`refund|rembourse|reembolsame|reembolsa _ now|maintenant|ahora|ya _ or|sinon|o`,
 	`or else|or ill|or i will|sinon je|o te demando|o los demando|ill sue|will sue|te poursuis|vous poursuivre`,

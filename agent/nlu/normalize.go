@@ -52,6 +52,13 @@ func featureText(s string) string {
 	space := true
 	var prev byte
 	for _, r := range s {
+		r = foldWidth(r)
+		if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+			// Combining marks ("u\u0301nlock") and invisible format
+			// characters (zero-width spaces and joiners) would split or
+			// hide words.
+			continue
+		}
 		r = foldRune(r)
 		switch {
 		case r == '\'':
@@ -73,6 +80,18 @@ func featureText(s string) string {
 		}
 	}
 	return strings.TrimRight(string(b), " ")
+}
+
+// foldWidth maps full-width ASCII forms ("ｕｎｌｏｃｋ") and the
+// ideographic space to their ASCII counterparts.
+func foldWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFEE0
+	case r == 0x3000:
+		return ' '
+	}
+	return r
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' }

@@ -278,10 +278,13 @@ chargedesk demo — %s, %d simulated chargers in %d sites across the US and Cana
 Faults injected now:
 %s
 
-Try in the web chat (or: go run ./cmd/chargedesk chat -url %s):
+Try in the web chat (or: go run ./cmd/chargedesk chat -url %s) as driver %s
+(phone %s, card ending %s, charging card %s):
   my cable is stuck at %s connector 1
   la borne %s est indisponible, je ne peux pas charger
   el cargador %s no arranca, se queda en preparando
+The agent checks who you are before it touches a session; asked when you started
+charging at a stuck connector, "a few minutes ago" is right for the demo's sessions.
 
 Things to try (in another terminal):
   export KEY=%s
@@ -297,7 +300,8 @@ Press Ctrl-C to stop.
 `, network.Operator, len(network.Chargers), len(network.Sites),
 		api, s.ocppURL, api, apiKey, api,
 		strings.Join(injected, "\n"),
-		api, faultyCharger(injected, network), chargerOfLine(injected, string(sim.FaultLeftInoperative), network),
+		api, demoDriver(network).Name, demoDriver(network).Phone, demoDriver(network).Payments[0].Last4, demoDriver(network).IDTags[0],
+		faultyCharger(injected, network), chargerOfLine(injected, string(sim.FaultLeftInoperative), network),
 		chargerOfLine(injected, string(sim.FaultControllerHung), network),
 		apiKey, api,
 		api, faultyCharger(injected, network), api, faultyCharger(injected, network), api, faultyCharger(injected, network),
@@ -350,4 +354,10 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// demoDriver is a driver of the network whose cards carry no injected fault:
+// the one the guide suggests to play.
+func demoDriver(network sim.Network) sim.Driver {
+	return network.Drivers[len(network.Drivers)-1]
 }

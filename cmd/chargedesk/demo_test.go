@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chargedesk/chargedesk/sim"
 )
 
 // demoProc is "chargedesk demo" running as a child process.
@@ -200,7 +202,11 @@ func TestDemo(t *testing.T) {
 	if inop == "" {
 		t.Fatalf("no left_inoperative charger in the guide: %v", d.injected)
 	}
-	turns := chatInBrowser(t, d.apiURL+"/chat", "en", "hi, charger "+inop+" says unavailable, i can't charge")
+	// The driver is one of the demo's (same seed): the agent binds the chat
+	// to the account by the phone on file and a card's last four digits.
+	driver := demoDriver(sim.GenerateNetwork(2026, 14))
+	turns := chatInBrowser(t, d.apiURL+"/chat", "en", "hi, charger "+inop+" says unavailable, i can't charge",
+		driver.Phone, "my card ends in "+driver.Payments[0].Last4)
 	last := turns[len(turns)-1]
 	if len(turns) < 3 || last.Role != "agent" || !strings.Contains(strings.ToLower(last.Text), "available") {
 		t.Fatalf("web chat shows %+v", turns)

@@ -155,7 +155,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		return nil, fmt.Errorf("load the understanding model: %w", err)
 	}
 	if s.agent, err = agent.New(agent.Config{Store: s.store, Commands: s.gateway, NLU: understander,
-		Payments: opts.payments, Now: now, Logger: log.With("component", "agent")}); err != nil {
+		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, Logger: log.With("component", "agent")}); err != nil {
 		return nil, err
 	}
 	var simCtl httpapi.SimControl
