@@ -7,6 +7,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
+	"github.com/chargedesk/chargedesk/policy"
 )
 
 // sessionPlaybook handles "my session won't start": a stale transaction,
@@ -59,6 +60,11 @@ func (a *Agent) stopStaleThenStart(ctx context.Context, s *session, v diagnose.V
 	}
 	if stale == nil {
 		return a.startSession(ctx, s, true)
+	}
+	// Propose only a stop the policy would allow: another driver's session
+	// that does not look like a leftover yet is for people to judge.
+	if v.Charger != nil && !policy.Stale(v.Charger, stale, a.now(), policy.DefaultStaleAfter) {
+		return a.humanHandoff(ctx, s, fmt.Sprintf("transaction %s of another card holds connector %d and does not look stale yet", stale.ID, s.c.ConnectorID))
 	}
 	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdRemoteStop, TransactionID: stale.ID},
 		"stale transaction "+stale.ID+" holds the connector")
