@@ -3,7 +3,9 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chargedesk/chargedesk"
 	v16 "github.com/chargedesk/chargedesk/ocpp/v16"
@@ -22,6 +24,31 @@ const (
 // ErrReaderFault is returned by TapCard when the RFID reader is broken: no
 // Authorize is sent.
 var ErrReaderFault = errors.New("sim: RFID reader does not respond")
+
+// ErrTokenTooLong is returned (wrapped, with the token's length) when a
+// token is longer than the charger's protocol allows: 20 characters for a
+// 1.6 idTag, 36 for a 2.0.1 idToken. It is a chargedesk.EINVALID error, so
+// chargedesk.ErrorCode maps it without knowing the simulator.
+var ErrTokenTooLong = chargedesk.Errorf(chargedesk.EINVALID, "token is longer than the charger's protocol allows (1.6: 20 characters, 2.0.1: 36)")
+
+// Token length limits of the two versions (1.6 CiString20, 2.0.1
+// identifierString of 36).
+const (
+	maxIDTag16    = 20
+	maxIDToken201 = 36
+)
+
+// checkToken refuses a token the charger's protocol cannot carry.
+func (c *Charger) checkToken(idTag string) error {
+	limit := maxIDToken201
+	if c.cfg.Protocol == chargedesk.OCPP16 {
+		limit = maxIDTag16
+	}
+	if n := utf8.RuneCountInString(idTag); n > limit {
+		return fmt.Errorf("%w: %q has %d characters, %s allows %d", ErrTokenTooLong, idTag, n, c.cfg.Protocol, limit)
+	}
+	return nil
+}
 
 // authEntry is one token in the local list or the cache.
 type authEntry struct {
@@ -53,7 +80,10 @@ func (c *Charger) localEntry(idTag string) (authEntry, bool) {
 // authorize decides whether idTag may charge on connector id: from the local
 // list or cache when the configuration says so, otherwise with an Authorize
 // to the CSMS. It returns the authorization status.
-func (c *Charger) authorize(ctx context.Context, id int, idTag string) (string, error) {
+//
+// idType is the 2.0.1 IdTokenType ("" for an RFID card, ISO14443); a 1.6
+// charger ignores it.
+func (c *Charger) authorize(ctx context.Context, id int, idTag, idType string) (string, error) {
 	c.mu.Lock()
 	now := c.now()
 	e, known := c.localEntry(idTag)
@@ -68,7 +98,7 @@ func (c *Charger) authorize(ctx context.Context, id int, idTag string) (string, 
 	if known && trustRejections && !e.valid(now) {
 		return e.status, nil
 	}
-	status, err := c.sendAuthorize(ctx, idTag)
+	status, err := c.sendAuthorize(ctx, idTag, idType)
 	if err == nil {
 		c.mu.Lock()
 		if c.boolSetting(keyAuthorizationCacheEnabled) {
@@ -94,7 +124,7 @@ func (c *Charger) authorize(ctx context.Context, id int, idTag string) (string, 
 }
 
 // sendAuthorize asks the CSMS about a token.
-func (c *Charger) sendAuthorize(ctx context.Context, idTag string) (string, error) {
+func (c *Charger) sendAuthorize(ctx context.Context, idTag, idType string) (string, error) {
 	if c.cfg.Protocol == chargedesk.OCPP16 {
 		var resp v16.AuthorizeResponse
 		if err := c.callOnline(ctx, "Authorize", v16.AuthorizeRequest{IDTag: idTag}, &resp); err != nil {
@@ -103,19 +133,19 @@ func (c *Charger) sendAuthorize(ctx context.Context, idTag string) (string, erro
 		return string(resp.IDTagInfo.Status), nil
 	}
 	var resp v201.AuthorizeResponse
-	if err := c.callOnline(ctx, "Authorize", v201.AuthorizeRequest{IDToken: idToken201(idTag, false)}, &resp); err != nil {
+	if err := c.callOnline(ctx, "Authorize", v201.AuthorizeRequest{IDToken: idToken201(idTag, idType)}, &resp); err != nil {
 		return "", err
 	}
 	return string(resp.IDTokenInfo.Status), nil
 }
 
-// idToken201 is the 2.0.1 form of a token: an RFID card, or a Central token
-// for a remote start by the CSMS.
-func idToken201(idTag string, central bool) v201.IDToken {
-	if central {
-		return v201.IDToken{IDToken: idTag, Type: v201.IDTokenTypeCentral}
+// idToken201 is the 2.0.1 form of a token of type idType: the type a
+// remote start named, or an RFID card (ISO14443) when idType is "".
+func idToken201(idTag, idType string) v201.IDToken {
+	if idType == "" {
+		return v201.IDToken{IDToken: idTag, Type: v201.IDTokenTypeISO14443}
 	}
-	return v201.IDToken{IDToken: idTag, Type: v201.IDTokenTypeISO14443}
+	return v201.IDToken{IDToken: idTag, Type: v201.IDTokenType(idType)}
 }
 
 // Local list updates, common to both versions.
@@ -152,6 +182,7 @@ func (c *Charger) applyLocalList(version int, full bool, entries []listUpdate) s
 			list[e.idTag] = authEntry{status: e.status, expiry: e.expiry}
 		}
 		c.localList, c.listVer = list, version
+		c.onAuthListsChangedLocked()
 		return "Accepted"
 	}
 	if version <= c.listVer {
@@ -172,6 +203,7 @@ func (c *Charger) applyLocalList(version int, full bool, entries []listUpdate) s
 		return "Failed"
 	}
 	c.localList, c.listVer = next, version
+	c.onAuthListsChangedLocked()
 	return "Accepted"
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,63 +109,86 @@ type Frame struct {
 
 // Counters are the running totals of one charger.
 type Counters struct {
-	Connects, Disconnects, ConnectFailures, Boots int
-	CallsSent, CallsReceived                      int
-	CallErrorsReceived, CallErrorsSent            int
-	Timeouts                                      int
+	Connects           int `json:"connects"`
+	Disconnects        int `json:"disconnects"`
+	ConnectFailures    int `json:"connectFailures"`
+	Boots              int `json:"boots"`
+	CallsSent          int `json:"callsSent"`
+	CallsReceived      int `json:"callsReceived"`
+	CallErrorsReceived int `json:"callErrorsReceived"`
+	CallErrorsSent     int `json:"callErrorsSent"`
+	Timeouts           int `json:"timeouts"`
 	// InvalidOutgoing counts frames the charger built that failed schema
 	// validation: each one is a simulator bug.
-	InvalidOutgoing int
+	InvalidOutgoing int `json:"invalidOutgoing"`
 	// InvalidIncoming counts unreadable or invalid frames from the CSMS.
-	InvalidIncoming     int
-	FramesIn, FramesOut int
-	TransactionsStarted int
-	TransactionsStopped int
-	MeterValuesSent     int
+	InvalidIncoming     int `json:"invalidIncoming"`
+	FramesIn            int `json:"framesIn"`
+	FramesOut           int `json:"framesOut"`
+	TransactionsStarted int `json:"transactionsStarted"`
+	TransactionsStopped int `json:"transactionsStopped"`
+	MeterValuesSent     int `json:"meterValuesSent"`
 }
 
 // ConnectorState is the observable state of one connector.
 type ConnectorState struct {
-	ID         int
-	Type       ConnectorType
-	MaxPowerKW float64
+	ID         int           `json:"id"`
+	Type       ConnectorType `json:"type"`
+	MaxPowerKW float64       `json:"maxPowerKW"`
 	// Status is the charger's own status in 1.6 terms (Available,
 	// Preparing, Charging, ...). Reported is the status last sent on the
 	// wire, in the connector's protocol version ("" before the first).
-	Status   chargedesk.ConnectorStatus
-	Reported chargedesk.ConnectorStatus
+	Status   chargedesk.ConnectorStatus `json:"status"`
+	Reported chargedesk.ConnectorStatus `json:"reported"`
 	// ErrorCode is the 1.6 ChargePointErrorCode ("NoError" when fine).
-	ErrorCode   string
-	Plugged     bool
-	LockEngaged bool
-	VehicleLock bool
-	Operative   bool
+	ErrorCode   string `json:"errorCode"`
+	Plugged     bool   `json:"plugged"`
+	LockEngaged bool   `json:"lockEngaged"`
+	VehicleLock bool   `json:"vehicleLock"`
+	Operative   bool   `json:"operative"`
 	// ScheduledOperative is set when a ChangeAvailability waits for the
 	// running transaction to end.
-	ScheduledOperative *bool
+	ScheduledOperative *bool `json:"scheduledOperative,omitempty"`
 	// AuthorizedIDTag is a token authorized but not yet in a transaction.
-	AuthorizedIDTag string
+	AuthorizedIDTag string `json:"authorizedIdTag"`
 	// TransactionID and IDTag describe the running transaction ("" if none).
-	TransactionID string
-	IDTag         string
+	TransactionID string `json:"transactionId"`
+	IDTag         string `json:"idTag"`
 	// EnergyWh is the connector's energy register.
-	EnergyWh float64
-	PowerW   float64
+	EnergyWh float64 `json:"energyWh"`
+	PowerW   float64 `json:"powerW"`
 }
 
-// Snapshot is the observable state of a charger.
+// Snapshot is the observable state of a charger. In JSON the heartbeat
+// interval is heartbeatIntervalS, in seconds, and the lists are never null.
 type Snapshot struct {
-	ID                string
-	Protocol          chargedesk.Protocol
-	Connected         bool
-	BootStatus        chargedesk.RegistrationStatus
-	HeartbeatInterval time.Duration
-	LocalListVersion  int
-	LocalListSize     int
-	CacheSize         int
-	Connectors        []ConnectorState
-	Faults            []ActiveFault
-	Counters          Counters
+	ID                string                        `json:"id"`
+	Protocol          chargedesk.Protocol           `json:"protocol"`
+	Connected         bool                          `json:"connected"`
+	BootStatus        chargedesk.RegistrationStatus `json:"bootStatus"`
+	HeartbeatInterval time.Duration                 `json:"-"`
+	LocalListVersion  int                           `json:"localListVersion"`
+	LocalListSize     int                           `json:"localListSize"`
+	CacheSize         int                           `json:"cacheSize"`
+	Connectors        []ConnectorState              `json:"connectors"`
+	Faults            []ActiveFault                 `json:"faults"`
+	Counters          Counters                      `json:"counters"`
+}
+
+// MarshalJSON encodes the snapshot with its heartbeat interval in seconds
+// (heartbeatIntervalS) and empty lists as [].
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot
+	if s.Connectors == nil {
+		s.Connectors = []ConnectorState{}
+	}
+	if s.Faults == nil {
+		s.Faults = []ActiveFault{}
+	}
+	return json.Marshal(struct {
+		plain
+		HeartbeatIntervalS float64 `json:"heartbeatIntervalS"`
+	}{plain(s), s.HeartbeatInterval.Seconds()})
 }
 
 // Connector returns the state of connector id, or the zero value.
@@ -203,15 +227,18 @@ type Charger struct {
 	cache      map[string]authEntry
 	conns      []*connector
 	counters   Counters
-	txQueue    []txSend
+	txQueue    []*txMsg
 	flushing   bool
 	txSeq      int
+	eventSeq   int // eventId of the last 2.0.1 NotifyEvent datum
 	faults     map[faultKey]*faultState
 	offlineTil time.Time // no connection before this time (comm_drop faults)
 	offlineFor bool      // no connection until the fault is cleared
 	rebootReq  bool
-	pendingRst *resetRequest
-	changed    chan struct{}
+	// resetOnIdle is a 2.0.1 Reset OnIdle waiting for the transactions to
+	// end (then a soft reset).
+	resetOnIdle bool
+	changed     chan struct{}
 }
 
 // NewCharger returns a charger for cfg. It panics if cfg has no validator
@@ -318,6 +345,7 @@ func (c *Charger) State() Snapshot {
 		CacheSize:         len(c.cache),
 		Counters:          c.counters,
 		Faults:            c.activeFaultsLocked(),
+		Connectors:        make([]ConnectorState, 0, len(c.conns)),
 	}
 	for _, cn := range c.conns {
 		st := ConnectorState{
@@ -565,7 +593,7 @@ func (c *Charger) runSession(ctx context.Context) sessionResult {
 	c.rebootReq = false
 	c.counters.Disconnects++
 	for _, cn := range c.conns {
-		cn.reported = ""
+		cn.reported, cn.notified = "", nil
 	}
 	c.notifyLocked()
 	c.mu.Unlock()
@@ -580,7 +608,7 @@ func (c *Charger) serve(ctx context.Context, s *session) bool {
 		return false
 	}
 	c.sendAllStatuses(ctx, s)
-	c.flushTxQueue(ctx)
+	c.goBackground(c.flushTxQueue)
 	c.ensureMetering()
 	for {
 		c.mu.Lock()
@@ -627,17 +655,20 @@ func (c *Charger) bootLoop(ctx context.Context, s *session) bool {
 			interval = c.cfg.BootRetryInterval
 		}
 		c.mu.Lock()
+		accepted := err == nil && status == "Accepted"
 		if err == nil {
 			c.boot = chargedesk.RegistrationStatus(status)
 			c.counters.Boots++
-			if interval > 0 {
+			// Accepted gives the heartbeat interval; Pending and
+			// Rejected give the wait before the next boot.
+			if accepted && interval > 0 {
 				c.settings[keyHeartbeatInterval] = fmt.Sprint(int(interval / time.Second))
 			}
 		}
-		accepted := err == nil && status == "Accepted"
 		if accepted {
 			c.accepted = true
 			c.bootReason = "PowerUp"
+			c.onAcceptedLocked()
 		}
 		c.notifyLocked()
 		c.mu.Unlock()
@@ -647,8 +678,31 @@ func (c *Charger) bootLoop(ctx context.Context, s *session) bool {
 		if interval <= 0 {
 			interval = c.cfg.BootRetryInterval
 		}
+		if c.waitBootRetry(ctx, s, interval) {
+			return true
+		}
+		if s.closed() || ctx.Err() != nil {
+			return false
+		}
+	}
+}
+
+// waitBootRetry waits d before the next BootNotification; it returns true
+// early when a triggered BootNotification got the session accepted.
+func (c *Charger) waitBootRetry(ctx context.Context, s *session, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		c.mu.Lock()
+		accepted, ch := c.sess == s && c.accepted, c.changed
+		c.mu.Unlock()
+		if accepted {
+			return true
+		}
 		select {
-		case <-time.After(interval):
+		case <-t.C:
+			return false
+		case <-ch:
 		case <-s.done:
 			return false
 		case <-ctx.Done():

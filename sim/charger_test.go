@@ -83,6 +83,47 @@ func TestBootPendingThenAccepted(t *testing.T) {
 	}
 }
 
+// TestPendingIntervalIsNotTheHeartbeat: the interval of a Pending answer
+// is the wait before the next boot, not the heartbeat interval.
+func TestPendingIntervalIsNotTheHeartbeat(t *testing.T) {
+	ctx := testCtx(t)
+	m := newTestCSMS(t)
+	m.bootStatus = []string{"Pending"}
+	m.bootInterval = []int{1}
+	c := startCharger(t, baseConfig(m, "CP-PENDIV", chargedesk.OCPP16))
+	m.waitCall(ctx, t, "CP-PENDIV", "BootNotification", 2, nil)
+	if s := c.State(); s.HeartbeatInterval != time.Minute || s.BootStatus != chargedesk.RegistrationPending {
+		t.Errorf("heartbeat interval %v, boot %s; want the default 1m0s while Pending", s.HeartbeatInterval, s.BootStatus)
+	}
+}
+
+// TestTriggeredBootWhilePending: a CSMS that answered Pending triggers a
+// BootNotification and accepts it; the charger is then accepted at once
+// (not after the Pending interval) with the new heartbeat interval.
+func TestTriggeredBootWhilePending(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(string(p), func(t *testing.T) {
+			ctx := testCtx(t)
+			m := newTestCSMS(t)
+			m.bootStatus = []string{"Pending", "Accepted"}
+			m.bootInterval = []int{300, 7}
+			id := "CP-TRIGBOOT"
+			c := startCharger(t, baseConfig(m, id, p))
+			m.waitCall(ctx, t, id, "BootNotification", 1, nil)
+			waitState(ctx, t, c, "pending", func(s Snapshot) bool { return s.BootStatus == chargedesk.RegistrationPending })
+			if ans := m.mustCall(ctx, t, id, "TriggerMessage", map[string]any{"requestedMessage": "BootNotification"}); ans["status"] != "Accepted" {
+				t.Fatalf("trigger while Pending: %v", ans)
+			}
+			s := waitState(ctx, t, c, "accepted by the triggered boot", func(s Snapshot) bool { return s.Connected })
+			if s.HeartbeatInterval != 7*time.Second {
+				t.Errorf("heartbeat interval %v, want the triggered boot's 7s", s.HeartbeatInterval)
+			}
+			// Accepted, it reports its connectors as after any boot.
+			m.waitCall(ctx, t, id, "StatusNotification", 1, nil)
+		})
+	}
+}
+
 func countOf(list []string, s string) int {
 	n := 0
 	for _, x := range list {
@@ -454,10 +495,19 @@ func TestTriggerMessageAnswersFirst(t *testing.T) {
 				}
 			}
 			for _, msg := range []string{"Heartbeat", "BootNotification", "MeterValues"} {
-				if ans := m.mustCall(ctx, t, id, "TriggerMessage", map[string]any{"requestedMessage": msg}); ans["status"] != "Accepted" {
-					t.Errorf("trigger %s: %v", msg, ans)
+				want := "Accepted"
+				if msg == "BootNotification" && p == chargedesk.OCPP201 {
+					want = "Rejected" // F06.FR.17: the boot is already accepted
 				}
-				m.waitCall(ctx, t, id, msg, map[string]int{"Heartbeat": 1, "BootNotification": 2, "MeterValues": 1}[msg], nil)
+				if ans := m.mustCall(ctx, t, id, "TriggerMessage", map[string]any{"requestedMessage": msg}); ans["status"] != want {
+					t.Errorf("trigger %s: %v, want %s", msg, ans, want)
+				}
+				if want == "Accepted" {
+					m.waitCall(ctx, t, id, msg, map[string]int{"Heartbeat": 1, "BootNotification": 2, "MeterValues": 1}[msg], nil)
+				}
+			}
+			if n := countOf(m.actions(id), "BootNotification"); p == chargedesk.OCPP201 && n != 1 {
+				t.Errorf("%d BootNotification after a refused trigger, want 1", n)
 			}
 		})
 	}

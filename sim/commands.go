@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/coder/websocket"
@@ -37,20 +38,43 @@ func (c *Charger) sendBoot(ctx context.Context, s *session) (string, time.Durati
 	return string(resp.Status), time.Duration(resp.Interval) * time.Second, nil
 }
 
-// triggeredBoot sends a BootNotification asked for by TriggerMessage.
+// triggeredBoot sends a BootNotification asked for by TriggerMessage and
+// applies its answer as a boot's: Accepted makes the session accepted
+// (bootLoop stops waiting) with the answer's heartbeat interval.
 func (c *Charger) triggeredBoot(ctx context.Context, s *session) {
 	c.mu.Lock()
 	c.bootReason = "Triggered"
 	c.mu.Unlock()
-	status, _, err := c.sendBoot(ctx, s)
+	status, interval, err := c.sendBoot(ctx, s)
 	c.mu.Lock()
 	c.bootReason = "PowerUp"
+	hb := false
 	if err == nil {
 		c.boot = chargedesk.RegistrationStatus(status)
 		c.counters.Boots++
+		if status == "Accepted" && c.sess == s {
+			c.accepted = true
+			c.onAcceptedLocked()
+			if interval > 0 {
+				c.settings[keyHeartbeatInterval] = fmt.Sprint(int(interval / time.Second))
+				hb = true
+			}
+		}
 	}
 	c.notifyLocked()
 	c.mu.Unlock()
+	if hb {
+		c.heartbeatChanged()
+	}
+}
+
+// bootAccepted reports whether the boot of the current session s has been
+// accepted (by the 2.0.1 rule F06.FR.17, a triggered BootNotification is
+// then refused).
+func (c *Charger) bootAccepted(s *session) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess == s && c.accepted
 }
 
 // pickRemoteConnector chooses the connector of a remote start: the one
@@ -83,7 +107,7 @@ func (c *Charger) pickRemoteConnector(asked *int) int {
 
 // remoteStart is the follow-up of an accepted remote start: Authorize
 // first when the configuration says so, then wait for the cable and start.
-func (c *Charger) remoteStart(ctx context.Context, id int, idTag string, remoteStartID *int) {
+func (c *Charger) remoteStart(ctx context.Context, id int, idTag, idType string, remoteStartID *int) {
 	c.mu.Lock()
 	ignored := c.hasFaultLocked(FaultRemoteStartIgnored, id)
 	authFirst := c.boolSetting(keyAuthorizeRemoteTxRequests)
@@ -93,18 +117,14 @@ func (c *Charger) remoteStart(ctx context.Context, id int, idTag string, remoteS
 		return
 	}
 	if authFirst {
-		status, err := c.authorize(ctx, id, idTag)
+		status, err := c.authorize(ctx, id, idTag, idType)
 		if err != nil || status != AuthAccepted {
 			c.log.Info("sim: remote start not authorized", "charger_id", c.cfg.ID, "status", status, "err", err)
 			return
 		}
 	}
-	c.authorizeForStart(ctx, id, idTag, remoteStartID)
+	c.authorizeForStart(ctx, id, idTag, idType, remoteStartID)
 }
-
-// resetRequest is a reset waiting for the transactions to end (2.0.1
-// OnIdle).
-type resetRequest struct{ hard bool }
 
 // busy reports whether any transaction runs.
 func (c *Charger) busy() bool {
@@ -128,7 +148,7 @@ func (c *Charger) doReset(ctx context.Context, hard bool) {
 		reason = reasonHardReset
 	}
 	c.mu.Lock()
-	c.pendingRst = nil
+	c.resetOnIdle = false
 	ids := make([]int, 0, len(c.conns))
 	for _, cn := range c.conns {
 		if cn.tx != nil {
@@ -148,7 +168,7 @@ func (c *Charger) doReset(ctx context.Context, hard bool) {
 		cn.authSeq++
 		cn.suspendedEVSE = false
 	}
-	c.onRebootLocked(hard)
+	c.onRebootLocked()
 	c.rebootReq = true
 	c.bootReason = "RemoteReset"
 	s := c.sess
@@ -162,12 +182,12 @@ func (c *Charger) doReset(ctx context.Context, hard bool) {
 // runPendingReset runs a scheduled reset once no transaction is left.
 func (c *Charger) runPendingReset(ctx context.Context) {
 	c.mu.Lock()
-	r := c.pendingRst
+	pending := c.resetOnIdle
 	c.mu.Unlock()
-	if r == nil || c.busy() {
+	if !pending || c.busy() {
 		return
 	}
-	c.doReset(ctx, r.hard)
+	c.doReset(ctx, false)
 }
 
 // changeAvailability applies an availability change to connector id (0 for
@@ -210,14 +230,12 @@ func (c *Charger) unlock(id int) bool {
 		// The actuator failed: 1.6 reports it as ConnectorLockFailure
 		// (2.0.1 StatusNotification has no error code).
 		cn.lock = true
-		cn.errorCode = string(v16.ChargePointErrorCodeConnectorLockFailure)
+		cn.setProblem(FaultLockMechanical, string(v16.ChargePointErrorCodeConnectorLockFailure), "", "unlock failed")
 		c.notifyLocked()
 		return false
 	}
 	cn.lock = false
-	if cn.errorCode == string(v16.ChargePointErrorCodeConnectorLockFailure) {
-		cn.errorCode = ""
-	}
+	cn.clearProblem(FaultLockAfterSession)
 	c.onUnlockLocked(cn)
 	c.notifyLocked()
 	return true
@@ -237,8 +255,7 @@ func (c *Charger) triggerStatus(ctx context.Context, id int) {
 	c.mu.Unlock()
 	if id == 0 && c.cfg.Protocol == chargedesk.OCPP16 {
 		c.mu.Lock()
-		st := v16.StatusNotificationRequest{ConnectorID: 0, ErrorCode: v16.ChargePointErrorCodeNoError,
-			Status: v16.ChargePointStatusAvailable, Timestamp: v16.DateTime{Time: c.now()}}
+		st := c.station16Locked()
 		c.mu.Unlock()
 		_ = c.callOnline(ctx, "StatusNotification", st, nil)
 	}

@@ -47,10 +47,17 @@ type testCSMS struct {
 	conns      map[string]*testConn
 	tags       map[string]string // idTag → authorization status
 	bootStatus []string          // statuses for successive boots; the last repeats
-	boots      int
-	interval   int
-	txSeq      int
-	silent     map[string]bool // actions left unanswered
+	// bootInterval, when set, are the intervals of successive boot
+	// answers (the last repeats); otherwise interval.
+	bootInterval []int
+	boots        int
+	interval     int
+	txSeq        int
+	silent       map[string]bool // actions left unanswered
+	// failNext and ignoreNext answer the next n CALLs of an action with a
+	// CALLERROR, or not at all.
+	failNext   map[string]int
+	ignoreNext map[string]int
 	calls      []recv
 	changed    chan struct{}
 	password   string
@@ -67,7 +74,8 @@ type testConn struct {
 func newTestCSMS(t *testing.T) *testCSMS {
 	t.Helper()
 	m := &testCSMS{t: t, conns: map[string]*testConn{}, tags: map[string]string{}, interval: 1,
-		bootStatus: []string{"Accepted"}, silent: map[string]bool{}, changed: make(chan struct{})}
+		bootStatus: []string{"Accepted"}, silent: map[string]bool{}, changed: make(chan struct{}),
+		failNext: map[string]int{}, ignoreNext: map[string]int{}}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	m.url = "ws" + strings.TrimPrefix(m.srv.URL, "http") + "/ocpp"
 	t.Cleanup(m.srv.Close)
@@ -126,15 +134,25 @@ func (m *testCSMS) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			m.mu.Lock()
 			m.calls = append(m.calls, recv{id, msg.Action, msg.Payload})
-			silent := m.silent[msg.Action]
+			silent := m.silent[msg.Action] || m.ignoreNext[msg.Action] > 0
+			fail := !silent && m.failNext[msg.Action] > 0
+			if silent && m.ignoreNext[msg.Action] > 0 {
+				m.ignoreNext[msg.Action]--
+			}
+			if fail {
+				m.failNext[msg.Action]--
+			}
 			m.notifyLocked()
 			m.mu.Unlock()
 			if silent {
 				continue
 			}
-			resp := m.answer(tc.proto, msg.Action, msg.Payload)
-			out := ocpp.Message{Type: ocpp.CallResult, ID: msg.ID, Payload: resp}
-			if resp == nil {
+			var out ocpp.Message
+			if fail {
+				out = ocpp.NewCallError(tc.proto, msg.ID, ocpp.Errorf(ocpp.InternalError, "test failure"))
+			} else if resp := m.answer(tc.proto, msg.Action, msg.Payload); resp != nil {
+				out = ocpp.Message{Type: ocpp.CallResult, ID: msg.ID, Payload: resp}
+			} else {
 				out = ocpp.NewCallError(tc.proto, msg.ID, ocpp.Errorf(ocpp.NotImplemented, "no"))
 			}
 			_ = ws.Write(ctx, websocket.MessageText, out.Encode())
@@ -167,8 +185,12 @@ func (m *testCSMS) answer(p chargedesk.Protocol, action string, payload json.Raw
 	switch action {
 	case "BootNotification":
 		st := m.bootStatus[min(m.boots, len(m.bootStatus)-1)]
+		iv := m.interval
+		if len(m.bootInterval) > 0 {
+			iv = m.bootInterval[min(m.boots, len(m.bootInterval)-1)]
+		}
 		m.boots++
-		out = map[string]any{"status": st, "currentTime": now, "interval": m.interval}
+		out = map[string]any{"status": st, "currentTime": now, "interval": iv}
 	case "Heartbeat":
 		out = map[string]any{"currentTime": now}
 	case "StatusNotification", "MeterValues", "FirmwareStatusNotification", "DiagnosticsStatusNotification",

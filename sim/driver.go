@@ -22,13 +22,13 @@ func (c *Charger) PlugIn(ctx context.Context, id int) error {
 		return nil
 	}
 	cn.plugged, cn.finishing = true, false
-	tag, remote, rid := cn.authTag, cn.authRemote, cn.authRemoteID
+	tag, typ, remote, rid := cn.authTag, cn.authType, cn.authRemote, cn.authRemoteID
 	start := tag != "" && cn.tx == nil && !cn.faulted && !cn.inoperative && !c.hasFaultLocked(FaultControllerHung, id)
 	c.notifyLocked()
 	c.mu.Unlock()
 	c.publishStatuses(ctx)
 	if start {
-		return c.startTx(ctx, id, tag, remote, rid)
+		return c.startTx(ctx, id, tag, typ, remote, rid)
 	}
 	return nil
 }
@@ -78,7 +78,13 @@ func (c *Charger) Unplug(ctx context.Context, id int) error {
 // the configuration says). On Accepted the transaction starts when the
 // cable is in (or when it is plugged in within ConnectionTimeOut).
 // Presenting the token of the running transaction stops it.
+//
+// A token longer than the protocol allows (20 characters in 1.6, 36 in
+// 2.0.1) is refused with ErrTokenTooLong.
 func (c *Charger) TapCard(ctx context.Context, id int, idTag string) (string, error) {
+	if err := c.checkToken(idTag); err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	cn := c.conn(id)
 	if cn == nil {
@@ -93,7 +99,7 @@ func (c *Charger) TapCard(ctx context.Context, id int, idTag string) (string, er
 		// The charger still believes in a transaction it never closed:
 		// it asks the CSMS, but cannot start.
 		c.mu.Unlock()
-		return c.authorize(ctx, id, idTag)
+		return c.authorize(ctx, id, idTag, "")
 	}
 	if tx := cn.tx; tx != nil {
 		c.mu.Unlock()
@@ -108,7 +114,7 @@ func (c *Charger) TapCard(ctx context.Context, id int, idTag string) (string, er
 	}
 	c.mu.Unlock()
 
-	status, err := c.authorize(ctx, id, idTag)
+	status, err := c.authorize(ctx, id, idTag, "")
 	if err != nil || status != AuthAccepted {
 		return status, err
 	}
@@ -118,35 +124,35 @@ func (c *Charger) TapCard(ctx context.Context, id int, idTag string) (string, er
 		c.mu.Unlock()
 		return status, nil
 	}
-	cn.authTag, cn.authRemote, cn.authRemoteID = idTag, false, nil
+	cn.authTag, cn.authType, cn.authRemote, cn.authRemoteID = idTag, "", false, nil
 	cn.authSeq++
 	seq, plugged := cn.authSeq, cn.plugged
 	c.notifyLocked()
 	c.mu.Unlock()
 	if plugged {
-		return status, c.startTx(ctx, id, idTag, false, nil)
+		return status, c.startTx(ctx, id, idTag, "", false, nil)
 	}
 	c.publishStatuses(ctx)
 	c.expireAuthorization(id, seq)
 	return status, nil
 }
 
-// authorizeForStart records a token authorized by the CSMS (remote start)
-// and starts when the cable is in.
-func (c *Charger) authorizeForStart(ctx context.Context, id int, idTag string, remoteStartID *int) {
+// authorizeForStart records a token (of 2.0.1 type idType) authorized by
+// the CSMS (remote start) and starts when the cable is in.
+func (c *Charger) authorizeForStart(ctx context.Context, id int, idTag, idType string, remoteStartID *int) {
 	c.mu.Lock()
 	cn := c.conn(id)
 	if cn == nil || cn.tx != nil {
 		c.mu.Unlock()
 		return
 	}
-	cn.authTag, cn.authRemote, cn.authRemoteID = idTag, true, remoteStartID
+	cn.authTag, cn.authType, cn.authRemote, cn.authRemoteID = idTag, idType, true, remoteStartID
 	cn.authSeq++
 	seq, plugged := cn.authSeq, cn.plugged
 	c.notifyLocked()
 	c.mu.Unlock()
 	if plugged {
-		if err := c.startTx(ctx, id, idTag, true, remoteStartID); err != nil {
+		if err := c.startTx(ctx, id, idTag, idType, true, remoteStartID); err != nil {
 			c.log.Info("sim: remote start failed", "charger_id", c.cfg.ID, "connector", id, "err", err)
 		}
 		return
@@ -209,7 +215,8 @@ func (c *Charger) SetVehicleSuspended(ctx context.Context, id int, suspended boo
 	changed := cn.suspendedEV != suspended
 	cn.suspendedEV = suspended
 	var ev any
-	if changed && cn.tx != nil && c.cfg.Protocol == chargedesk.OCPP201 {
+	tx := cn.tx
+	if changed && tx != nil && c.cfg.Protocol == chargedesk.OCPP201 {
 		ev = v201.TransactionEventRequest{
 			EventType: v201.TransactionEventUpdated, Timestamp: v201.DateTime{Time: c.now()},
 			TriggerReason: v201.TriggerReasonChargingStateChanged, SeqNo: cn.tx.nextSeq(), Offline: c.offlineFlagLocked(),
@@ -220,7 +227,7 @@ func (c *Charger) SetVehicleSuspended(ctx context.Context, id int, suspended boo
 	c.notifyLocked()
 	c.mu.Unlock()
 	if ev != nil {
-		c.sendTx(ctx, func(ctx context.Context, s *session) error { return s.call(ctx, "TransactionEvent", ev, nil) })
+		c.sendTx(ctx, tx, false, func(ctx context.Context, s *session) error { return s.call(ctx, "TransactionEvent", ev, nil) })
 	}
 	c.publishStatuses(ctx)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/coder/websocket"
 
@@ -52,6 +53,11 @@ const (
 	FaultTokenUnknown     Fault = "token_unknown"
 )
 
+// ErrNoLock is returned when a lock fault (lock_after_session,
+// lock_mechanical) is injected into a connector without a charger-side
+// lock, such as J1772, whose plug only the vehicle holds.
+var ErrNoLock = errors.New("sim: connector has no charger-side lock")
+
 // ErrNotChargerFault is returned when a fault lives in the backend or the
 // driver's account rather than in a charger.
 var ErrNotChargerFault = errors.New("sim: fault is not injected into a charger")
@@ -88,8 +94,9 @@ type FaultOptions struct {
 
 // ActiveFault is a fault currently injected.
 type ActiveFault struct {
-	Name      Fault
-	Connector int
+	Name Fault `json:"name"`
+	// Connector is the connector it is on, 0 for the whole charger.
+	Connector int `json:"connector"`
 }
 
 type faultKey struct {
@@ -121,7 +128,7 @@ func (c *Charger) clearFaultLocked(f Fault, id int) {
 }
 
 func (c *Charger) activeFaultsLocked() []ActiveFault {
-	var out []ActiveFault
+	out := []ActiveFault{}
 	for k := range c.faults {
 		out = append(out, ActiveFault{Name: k.name, Connector: k.conn})
 	}
@@ -129,24 +136,17 @@ func (c *Charger) activeFaultsLocked() []ActiveFault {
 		if a.Connector != b.Connector {
 			return a.Connector - b.Connector
 		}
-		return cmpString(string(a.Name), string(b.Name))
+		return strings.Compare(string(a.Name), string(b.Name))
 	})
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // InjectFault gives connector id (0 for the whole charger) the fault f, as
 // FAULTS.md describes it for the charger's protocol version. It may be
 // called before Run (the effects are reported at boot) or while running.
+// An opts.IDTag longer than the protocol allows is refused with
+// ErrTokenTooLong, a lock fault on a connector without a charger-side
+// lock with ErrNoLock.
 func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOptions) error {
 	if !IsChargerFault(f) {
 		if f == FaultCardExpired || f == FaultTransientDecline || f == FaultAppSyncDelay || f == FaultDuplicateHolds ||
@@ -154,6 +154,9 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 			return fmt.Errorf("%w: %s is a backend or account fault", ErrNotChargerFault, f)
 		}
 		return fmt.Errorf("sim: unknown fault %q", f)
+	}
+	if err := c.checkToken(opts.IDTag); err != nil {
+		return fmt.Errorf("sim: inject %s: %w", f, err)
 	}
 	if stationWide(f) {
 		id = 0
@@ -165,6 +168,10 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 	}
 	if id == 0 && !stationWide(f) {
 		id = 1
+	}
+	if (f == FaultLockAfterSession || f == FaultLockMechanical) && !c.conn(id).spec.hasChargerLock() {
+		c.mu.Unlock()
+		return fmt.Errorf("sim: fault %s on connector %d (%s): %w", f, id, c.conn(id).spec.Type, ErrNoLock)
 	}
 	if opts.IDTag == "" {
 		opts.IDTag = "SIM" + string(f[:min(len(f), 8)])
@@ -180,7 +187,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 			c.mu.Lock()
 			cn.plugged, cn.finishing = true, false
 			c.mu.Unlock()
-			if err := c.startTx(ctx, id, opts.IDTag, false, nil); err != nil {
+			if err := c.startTx(ctx, id, opts.IDTag, "", false, nil); err != nil {
 				return err
 			}
 			c.mu.Lock()
@@ -200,7 +207,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 		cn.override = c.hungStatus()
 	case FaultHardwareFaultPower:
 		cn.faulted = true
-		cn.errorCode, cn.vendorErrorCode, cn.info = string(v16.ChargePointErrorCodeInternalError), "PWR-MOD-07", "power module fault"
+		cn.setProblem(f, string(v16.ChargePointErrorCodeInternalError), "PWR-MOD-07", "power module fault")
 		if tx := cn.tx; tx != nil {
 			after = func(ctx context.Context) error { return c.stopTx(ctx, id, tx, reasonOther, "") }
 		}
@@ -223,7 +230,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 	case FaultLockAfterSession:
 		if cn.tx == nil {
 			cn.plugged, cn.finishing, cn.lock = true, true, true
-			cn.errorCode = string(v16.ChargePointErrorCodeConnectorLockFailure)
+			cn.setProblem(f, string(v16.ChargePointErrorCodeConnectorLockFailure), "", "")
 		}
 	case FaultLockMechanical:
 		if cn.tx == nil {
@@ -240,7 +247,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 				c.mu.Lock()
 				cn.plugged, cn.finishing = true, false
 				c.mu.Unlock()
-				return c.startTx(ctx, id, opts.IDTag, false, nil)
+				return c.startTx(ctx, id, opts.IDTag, "", false, nil)
 			}
 		}
 	case FaultVehicleSchedule:
@@ -255,7 +262,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 		}
 	case FaultReaderFault:
 		for _, k := range c.conns {
-			k.errorCode = string(v16.ChargePointErrorCodeReaderFailure)
+			k.setProblem(f, string(v16.ChargePointErrorCodeReaderFailure), "", "RFID reader not responding")
 		}
 	case FaultSlowCharging:
 		c.meterLocked(cn)
@@ -313,7 +320,8 @@ func (c *Charger) ClearFault(ctx context.Context, id int, f Fault) error {
 		c.mu.Unlock()
 		return ErrUnknownConnector
 	}
-	if c.faults[faultKey{f, id}] == nil {
+	st := c.faults[faultKey{f, id}]
+	if st == nil {
 		c.mu.Unlock()
 		return nil
 	}
@@ -324,23 +332,40 @@ func (c *Charger) ClearFault(ctx context.Context, id int, f Fault) error {
 		cn.override = ""
 	case FaultHardwareFaultPower:
 		cn.faulted = false
-		cn.errorCode, cn.vendorErrorCode, cn.info = "", "", ""
+		cn.clearProblem(f)
 	case FaultCommDropShort:
 		c.offlineTil = c.now()
 	case FaultCommDropLong:
 		c.offlineFor = false
 	case FaultLockAfterSession, FaultLockMechanical:
-		cn.lock = false
-		cn.errorCode = ""
+		// The transaction's own lock stays, and so does the other lock
+		// fault with its error.
+		other := FaultLockMechanical
+		if f == FaultLockMechanical {
+			other = FaultLockAfterSession
+		}
+		cn.lock = cn.tx != nil && cn.spec.hasChargerLock() || cn.lock && c.faults[faultKey{other, id}] != nil
+		cn.clearProblem(f)
 	case FaultVehicleSideLock:
 		cn.vehicleLock = false
+	case FaultHandshakeTimeout:
+		cn.clearProblem(f)
+	case FaultLeftInoperative:
+		cn.inoperative, cn.scheduled = false, nil
+	case FaultLocalListStale:
+		// The stale entry goes, unless a list update replaced it.
+		tag := st.opts.IDTag
+		if e, ok := c.localList[tag]; ok && !st.opts.InCache && e.status == AuthInvalid {
+			delete(c.localList, tag)
+		}
+		if e, ok := c.cache[tag]; ok && st.opts.InCache && e.status == AuthInvalid {
+			delete(c.cache, tag)
+		}
 	case FaultVehicleSchedule:
 		after = func(ctx context.Context) error { return c.SetVehicleSuspended(ctx, id, false) }
 	case FaultReaderFault:
 		for _, k := range c.conns {
-			if k.errorCode == string(v16.ChargePointErrorCodeReaderFailure) {
-				k.errorCode = ""
-			}
+			k.clearProblem(f)
 		}
 	case FaultSlowCharging:
 		c.meterLocked(cn)
@@ -372,7 +397,7 @@ func (c *Charger) handshakeFailsLocked(cn *connector) bool {
 		return false
 	}
 	st.fired = true
-	cn.errorCode = string(v16.ChargePointErrorCodeEVCommunicationError)
+	cn.setProblem(FaultHandshakeTimeout, string(v16.ChargePointErrorCodeEVCommunicationError), "", "vehicle handshake timed out")
 	return true
 }
 
@@ -382,10 +407,16 @@ func (c *Charger) onTxStartedLocked(cn *connector) {
 	}
 }
 
-func (c *Charger) onTxEndedLocked(cn *connector) {
+func (c *Charger) onTxEndedLocked(cn *connector, tx *transaction) {
+	// The session the fault is about has ended: the fault is fixed.
+	if tx.stale {
+		delete(c.faults, faultKey{FaultStaleTransaction, cn.id})
+	}
+	delete(c.faults, faultKey{FaultOwnSessionRunning, cn.id})
+	delete(c.faults, faultKey{FaultSomeoneElsesSession, cn.id})
 	if c.hasFaultLocked(FaultLockAfterSession, cn.id) && cn.plugged {
 		cn.lock = true
-		cn.errorCode = string(v16.ChargePointErrorCodeConnectorLockFailure)
+		cn.setProblem(FaultLockAfterSession, string(v16.ChargePointErrorCodeConnectorLockFailure), "", "")
 	}
 	if c.hasFaultLocked(FaultLockMechanical, cn.id) && cn.plugged {
 		cn.lock = true
@@ -396,14 +427,41 @@ func (c *Charger) onTxEndedLocked(cn *connector) {
 }
 
 func (c *Charger) onUnplugLocked(cn *connector) {
+	// The car let the plug go and it is out: nothing holds it any more.
+	delete(c.faults, faultKey{FaultVehicleSideLock, cn.id})
 	// Re-seating the cable clears a failed vehicle handshake.
 	if st := c.faultLocked(FaultHandshakeTimeout, cn.id); st != nil && st.fired {
 		c.clearFaultLocked(FaultHandshakeTimeout, cn.id)
-		cn.errorCode = ""
+		cn.clearProblem(FaultHandshakeTimeout)
 	}
 }
 
-func (c *Charger) onRebootLocked(hard bool) {
+// onAcceptedLocked runs when a boot is accepted: the short outage, over,
+// is no longer a fault.
+func (c *Charger) onAcceptedLocked() {
+	if !c.now().Before(c.offlineTil) {
+		delete(c.faults, faultKey{FaultCommDropShort, 0})
+	}
+}
+
+// onAuthListsChangedLocked drops local_list_stale once the list or the
+// cache no longer holds the token invalid (SendLocalList, ClearCache).
+func (c *Charger) onAuthListsChangedLocked() {
+	for k, st := range c.faults {
+		if k.name != FaultLocalListStale {
+			continue
+		}
+		where := c.localList
+		if st.opts.InCache {
+			where = c.cache
+		}
+		if e, ok := where[st.opts.IDTag]; !ok || e.status != AuthInvalid {
+			delete(c.faults, k)
+		}
+	}
+}
+
+func (c *Charger) onRebootLocked() {
 	for k := range c.faults {
 		switch k.name {
 		case FaultControllerHung, FaultRemoteStartIgnored, FaultStaleStatus:

@@ -199,13 +199,109 @@ func (e *faultEnv) waitConnector(t *testing.T, id int, what string, cond func(ch
 	})
 }
 
-// waitStatus waits until stored connector 1 has status st (and, for a 1.6
-// charger, error code ec when ec is not empty).
+// waitStatus waits until stored connector 1 has status st and, when ec is
+// not empty, the evidence of error code ec: for a 1.6 charger the stored
+// error code, for a 2.0.1 charger (whose StatusNotification has none) the
+// NotifyEvent Problem reports in the central system's frame history.
 func (e *faultEnv) waitStatus(t *testing.T, st chargedesk.ConnectorStatus, ec string) chargedesk.Connector {
 	t.Helper()
 	return e.waitConnector(t, 1, string(st)+" "+ec, func(k chargedesk.Connector) bool {
-		return k.Status == st && (ec == "" || e.p != chargedesk.OCPP16 || k.ErrorCode == ec)
+		if k.Status != st || ec == "" {
+			return k.Status == st
+		}
+		if e.p == chargedesk.OCPP16 {
+			return k.ErrorCode == ec
+		}
+		return e.problemEvidence(t, ec)
 	})
+}
+
+// problemReport is one Problem datum of a NotifyEvent the central system
+// received.
+type problemReport struct {
+	component string
+	evse      int
+	techCode  string
+	raised    bool
+	techInfo  string
+}
+
+// problemReports returns the Problem data of the NotifyEvents stored in
+// the charger's frame history, newest first.
+func (e *faultEnv) problemReports(t *testing.T) []problemReport {
+	t.Helper()
+	evs, err := e.st.store.RecentEvents(e.ctx, e.id, chargedesk.MaxRecentEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []problemReport
+	for _, ev := range evs {
+		if ev.Direction != chargedesk.DirIn || ev.Type != "CALL" || ev.Action != "NotifyEvent" {
+			continue
+		}
+		var req struct {
+			EventData []struct {
+				ActualValue string `json:"actualValue"`
+				TechCode    string `json:"techCode"`
+				TechInfo    string `json:"techInfo"`
+				Component   struct {
+					Name string `json:"name"`
+					Evse *struct {
+						ID int `json:"id"`
+					} `json:"evse"`
+				} `json:"component"`
+				Variable struct {
+					Name string `json:"name"`
+				} `json:"variable"`
+			} `json:"eventData"`
+		}
+		if err := json.Unmarshal(ev.Payload, &req); err != nil {
+			t.Fatalf("stored NotifyEvent %s: %v", ev.Payload, err)
+		}
+		for i := len(req.EventData) - 1; i >= 0; i-- {
+			d := req.EventData[i]
+			if d.Variable.Name != "Problem" {
+				continue
+			}
+			r := problemReport{component: d.Component.Name, techCode: d.TechCode, raised: d.ActualValue == "true", techInfo: d.TechInfo}
+			if d.Component.Evse != nil {
+				r.evse = d.Component.Evse.ID
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// problemEvidence reports whether the central system holds a 2.0.1
+// charger's evidence of error code ec on connector 1: its newest report
+// raises ec (on the TokenReader for ReaderFailure); for NoError, every
+// problem ever raised there has been cleared since.
+func (e *faultEnv) problemEvidence(t *testing.T, ec string) bool {
+	t.Helper()
+	newest := map[string]bool{} // component/techCode → raised
+	for _, r := range e.problemReports(t) {
+		if r.component == "Connector" && r.evse != 1 {
+			continue
+		}
+		k := r.component + "/" + r.techCode
+		if _, seen := newest[k]; !seen {
+			newest[k] = r.raised
+		}
+	}
+	if ec == "NoError" {
+		for _, raised := range newest {
+			if raised {
+				return false
+			}
+		}
+		return true
+	}
+	comp := "Connector"
+	if ec == "ReaderFailure" {
+		comp = "TokenReader"
+	}
+	return newest[comp+"/"+ec]
 }
 
 // waitOnline waits until the central system holds the charger's socket
@@ -253,9 +349,17 @@ func (e *faultEnv) waitStopped(t *testing.T, id string) *chargedesk.Transaction 
 	return e.waitTx(t, id+" stopped", func(tx *chargedesk.Transaction) bool { return tx.ID == id && !tx.Active() })
 }
 
-// noNewTx fails if, within the deadline a support agent would give the
-// charger to start (d), the charger or the central system shows a
+// noNewTx fails if, within d, the charger or the central system shows a
 // transaction beyond the want already stored.
+//
+// This is bounded evidence, not proof: a negative cannot be observed to
+// completion. It is sound here because nothing in the simulator delays a
+// start by a timer: a tap starts before TapCard returns, and a remote
+// start's follow-up runs as soon as the answer is written (an Authorize
+// at most, then the start), and the charger counts TransactionsStarted
+// in the step that starts, before any message is sent. d covers that
+// loopback follow-up many times over; the positive checks after each fix
+// show the same path does start once the fault is gone.
 func (e *faultEnv) noNewTx(t *testing.T, d time.Duration, want int) {
 	t.Helper()
 	end := time.NewTimer(d)
@@ -406,6 +510,21 @@ func (e *faultEnv) inject(t *testing.T, f Fault, opts FaultOptions) {
 	}
 }
 
+// listed reports whether the charger's snapshot lists fault f.
+func listed(s Snapshot, f Fault) bool {
+	return slices.ContainsFunc(s.Faults, func(a ActiveFault) bool { return a.Name == f })
+}
+
+// fixed fails unless the charger listed f before the fix and stops
+// listing it once fixed.
+func (e *faultEnv) fixed(t *testing.T, f Fault, wasListed bool) {
+	t.Helper()
+	if !wasListed {
+		t.Errorf("%s was not listed before the fix", f)
+	}
+	waitState(e.ctx, t, e.c, string(f)+" no longer listed", func(s Snapshot) bool { return !listed(s, f) })
+}
+
 func (e *faultEnv) plugIn(t *testing.T) {
 	t.Helper()
 	if err := e.c.PlugIn(e.ctx, 1); err != nil {
@@ -440,8 +559,8 @@ func (e *faultEnv) power(t *testing.T, txID string) float64 {
 	})
 }
 
-// startWindow is how long a test gives a charger to start a transaction
-// that must not start.
+// startWindow bounds noNewTx's watch for a transaction that must not
+// start (see noNewTx for why a bound is enough).
 const startWindow = 300 * time.Millisecond
 
 func TestFaults(t *testing.T) {
@@ -467,10 +586,12 @@ func TestFaults(t *testing.T) {
 			e.tap(t, e.drv, AuthAccepted)
 			e.noNewTx(t, startWindow, 1)
 			// Fixed by: ending the stale transaction, then a remote start.
+			was := listed(e.c.State(), FaultStaleTransaction)
 			e.want(t, remoteStop(stale.ID), chargedesk.ResultAccepted)
 			if tx := e.waitStopped(t, stale.ID); tx.StopReason != "Remote" {
 				t.Errorf("stale transaction stop reason %q", tx.StopReason)
 			}
+			e.fixed(t, FaultStaleTransaction, was)
 			e.want(t, remoteStart(e.drv), chargedesk.ResultAccepted)
 			if tx := e.waitActiveTx(t, e.drv); tx.ID == stale.ID || tx.AuthStatus != chargedesk.AuthAccepted {
 				t.Errorf("new transaction %+v", tx)
@@ -564,6 +685,11 @@ func TestFaults(t *testing.T) {
 			if e.p == chargedesk.OCPP16 && k.VendorErrorCode == "" {
 				t.Errorf("no vendor error code stored: %+v", k)
 			}
+			if e.p == chargedesk.OCPP201 {
+				if r := e.problemReports(t); len(r) == 0 || !strings.Contains(r[0].techInfo, "PWR-MOD-07") {
+					t.Errorf("no vendor error code in the NotifyEvent: %+v", r)
+				}
+			}
 			// Not fixed by: a soft reset, then a remote start.
 			boot := e.reset(t)
 			if k := e.statusAfter(t, boot); k.Status != chargedesk.StatusFaulted {
@@ -604,6 +730,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("disconnectedAt %v, connectedAt %v then %v", ch.DisconnectedAt, first, ch.ConnectedAt)
 			}
 			e.waitOnline(t)
+			e.fixed(t, FaultCommDropShort, true)
 			e.plugIn(t)
 			e.want(t, remoteStart(e.drv), chargedesk.ResultAccepted)
 			e.waitActiveTx(t, e.drv)
@@ -675,10 +802,12 @@ func TestFaults(t *testing.T) {
 			// refuses it and nothing reaches the charger.
 			e.refusedUnsent(t, unlock(), "stop it first")
 			// Fixed by: stop the session, then unlock.
+			was := listed(e.c.State(), FaultOwnSessionRunning)
 			e.want(t, remoteStop(tx.ID), chargedesk.ResultAccepted)
 			if got := e.waitStopped(t, tx.ID); got.StopReason != "Remote" {
 				t.Errorf("stop reason %q, want Remote", got.StopReason)
 			}
+			e.fixed(t, FaultOwnSessionRunning, was)
 			e.want(t, unlock(), chargedesk.ResultUnlocked)
 			e.waitStatus(t, occupied(e.p, chargedesk.StatusFinishing), "NoError")
 
@@ -728,6 +857,13 @@ func TestFaults(t *testing.T) {
 			if err := e.c.Unplug(e.ctx, 1); !errors.Is(err, ErrCableLocked) {
 				t.Errorf("unplug during the other session: %v", err)
 			}
+			// The other driver ends the session: the fault is over.
+			was := listed(e.c.State(), FaultSomeoneElsesSession)
+			if err := e.c.StopLocal(e.ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			e.waitStopped(t, tx.ID)
+			e.fixed(t, FaultSomeoneElsesSession, was)
 		}},
 		{FaultLockMechanical, func(t *testing.T, e *faultEnv) {
 			e.inject(t, FaultLockMechanical, FaultOptions{})
@@ -770,6 +906,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("status %s with the cable still in", k.Status)
 			}
 			// Fixed by: the driver releases it from the car.
+			was := listed(e.c.State(), FaultVehicleSideLock)
 			if err := e.c.ReleaseVehicleLock(1); err != nil {
 				t.Fatal(err)
 			}
@@ -777,6 +914,7 @@ func TestFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.waitStatus(t, chargedesk.StatusAvailable, "NoError")
+			e.fixed(t, FaultVehicleSideLock, was)
 		}},
 		{FaultLocalListStale, func(t *testing.T, e *faultEnv) {
 			testLocalListStale(t, e, false)
@@ -850,12 +988,14 @@ func testLocalListStale(t *testing.T, e *faultEnv, inCache bool) {
 	e.refusedUnsent(t, chargedesk.Command{Kind: chargedesk.CmdSendLocalList, UpdateType: chargedesk.UpdateDifferential, ListVersion: 1,
 		LocalList: []chargedesk.LocalListEntry{{IDTag: e.drv, Status: chargedesk.AuthAccepted}, {IDTag: "NEVER-ISSUED", Status: chargedesk.AuthAccepted}}},
 		"NEVER-ISSUED is unknown")
+	was := listed(e.c.State(), FaultLocalListStale)
 	if inCache {
 		e.want(t, chargedesk.Command{Kind: chargedesk.CmdClearCache}, chargedesk.ResultAccepted)
 	} else {
 		e.want(t, chargedesk.Command{Kind: chargedesk.CmdSendLocalList, UpdateType: chargedesk.UpdateDifferential, ListVersion: 1,
 			LocalList: []chargedesk.LocalListEntry{{IDTag: e.drv, Status: chargedesk.AuthAccepted}}}, chargedesk.ResultAccepted)
 	}
+	e.fixed(t, FaultLocalListStale, was)
 	e.tap(t, e.drv, AuthAccepted)
 	e.waitActiveTx(t, e.drv)
 }

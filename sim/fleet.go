@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/ocpp"
 )
 
@@ -43,8 +44,10 @@ type FleetStats struct {
 	Chargers  int
 	Started   int
 	Connected int
-	Charging  int
-	Counters  Counters
+	// Charging counts the connectors delivering energy now (status
+	// Charging with power above 0).
+	Charging int
+	Counters Counters
 }
 
 // NewFleet creates the chargers of cfg; Run connects them.
@@ -131,7 +134,9 @@ func (f *Fleet) Stats() FleetStats {
 			st.Connected++
 		}
 		for _, cn := range s.Connectors {
-			if cn.TransactionID != "" {
+			// Delivering energy now: not a stale, suspended or
+			// faulted transaction showing 0 W.
+			if cn.Status == chargedesk.StatusCharging && cn.PowerW > 0 {
 				st.Charging++
 			}
 		}

@@ -23,11 +23,11 @@ func (c *Charger) handle16(ctx context.Context, s *session, action string, paylo
 		hung := req.ConnectorID != nil && c.hasFaultLocked(FaultControllerHung, *req.ConnectorID) || c.hasFaultLocked(FaultControllerHung, 0)
 		c.mu.Unlock()
 		id := c.pickRemoteConnector(req.ConnectorID)
-		if id == 0 || hung {
+		if id == 0 || hung || c.checkToken(req.IDTag) != nil {
 			return v16.RemoteStartTransactionResponse{Status: v16.RemoteStartStopStatusRejected}, nil, nil
 		}
 		return v16.RemoteStartTransactionResponse{Status: v16.RemoteStartStopStatusAccepted},
-			func(ctx context.Context) { c.remoteStart(ctx, id, req.IDTag, nil) }, nil
+			func(ctx context.Context) { c.remoteStart(ctx, id, req.IDTag, "", nil) }, nil
 
 	case "RemoteStopTransaction":
 		var req v16.RemoteStopTransactionRequest
@@ -119,6 +119,7 @@ func (c *Charger) handle16(ctx context.Context, s *session, action string, paylo
 	case "ClearCache":
 		c.mu.Lock()
 		c.cache = map[string]authEntry{}
+		c.onAuthListsChangedLocked()
 		c.notifyLocked()
 		c.mu.Unlock()
 		return v16.ClearCacheResponse{Status: v16.ClearCacheStatusAccepted}, nil, nil
@@ -192,12 +193,17 @@ func (c *Charger) changeSetting(key, value string) string {
 	c.notifyLocked()
 	c.mu.Unlock()
 	if key == keyHeartbeatInterval {
-		select {
-		case c.hbChanged <- struct{}{}:
-		default:
-		}
+		c.heartbeatChanged()
 	}
 	return "Accepted"
+}
+
+// heartbeatChanged wakes the heartbeat loop to take a new interval.
+func (c *Charger) heartbeatChanged() {
+	select {
+	case c.hbChanged <- struct{}{}:
+	default:
+	}
 }
 
 // decode reads a validated payload into v.

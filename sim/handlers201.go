@@ -19,12 +19,12 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 		hung := req.EvseID != nil && c.hasFaultLocked(FaultControllerHung, *req.EvseID) || c.hasFaultLocked(FaultControllerHung, 0)
 		c.mu.Unlock()
 		id := c.pickRemoteConnector(req.EvseID)
-		if id == 0 || hung {
+		if id == 0 || hung || c.checkToken(req.IDToken.IDToken) != nil {
 			return v201.RequestStartTransactionResponse{Status: v201.RequestStartStopStatusRejected}, nil, nil
 		}
 		rid := req.RemoteStartID
 		return v201.RequestStartTransactionResponse{Status: v201.RequestStartStopStatusAccepted},
-			func(ctx context.Context) { c.remoteStart(ctx, id, req.IDToken.IDToken, &rid) }, nil
+			func(ctx context.Context) { c.remoteStart(ctx, id, req.IDToken.IDToken, string(req.IDToken.Type), &rid) }, nil
 
 	case "RequestStopTransaction":
 		var req v201.RequestStopTransactionRequest
@@ -51,7 +51,7 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 		}
 		if req.Type == v201.ResetTypeOnIdle && c.busy() {
 			c.mu.Lock()
-			c.pendingRst = &resetRequest{}
+			c.resetOnIdle = true
 			c.mu.Unlock()
 			return v201.ResetResponse{Status: v201.ResetStatusScheduled}, nil, nil
 		}
@@ -74,7 +74,8 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 			return v201.UnlockConnectorResponse{Status: v201.UnlockStatusOngoingAuthorizedTransaction}, nil, nil
 		}
 		if !c.unlock(req.EvseID) {
-			return v201.UnlockConnectorResponse{Status: v201.UnlockStatusUnlockFailed}, nil, nil
+			// The NotifyEvent of the lock failure follows the answer.
+			return v201.UnlockConnectorResponse{Status: v201.UnlockStatusUnlockFailed}, c.publishStatuses, nil
 		}
 		return v201.UnlockConnectorResponse{Status: v201.UnlockStatusUnlocked}, c.publishStatuses, nil
 
@@ -93,6 +94,10 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 		var after func(context.Context)
 		switch req.RequestedMessage {
 		case v201.MessageTriggerBootNotification:
+			if c.bootAccepted(s) {
+				// F06.FR.17: no triggered boot once the boot is accepted.
+				return v201.TriggerMessageResponse{Status: v201.TriggerMessageStatusRejected}, nil, nil
+			}
 			after = func(ctx context.Context) { c.triggeredBoot(ctx, s) }
 		case v201.MessageTriggerHeartbeat:
 			after = func(ctx context.Context) { _ = s.call(ctx, "Heartbeat", struct{}{}, nil) }
@@ -133,6 +138,7 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 	case "ClearCache":
 		c.mu.Lock()
 		c.cache = map[string]authEntry{}
+		c.onAuthListsChangedLocked()
 		c.notifyLocked()
 		c.mu.Unlock()
 		return v201.ClearCacheResponse{Status: v201.ClearCacheStatusAccepted}, nil, nil
@@ -175,7 +181,7 @@ func (c *Charger) handle201(ctx context.Context, s *session, action string, payl
 				r.AttributeStatus = v201.GetVariableStatusNotSupportedAttributeType
 			default:
 				r.AttributeStatus = v201.GetVariableStatusAccepted
-				r.AttributeValue = c.settings[key]
+				r.AttributeValue = c.variableLocked(key)
 			}
 			resp.GetVariableResult = append(resp.GetVariableResult, r)
 		}

@@ -60,7 +60,7 @@ func (s ChargerSpec) Config(url string) ChargerConfig {
 type Driver struct {
 	ID    string
 	Name  string
-	Phone string // E.164, fictional 555-01xx numbers: +1NPA55501xx
+	Phone string // E.164, +1NPA555xxxx: fictional 555-01xx first (see phoneBook)
 	// Language is "en", "fr" or "es".
 	Language string
 	HomeCity string
@@ -254,7 +254,7 @@ func GenerateNetworkWith(seed int64, n int, opts NetworkOptions) Network {
 	}
 
 	usedTag := map[string]bool{}
-	usedPhone := map[string]bool{}
+	phones := newPhoneBook()
 	for i := range n * opts.DriversPerCharger {
 		ct := cities[r.IntN(len(cities))]
 		if len(siteCity) > 0 && r.IntN(4) != 0 {
@@ -273,13 +273,7 @@ func GenerateNetworkWith(seed int64, n int, opts NetworkOptions) Network {
 			Language: lang,
 			HomeCity: ct.name,
 		}
-		for {
-			d.Phone = fmt.Sprintf("+1%s55501%02d", ct.npa, r.IntN(100))
-			if !usedPhone[d.Phone] || len(usedPhone) >= 100*len(cities) {
-				break
-			}
-		}
-		usedPhone[d.Phone] = true
+		d.Phone = phones.next(r, ct)
 		for range 1 + r.IntN(2) {
 			tag := fmt.Sprintf("%016X", r.Uint64())
 			for usedTag[tag] {
@@ -299,6 +293,68 @@ func GenerateNetworkWith(seed int64, n int, opts NetworkOptions) Network {
 		net.Drivers = append(net.Drivers, d)
 	}
 	return net
+}
+
+// phoneBook hands out unique driver phone numbers. A driver first gets a
+// random number of the fictional 555-0100..555-0199 block of the home
+// city's area code; when a few draws all collide (the block fills up with
+// about a hundred drivers per city), the next free number of the city's
+// 555 exchange, in order, and after that of the other cities' exchanges.
+// The draws and the scan depend only on the generator, so a seed still
+// gives the same network; about 30 cities times 9,899 lines are far more
+// numbers than any generated network needs.
+type phoneBook struct {
+	used map[string]bool
+	// cursor is, per city code, the next line to try in the fallback scan.
+	cursor map[string]int
+}
+
+// phoneDraws is how many random numbers of the fictional block are tried
+// before the deterministic scan.
+const phoneDraws = 20
+
+func newPhoneBook() *phoneBook {
+	return &phoneBook{used: map[string]bool{}, cursor: map[string]int{}}
+}
+
+// next returns an unused number for a driver of city ct and marks it used.
+func (b *phoneBook) next(r *rand.Rand, ct city) string {
+	for range phoneDraws {
+		p := fmt.Sprintf("+1%s55501%02d", ct.npa, r.IntN(100))
+		if !b.used[p] {
+			b.used[p] = true
+			return p
+		}
+	}
+	if p, ok := b.scan(ct); ok {
+		return p
+	}
+	for _, other := range cities {
+		if p, ok := b.scan(other); ok {
+			return p
+		}
+	}
+	// Every line of every city is taken (about 300,000 drivers): numbers
+	// repeat rather than the generator looping forever.
+	return fmt.Sprintf("+1%s55501%02d", ct.npa, r.IntN(100))
+}
+
+// scan returns the next unused line 555-0200..555-9999 (but 555-1212,
+// directory assistance) of ct's area code.
+func (b *phoneBook) scan(ct city) (string, bool) {
+	for line := max(b.cursor[ct.code], 200); line <= 9999; line++ {
+		if line == 1212 {
+			continue
+		}
+		p := fmt.Sprintf("+1%s555%04d", ct.npa, line)
+		if !b.used[p] {
+			b.used[p] = true
+			b.cursor[ct.code] = line + 1
+			return p, true
+		}
+	}
+	b.cursor[ct.code] = 10000
+	return "", false
 }
 
 // passwordChars are letters, digits, '-' and '_': safe to paste into a

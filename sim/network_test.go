@@ -2,7 +2,9 @@ package sim
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -34,7 +36,7 @@ func TestGenerateNetworkIsDeterministic(t *testing.T) {
 }
 
 var (
-	phoneRE = regexp.MustCompile(`^\+1[2-9][0-9]{2}55501[0-9]{2}$`)
+	phoneRE = regexp.MustCompile(`^\+1[2-9][0-9]{2}555[0-9]{4}$`)
 	labelRE = regexp.MustCompile(`^[A-Z]{3}-[A-Z]{3}-[0-9]{4}$`)
 )
 
@@ -178,5 +180,44 @@ func TestQuebecDriversSpeakFrench(t *testing.T) {
 	}
 	if qc == 0 || fr*2 < qc {
 		t.Errorf("%d of %d Québec drivers speak French", fr, qc)
+	}
+}
+
+// TestLargeNetworkPhonesAreUnique generates networks far past the hundred
+// fictional numbers per city (which once made the generator loop forever)
+// and checks every driver has a distinct, well-formed number.
+func TestLargeNetworkPhonesAreUnique(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+	}{
+		{"1000 chargers", 1000},
+		{"2000 chargers", 2000},
+		{"10000 chargers", 10000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan Network, 1)
+			go func() { done <- GenerateNetwork(2026, tt.n) }()
+			var net Network
+			select {
+			case net = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("GenerateNetwork(2026, %d) did not return", tt.n)
+			}
+			if len(net.Drivers) != 2*tt.n {
+				t.Fatalf("%d drivers, want %d", len(net.Drivers), 2*tt.n)
+			}
+			seen := make(map[string]string, len(net.Drivers))
+			for _, d := range net.Drivers {
+				if !phoneRE.MatchString(d.Phone) || !chargedesk.ValidPhone(d.Phone) || strings.HasSuffix(d.Phone, "5551212") {
+					t.Errorf("driver %s phone %q", d.ID, d.Phone)
+				}
+				if other, dup := seen[d.Phone]; dup {
+					t.Fatalf("drivers %s and %s share %s", other, d.ID, d.Phone)
+				}
+				seen[d.Phone] = d.ID
+			}
+		})
 	}
 }

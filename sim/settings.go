@@ -28,6 +28,10 @@ const (
 	keyStopTxOnEVSideDisconnect   = "StopTransactionOnEVSideDisconnect"
 	keyClockAlignedDataInterval   = "ClockAlignedDataInterval"
 	keyResetRetries               = "ResetRetries"
+	// keyTransactionMessageAttempts and keyTransactionMessageRetryInterval
+	// are 2.0.1's OCPPCommCtrlr MessageAttempts and MessageAttemptInterval.
+	keyTransactionMessageAttempts      = "TransactionMessageAttempts"
+	keyTransactionMessageRetryInterval = "TransactionMessageRetryInterval"
 )
 
 type settingKind int
@@ -47,25 +51,27 @@ type settingSpec struct {
 }
 
 var settingSpecs = map[string]settingSpec{
-	keyHeartbeatInterval:          {kind: kindInt},
-	keyMeterValueSampleInterval:   {kind: kindInt},
-	keyAuthorizeRemoteTxRequests:  {kind: kindBool},
-	keyLocalAuthListEnabled:       {kind: kindBool},
-	keyLocalAuthorizeOffline:      {kind: kindBool},
-	keyLocalPreAuthorize:          {kind: kindBool},
-	keyAuthorizationCacheEnabled:  {kind: kindBool},
-	keyConnectionTimeOut:          {kind: kindInt, min: 1},
-	keyNumberOfConnectors:         {kind: kindInt, readonly: true},
-	keyStopTransactionOnInvalidID: {kind: kindBool},
-	keyLocalAuthListMaxLength:     {kind: kindInt, readonly: true},
-	keySendLocalListMaxLength:     {kind: kindInt, readonly: true},
-	keySupportedFeatureProfiles:   {kind: kindString, readonly: true},
-	keyMeterValuesSampledData:     {kind: kindString},
-	keyGetConfigurationMaxKeys:    {kind: kindInt, readonly: true},
-	keyUnlockOnEVSideDisconnect:   {kind: kindBool},
-	keyStopTxOnEVSideDisconnect:   {kind: kindBool},
-	keyClockAlignedDataInterval:   {kind: kindInt},
-	keyResetRetries:               {kind: kindInt},
+	keyHeartbeatInterval:               {kind: kindInt},
+	keyMeterValueSampleInterval:        {kind: kindInt},
+	keyAuthorizeRemoteTxRequests:       {kind: kindBool},
+	keyLocalAuthListEnabled:            {kind: kindBool},
+	keyLocalAuthorizeOffline:           {kind: kindBool},
+	keyLocalPreAuthorize:               {kind: kindBool},
+	keyAuthorizationCacheEnabled:       {kind: kindBool},
+	keyConnectionTimeOut:               {kind: kindInt, min: 1},
+	keyNumberOfConnectors:              {kind: kindInt, readonly: true},
+	keyStopTransactionOnInvalidID:      {kind: kindBool},
+	keyLocalAuthListMaxLength:          {kind: kindInt, readonly: true},
+	keySendLocalListMaxLength:          {kind: kindInt, readonly: true},
+	keySupportedFeatureProfiles:        {kind: kindString, readonly: true},
+	keyMeterValuesSampledData:          {kind: kindString},
+	keyGetConfigurationMaxKeys:         {kind: kindInt, readonly: true},
+	keyUnlockOnEVSideDisconnect:        {kind: kindBool},
+	keyStopTxOnEVSideDisconnect:        {kind: kindBool},
+	keyClockAlignedDataInterval:        {kind: kindInt},
+	keyResetRetries:                    {kind: kindInt},
+	keyTransactionMessageAttempts:      {kind: kindInt},
+	keyTransactionMessageRetryInterval: {kind: kindInt},
 }
 
 // maxLocalList is the capacity of the local authorization list.
@@ -73,25 +79,27 @@ const maxLocalList = 500
 
 func defaultSettings(connectors int) map[string]string {
 	return map[string]string{
-		keyHeartbeatInterval:          "60",
-		keyMeterValueSampleInterval:   "60",
-		keyAuthorizeRemoteTxRequests:  "false",
-		keyLocalAuthListEnabled:       "true",
-		keyLocalAuthorizeOffline:      "true",
-		keyLocalPreAuthorize:          "false",
-		keyAuthorizationCacheEnabled:  "true",
-		keyConnectionTimeOut:          "60",
-		keyNumberOfConnectors:         strconv.Itoa(connectors),
-		keyStopTransactionOnInvalidID: "true",
-		keyLocalAuthListMaxLength:     strconv.Itoa(maxLocalList),
-		keySendLocalListMaxLength:     strconv.Itoa(maxLocalList),
-		keySupportedFeatureProfiles:   "Core,LocalAuthListManagement,RemoteTrigger",
-		keyMeterValuesSampledData:     "Energy.Active.Import.Register,Power.Active.Import",
-		keyGetConfigurationMaxKeys:    "50",
-		keyUnlockOnEVSideDisconnect:   "true",
-		keyStopTxOnEVSideDisconnect:   "true",
-		keyClockAlignedDataInterval:   "0",
-		keyResetRetries:               "1",
+		keyHeartbeatInterval:               "60",
+		keyMeterValueSampleInterval:        "60",
+		keyAuthorizeRemoteTxRequests:       "false",
+		keyLocalAuthListEnabled:            "true",
+		keyLocalAuthorizeOffline:           "true",
+		keyLocalPreAuthorize:               "false",
+		keyAuthorizationCacheEnabled:       "true",
+		keyConnectionTimeOut:               "60",
+		keyNumberOfConnectors:              strconv.Itoa(connectors),
+		keyStopTransactionOnInvalidID:      "true",
+		keyLocalAuthListMaxLength:          strconv.Itoa(maxLocalList),
+		keySendLocalListMaxLength:          strconv.Itoa(maxLocalList),
+		keySupportedFeatureProfiles:        "Core,LocalAuthListManagement,RemoteTrigger",
+		keyMeterValuesSampledData:          "Energy.Active.Import.Register,Power.Active.Import",
+		keyGetConfigurationMaxKeys:         "50",
+		keyUnlockOnEVSideDisconnect:        "true",
+		keyStopTxOnEVSideDisconnect:        "true",
+		keyClockAlignedDataInterval:        "0",
+		keyResetRetries:                    "1",
+		keyTransactionMessageAttempts:      "3",
+		keyTransactionMessageRetryInterval: "30",
 	}
 }
 
@@ -154,12 +162,27 @@ var variables201 = map[variable201]string{
 	{"AuthCtrlr", "LocalAuthorizeOffline"}:      keyLocalAuthorizeOffline,
 	{"AuthCtrlr", "LocalPreAuthorize"}:          keyLocalPreAuthorize,
 	{"LocalAuthListCtrlr", "Enabled"}:           keyLocalAuthListEnabled,
-	{"LocalAuthListCtrlr", "Entries"}:           keyLocalAuthListMaxLength,
+	{"LocalAuthListCtrlr", "Entries"}:           varLocalAuthListEntries,
 	{"AuthCacheCtrlr", "Enabled"}:               keyAuthorizationCacheEnabled,
 	{"TxCtrlr", "EVConnectionTimeOut"}:          keyConnectionTimeOut,
 	{"TxCtrlr", "StopTxOnInvalidId"}:            keyStopTransactionOnInvalidID,
 	{"TxCtrlr", "StopTxOnEVSideDisconnect"}:     keyStopTxOnEVSideDisconnect,
 	{"OCPPCommCtrlr", "ResetRetries"}:           keyResetRetries,
+	{"OCPPCommCtrlr", "MessageAttempts"}:        keyTransactionMessageAttempts,
+	{"OCPPCommCtrlr", "MessageAttemptInterval"}: keyTransactionMessageRetryInterval,
+}
+
+// varLocalAuthListEntries is LocalAuthListCtrlr.Entries, the number of
+// tokens in the local list now: read only, computed, not a 1.6 key.
+const varLocalAuthListEntries = "LocalAuthListCtrlr.Entries"
+
+// variableLocked is the value of the 2.0.1 variable mapped to key; c.mu
+// must be held.
+func (c *Charger) variableLocked(key string) string {
+	if key == varLocalAuthListEntries {
+		return strconv.Itoa(len(c.localList))
+	}
+	return c.settings[key]
 }
 
 // components201 is the set of component names the 2.0.1 charger knows.

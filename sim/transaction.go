@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -57,29 +58,65 @@ func reason201(r string) (v201.Reason, v201.TriggerReason) {
 // txSend sends one transaction message on s and handles its answer.
 type txSend func(ctx context.Context, s *session) error
 
-// sendTx sends a transaction message now, or queues it until the next
-// accepted boot when the charger is off line or older messages wait: the
-// CSMS receives transaction messages in order and never loses one.
-func (c *Charger) sendTx(ctx context.Context, f txSend) {
+// txMsg is one queued transaction message.
+type txMsg struct {
+	// tx is the transaction the message is about; start marks the
+	// message that opens it (StartTransaction, TransactionEvent Started).
+	tx    *transaction
+	start bool
+	send  txSend
+	// attempts counts the sends answered with a failure (CALLERROR,
+	// timeout, invalid answer); a dropped connection does not count.
+	attempts int
+	// tried is closed after the first attempt, whatever its outcome.
+	tried     chan struct{}
+	triedOnce sync.Once
+}
+
+func (m *txMsg) markTried() { m.triedOnce.Do(func() { close(m.tried) }) }
+
+// errTxLost is returned for a message about a transaction whose start
+// message was given up: the CSMS never learnt its id.
+var errTxLost = errors.New("sim: the transaction's start message was never delivered")
+
+// sendTx queues a transaction message for tx (start when it opens tx) and
+// has it sent in order on the charger's own running context, never the
+// caller's: a message waits off line until the next accepted boot, and a
+// failed send (CALLERROR, timeout, invalid answer) is retried up to
+// TransactionMessageAttempts times (2.0.1: OCPPCommCtrlr MessageAttempts),
+// waiting TransactionMessageRetryInterval (MessageAttemptInterval) times
+// the number of attempts so far between them. When the charger is on
+// line, sendTx waits (at most until ctx ends) for the message's first
+// attempt, so that the caller's later messages follow it on the wire.
+func (c *Charger) sendTx(ctx context.Context, tx *transaction, start bool, f txSend) {
+	m := &txMsg{tx: tx, start: start, send: f, tried: make(chan struct{})}
 	c.mu.Lock()
+	c.txQueue = append(c.txQueue, m)
 	s := c.sess
-	direct := s != nil && c.accepted && !c.flushing && len(c.txQueue) == 0
-	if !direct {
-		c.txQueue = append(c.txQueue, f)
-		c.mu.Unlock()
+	online := s != nil && c.accepted && !s.closed()
+	c.mu.Unlock()
+	if !online || !c.goBackground(c.flushTxQueue) {
 		return
 	}
-	c.mu.Unlock()
-	if err := f(ctx, s); errors.Is(err, errSessionClosed) {
-		c.mu.Lock()
-		c.txQueue = append([]txSend{f}, c.txQueue...)
-		c.mu.Unlock()
-	} else if err != nil {
-		c.log.Warn("sim: transaction message failed", "charger_id", c.cfg.ID, "err", err)
+	t := time.NewTimer(2 * c.cfg.CallTimeout)
+	defer t.Stop()
+	select {
+	case <-m.tried:
+	case <-s.done:
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
-// flushTxQueue sends the queued transaction messages in order.
+// txRetryLocked returns the configured attempts and retry interval of
+// transaction messages; c.mu must be held.
+func (c *Charger) txRetryLocked() (int, time.Duration) {
+	return max(c.intSetting(keyTransactionMessageAttempts), 1),
+		time.Duration(c.intSetting(keyTransactionMessageRetryInterval)) * time.Second
+}
+
+// flushTxQueue sends the queued transaction messages in order while the
+// charger is on line; one runs at a time.
 func (c *Charger) flushTxQueue(ctx context.Context) {
 	c.mu.Lock()
 	if c.flushing {
@@ -90,23 +127,67 @@ func (c *Charger) flushTxQueue(ctx context.Context) {
 	c.mu.Unlock()
 	for {
 		c.mu.Lock()
-		if len(c.txQueue) == 0 || c.sess == nil || !c.accepted || ctx.Err() != nil {
+		if len(c.txQueue) == 0 || c.sess == nil || !c.accepted || c.sess.closed() || ctx.Err() != nil {
+			// Cleared under the same lock as the check: a message queued
+			// after it starts a new flush.
 			c.flushing = false
 			c.mu.Unlock()
 			return
 		}
-		f, s := c.txQueue[0], c.sess
-		c.txQueue = c.txQueue[1:]
+		m, s := c.txQueue[0], c.sess
+		lost := m.tx != nil && m.tx.lost
 		c.mu.Unlock()
-		if err := f(ctx, s); errors.Is(err, errSessionClosed) || ctx.Err() != nil {
-			c.mu.Lock()
-			c.txQueue = append([]txSend{f}, c.txQueue...)
-			c.flushing = false
-			c.mu.Unlock()
-			return
-		} else if err != nil {
-			c.log.Warn("sim: queued transaction message failed", "charger_id", c.cfg.ID, "err", err)
+		var err error
+		if lost {
+			err = errTxLost
+		} else if err = m.send(ctx, s); errors.Is(err, errTxLost) {
+			lost = true
 		}
+		if errors.Is(err, errSessionClosed) || ctx.Err() != nil {
+			// Kept at the head for the next connection (the loop goes on
+			// if that connection is already up).
+			m.markTried()
+			continue
+		}
+		c.mu.Lock()
+		attempts, iv := c.txRetryLocked()
+		if err != nil && !lost {
+			m.attempts++
+		}
+		done := err == nil || lost || m.attempts >= attempts
+		if done {
+			c.txQueue = c.txQueue[1:]
+			if err != nil && m.start && m.tx != nil {
+				m.tx.lost = true
+			}
+			c.notifyLocked()
+		}
+		c.mu.Unlock()
+		m.markTried()
+		switch {
+		case lost:
+			c.log.Warn("sim: transaction message dropped: its transaction was never started at the CSMS", "charger_id", c.cfg.ID)
+		case err != nil && done:
+			c.log.Warn("sim: transaction message given up", "charger_id", c.cfg.ID, "attempts", m.attempts, "err", err)
+		case err != nil:
+			c.log.Info("sim: transaction message failed, will retry", "charger_id", c.cfg.ID, "attempt", m.attempts, "err", err)
+			c.waitRetry(ctx, s, iv*time.Duration(m.attempts))
+		}
+	}
+}
+
+// waitRetry waits d before a retry, or less when the connection or the
+// charger stops first.
+func (c *Charger) waitRetry(ctx context.Context, s *session, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	case <-ctx.Done():
 	}
 }
 
@@ -160,7 +241,10 @@ func (c *Charger) chargingState201(cn *connector) v201.ChargingState {
 // startTx starts a transaction for an authorized token on a connector with
 // its cable in, sends StartTransaction (1.6) or TransactionEvent Started
 // (2.0.1) and reports the new status.
-func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool, remoteStartID *int) error {
+//
+// idType is the token's 2.0.1 IdTokenType ("" for an RFID card): a remote
+// start carries the request's type into TransactionEvent Started.
+func (c *Charger) startTx(ctx context.Context, id int, idTag, idType string, remote bool, remoteStartID *int) error {
 	c.mu.Lock()
 	cn := c.conn(id)
 	if cn == nil {
@@ -179,7 +263,7 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool
 		return ErrHandshake
 	}
 	now := c.now()
-	tx := &transaction{idTag: idTag, remote: remote, remoteStartID: remoteStartID,
+	tx := &transaction{idTag: idTag, idType: idType, remote: remote, remoteStartID: remoteStartID,
 		startWh: cn.energyWh, startedAt: now, lastMeterAt: now}
 	if c.cfg.Protocol == chargedesk.OCPP201 {
 		c.txSeq++
@@ -196,7 +280,7 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool
 		if remote {
 			trig = v201.TriggerReasonRemoteStart
 		}
-		tok := idToken201(idTag, remote)
+		tok := idToken201(idTag, idType)
 		started = v201.TransactionEventRequest{
 			EventType: v201.TransactionEventStarted, Timestamp: v201.DateTime{Time: now},
 			TriggerReason: trig, SeqNo: tx.nextSeq(), Offline: c.offlineFlagLocked(),
@@ -209,7 +293,7 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool
 	c.notifyLocked()
 	c.mu.Unlock()
 
-	c.sendTx(ctx, func(ctx context.Context, s *session) error {
+	c.sendTx(ctx, tx, true, func(ctx context.Context, s *session) error {
 		var status string
 		if c.cfg.Protocol == chargedesk.OCPP16 {
 			req := v16.StartTransactionRequest{ConnectorID: id, IDTag: idTag, MeterStart: int(tx.startWh), Timestamp: v16.DateTime{Time: tx.startedAt}}
@@ -236,9 +320,12 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag string, remote bool
 		stop := status != AuthAccepted && c.boolSetting(keyStopTransactionOnInvalidID)
 		c.mu.Unlock()
 		if stop {
-			if err := c.stopTx(ctx, id, tx, reasonDeAuthorized, ""); err != nil && !errors.Is(err, ErrNoTransaction) {
-				c.log.Warn("sim: stop deauthorized transaction", "charger_id", c.cfg.ID, "err", err)
-			}
+			// Not from here: the stop queues behind this message.
+			c.goBackground(func(ctx context.Context) {
+				if err := c.stopTx(ctx, id, tx, reasonDeAuthorized, ""); err != nil && !errors.Is(err, ErrNoTransaction) {
+					c.log.Warn("sim: stop deauthorized transaction", "charger_id", c.cfg.ID, "err", err)
+				}
+			})
 		}
 		return nil
 	})
@@ -383,7 +470,7 @@ func (c *Charger) sendMeter(ctx context.Context, id int, tx *transaction, kind i
 	}
 	c.mu.Unlock()
 	if action == "TransactionEvent" {
-		c.sendTx(ctx, func(ctx context.Context, s *session) error { return s.call(ctx, action, req, nil) })
+		c.sendTx(ctx, cur, false, func(ctx context.Context, s *session) error { return s.call(ctx, action, req, nil) })
 		return
 	}
 	if err := c.callOnline(ctx, action, req, nil); err != nil {
@@ -433,7 +520,11 @@ func (c *Charger) endTx(id int, want *transaction, reason, idTag string) (func(c
 		cn.tx = nil
 		ev.TransactionInfo = v201.Transaction{TransactionID: tx.id, StoppedReason: r, ChargingState: c.chargingState201(cn)}
 		if idTag != "" {
-			tok := idToken201(idTag, false)
+			typ := ""
+			if idTag == tx.idTag {
+				typ = tx.idType
+			}
+			tok := idToken201(idTag, typ)
 			ev.IDToken = &tok
 		}
 		ended = ev
@@ -445,7 +536,7 @@ func (c *Charger) endTx(id int, want *transaction, reason, idTag string) (func(c
 		cn.inoperative = !*cn.scheduled
 		cn.scheduled = nil
 	}
-	c.onTxEndedLocked(cn)
+	c.onTxEndedLocked(cn, tx)
 	if tx.cancel != nil {
 		tx.cancel()
 	}
@@ -454,13 +545,18 @@ func (c *Charger) endTx(id int, want *transaction, reason, idTag string) (func(c
 	c.mu.Unlock()
 
 	return func(ctx context.Context) {
-		c.sendTx(ctx, func(ctx context.Context, s *session) error {
+		c.sendTx(ctx, tx, false, func(ctx context.Context, s *session) error {
 			if c.cfg.Protocol == chargedesk.OCPP201 {
 				return s.call(ctx, "TransactionEvent", ended, nil)
 			}
 			c.mu.Lock()
-			txid, _ := strconv.Atoi(tx.id)
+			txid, err := strconv.Atoi(tx.id)
 			c.mu.Unlock()
+			if err != nil {
+				// Never a StopTransaction for a transaction the CSMS did
+				// not number.
+				return errTxLost
+			}
 			req := v16.StopTransactionRequest{IDTag: idTag, MeterStop: int(stopWh), Timestamp: v16.DateTime{Time: now},
 				TransactionID: txid, Reason: v16.Reason(reason)}
 			return s.call(ctx, "StopTransaction", req, nil)

@@ -210,6 +210,8 @@ func simError(err error) error {
 		return nil
 	case errors.Is(err, sim.ErrUnknownConnector):
 		return chargedesk.Errorf(chargedesk.ENOTFOUND, "%v", err)
+	case errors.Is(err, sim.ErrNoLock):
+		return chargedesk.Errorf(chargedesk.EINVALID, "%v", err)
 	case errors.Is(err, sim.ErrOffline):
 		return chargedesk.Errorf(chargedesk.EOFFLINE, "%v", err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
