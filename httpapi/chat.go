@@ -75,22 +75,8 @@ func handleChatStart(agent Agent, store chargedesk.Store, logger *slog.Logger) h
 // handleChatMessage passes a driver's chat message to the agent and returns
 // only the reply, the status and the language.
 func handleChatMessage(agent Agent, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in messageBody
-		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		if err := in.validate(); err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		text, c, err := agent.Reply(r.Context(), r.PathValue("id"), in.Text)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, r, logger, http.StatusOK, map[string]any{"reply": text, "status": c.Status, "language": c.Language})
+	return handleMessage(agent, logger, func(text string, c *chargedesk.Conversation) any {
+		return map[string]any{"reply": text, "status": c.Status, "language": c.Language}
 	})
 }
 

@@ -98,8 +98,17 @@ func handleConversationStart(agent Agent, store chargedesk.Store, logger *slog.L
 	})
 }
 
-// handleConversationMessage passes a driver's message to the agent.
+// handleConversationMessage passes a driver's message to the agent and
+// answers with the reply and the whole conversation (operators).
 func handleConversationMessage(agent Agent, logger *slog.Logger) http.Handler {
+	return handleMessage(agent, logger, func(text string, c *chargedesk.Conversation) any {
+		return map[string]any{"reply": text, "conversation": c}
+	})
+}
+
+// handleMessage reads and validates a driver's message, passes it to the
+// agent and answers with view(reply, conversation).
+func handleMessage(agent Agent, logger *slog.Logger, view func(string, *chargedesk.Conversation) any) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in messageBody
 		if err := decode(w, r, &in); err != nil {
@@ -115,7 +124,7 @@ func handleConversationMessage(agent Agent, logger *slog.Logger) http.Handler {
 			writeError(w, r, logger, err)
 			return
 		}
-		encode(w, r, logger, http.StatusOK, map[string]any{"reply": text, "conversation": c})
+		encode(w, r, logger, http.StatusOK, view(text, c))
 	})
 }
 
