@@ -239,10 +239,12 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		go func() {
 			defer readers.Done()
 			ok := c.connect(runCtx)
+			if !ok {
+				failures.Add(1) // before Done: the count is read after Wait
+			}
 			<-sem
 			connecting.Done()
 			if !ok {
-				failures.Add(1)
 				return
 			}
 			c.readLoop(runCtx)
