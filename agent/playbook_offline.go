@@ -156,6 +156,7 @@ func (a *Agent) commDrop(ctx context.Context, s *session) error {
 	if down.IsZero() {
 		down = ch.LastSeenAt
 	}
+	last := latest(ch.LastSeenAt, ch.DisconnectedAt)
 	if !ch.Connected && s.try("wait_reconnect") == 0 && a.now().Sub(down) < diagnose.ShortDropMax {
 		back, err := a.waitConnected(ctx, s, a.verify)
 		if err != nil {
@@ -165,10 +166,17 @@ func (a *Agent) commDrop(ctx context.Context, s *session) error {
 			s.say(keyReconnected)
 			return a.continueAfterReconnect(ctx, s)
 		}
+		if !powerOut(s.text) {
+			// A recent drop without signs of a power cut heals by
+			// itself: say so honestly and pick up on the driver's next
+			// message instead of reporting an outage.
+			s.c.Status = chargedesk.ConversationOpen
+			s.ask(askReconnect, keyReconnecting, s.c.ChargerID, a.lastContactText(ctx, s, last))
+			return nil
+		}
 	} else if ch.Connected {
 		return a.continueAfterReconnect(ctx, s)
 	}
-	last := latest(ch.LastSeenAt, ch.DisconnectedAt)
 	t, err := a.openTicket(ctx, s, TicketOutage, fmt.Sprintf("%s offline since %s", ch.ID, last.UTC().Format(time.RFC3339)),
 		map[string]any{"lastContact": last, "disconnectedAt": ch.DisconnectedAt, "lastHeartbeatAt": ch.LastHeartbeatAt})
 	if err != nil {
@@ -200,10 +208,46 @@ func (a *Agent) continueAfterReconnect(ctx context.Context, s *session) error {
 	return a.refreshStatus(ctx, s)
 }
 
-// checkReconnected re-runs the diagnosis when the driver writes again.
+// checkReconnected continues when the driver writes again after a short
+// drop: once the charger is back, the playbook runs on (a fresh
+// diagnosis); still off line, it is an outage (commDrop tickets it, as
+// its one wait is spent).
 func (a *Agent) checkReconnected(ctx context.Context, s *session) error {
 	s.d.Ask, s.d.Asked = "", 0
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return fmt.Errorf("agent: charger: %w", err)
+	}
+	if !ch.Connected {
+		// The driver may write the moment the screen comes back: give
+		// the connection the rest of one wait.
+		back, err := a.waitConnected(ctx, s, a.verify)
+		if err != nil {
+			return err
+		}
+		if !back {
+			return a.commDrop(ctx, s)
+		}
+		s.say(keyReconnected)
+	}
 	return a.runPlaybook(ctx, s)
+}
+
+// powerOutPhrases describe a charger without power (dark screen, nothing
+// works), as folded word sequences: a power cut, not a connection that
+// heals by itself.
+var powerOutPhrases = [][]string{
+	{"screen", "is", "dead"}, {"screen", "is", "black"}, {"screen", "is", "off"}, {"screen", "is", "blank"}, {"screen", "went", "dark"},
+	{"dead", "screen"}, {"black", "screen"}, {"nothing", "works"}, {"nothing", "is", "working"}, {"no", "power"}, {"power", "outage"}, {"power", "cut"},
+	{"ecran", "est", "noir"}, {"ecran", "noir"}, {"ecran", "eteint"}, {"ecran", "est", "eteint"}, {"rien", "ne", "marche"}, {"rien", "ne", "fonctionne"},
+	{"panne", "de", "courant"}, {"pas", "de", "courant"},
+	{"pantalla", "esta", "apagada"}, {"pantalla", "apagada"}, {"pantalla", "negra"}, {"nada", "funciona"}, {"no", "hay", "luz"}, {"sin", "luz"},
+	{"sin", "corriente"}, {"corte", "de", "luz"},
+}
+
+// powerOut reports whether the driver describes a charger without power.
+func powerOut(text string) bool {
+	return matchPhrases(text, powerOutPhrases)
 }
 
 // lastContactText formats the time of last contact for the driver.

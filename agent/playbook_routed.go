@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
@@ -155,7 +156,8 @@ func (a *Agent) billingDispute(ctx context.Context, s *session) error {
 // (ChangeAvailability Inoperative), and the agent does that once per
 // charger a day: after that, or for anything less clear, people decide.
 func (a *Agent) hardwareDamage(ctx context.Context, s *session) error {
-	hazard := s.d.Hazard || clearHazard(s.text)
+	hazard := s.d.Hazard || clearHazard(s.text) || visibleWires(s.text)
+	s.d.Hazard = s.d.Hazard || hazard
 	extra := map[string]any{"hazard": hazard, "report": s.text}
 	outOfService := false
 	if hazard {
@@ -186,4 +188,92 @@ func (a *Agent) hardwareDamage(ctx context.Context, s *session) error {
 		s.say(keyDamageTicket, tk.ID)
 	}
 	return a.sendToNearest(ctx, s)
+}
+
+// visibleWiresPhrases describe a cable open far enough to show its
+// conductors, as folded word sequences: as clear a hazard as the phrases
+// clearHazard knows.
+var visibleWiresPhrases = [][]string{
+	{"see", "the", "wires"}, {"see", "wires"}, {"see", "the", "wiring"}, {"see", "the", "copper"}, {"wires", "are", "visible"}, {"wires", "visible"},
+	{"visible", "wires"}, {"wires", "are", "showing"}, {"wires", "showing"}, {"wires", "hanging", "out"}, {"wires", "poking", "out"},
+	{"wires", "coming", "out"}, {"wires", "are", "out"},
+	{"voit", "les", "fils"}, {"voir", "les", "fils"}, {"fils", "visibles"}, {"fils", "sont", "visibles"}, {"fils", "apparents"},
+	{"fils", "sont", "apparents"}, {"fils", "sortent"}, {"fils", "electriques", "sortent"}, {"fils", "exposes"}, {"fils", "sont", "exposes"},
+	{"se", "ven", "los", "cables"}, {"se", "ven", "los", "alambres"}, {"se", "ven", "cables"}, {"se", "ven", "alambres"},
+	{"se", "ven", "los", "hilos"}, {"cables", "a", "la", "vista"}, {"alambres", "a", "la", "vista"}, {"cables", "visibles"},
+	{"alambres", "visibles"}, {"alambres", "expuestos"}, {"alambres", "salidos"}, {"cables", "salidos"},
+}
+
+// visibleWires reports whether a report says the cable's wires can be
+// seen.
+func visibleWires(text string) bool {
+	return matchPhrases(text, visibleWiresPhrases)
+}
+
+// matchPhrases reports whether the folded words of text hold one of the
+// phrases as consecutive words. Words of four letters or more also match
+// with one typo (a letter dropped or added, or two swapped), as
+// typed messages carry them.
+func matchPhrases(text string, phrases [][]string) bool {
+	words := strings.FieldsFunc(fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for _, p := range phrases {
+		for i := 0; i+len(p) <= len(words); i++ {
+			ok := true
+			for j, w := range p {
+				if !nearWord(words[i+j], w) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nearWord reports whether got is want, or for words of four letters or
+// more, want with one typo.
+func nearWord(got, want string) bool {
+	if got == want {
+		return true
+	}
+	g, w := []rune(got), []rune(want)
+	if len(w) < 4 || len(g) < 3 {
+		return false
+	}
+	switch len(g) - len(w) {
+	case 0:
+		diff := []int{}
+		for i := range g {
+			if g[i] != w[i] {
+				diff = append(diff, i)
+			}
+		}
+		if len(diff) != 2 {
+			return false
+		}
+		i, j := diff[0], diff[1]
+		return j == i+1 && g[i] == w[j] && g[j] == w[i]
+	case -1:
+		return oneDropped(w, g)
+	case 1:
+		return oneDropped(g, w)
+	}
+	return false
+}
+
+// oneDropped reports whether short is long with one letter removed.
+func oneDropped(long, short []rune) bool {
+	i := 0
+	for i < len(short) && long[i] == short[i] {
+		i++
+	}
+	for ; i < len(short); i++ {
+		if long[i+1] != short[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -43,6 +43,14 @@ func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, 
 		return err
 	}
 	if tx == nil {
+		if k := v.Charger.Connector(s.c.ConnectorID); v.Charger != nil && k != nil && k.ErrorCode != "ConnectorLockFailure" {
+			// No session on record binds anyone to this cable, so nothing
+			// is unlocked; with no lock fault reported the car is the
+			// likely holder, and releasing it from the car is harmless.
+			s.c.Status = chargedesk.ConversationOpen
+			s.ask(askCarRelease, keyCarReleaseFirst)
+			return nil
+		}
 		return a.humanHandoff(ctx, s, fmt.Sprintf("cable stuck on %s connector %d with no session to bind the caller to", s.c.ChargerID, s.c.ConnectorID))
 	}
 	if !a.bindSession(ctx, s, tx) {
@@ -160,6 +168,14 @@ func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
 		s.say(keyCableOut)
 		return nil
 	}
+	if s.d.Ask == askCarRelease && !s.d.Unlocked {
+		// The car was released, yet the cable stays: the charger's lock
+		// holds it, and with no session to bind the caller to, no unlock
+		// is sent. Field service, with what was seen as evidence.
+		s.d.Cause = diagnose.CodeLockMechanical
+		return a.fieldService(ctx, s, fmt.Sprintf("cable stays stuck in %s connector %d (%s) after the driver released the car; no session on record to allow a remote unlock",
+			s.c.ChargerID, s.c.ConnectorID, connStatus(k)), keyLockBroken)
+	}
 	if s.d.Ask == askCarRelease && s.d.Asked >= 2 {
 		return a.fieldService(ctx, s, fmt.Sprintf("cable stays stuck in %s connector %d after unlock and vehicle release", s.c.ChargerID, s.c.ConnectorID), keyLockBroken)
 	}
@@ -167,4 +183,12 @@ func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
 	s.c.Status = chargedesk.ConversationOpen
 	s.ask(askCarRelease, keyVehicleLock)
 	return nil
+}
+
+// connStatus names a connector's status for ticket text.
+func connStatus(k *chargedesk.Connector) string {
+	if k == nil {
+		return "no status"
+	}
+	return string(k.Status)
 }

@@ -37,6 +37,8 @@ const (
 	keyUnlocked          = "unlocked"
 	keyCableOut          = "cable_out"
 	keyVehicleLock       = "vehicle_lock"
+	keyCarReleaseFirst   = "car_release_first"
+	keyReconnecting      = "reconnecting"
 	keyLockBroken        = "lock_broken"
 	keyReaderTicket      = "reader_ticket"
 	keyTokenBlocked      = "token_blocked"
@@ -228,6 +230,16 @@ var replies = map[string]map[string]string{
 		"en": "The charger has released its side, so your car is holding the plug. Unlock the car (key fob or app), or use the car's charge-port release button or app setting, then pull the cable.",
 		"fr": "La borne a libéré son côté : c'est le véhicule qui retient la fiche. Déverrouillez le véhicule (clé ou appli) ou utilisez le bouton ou le réglage de déverrouillage du port de recharge, puis retirez le câble.",
 		"es": "El cargador ya liberó su lado, así que es su auto el que retiene el conector. Desbloquee el auto (llave o app) o use el botón o ajuste de liberación del puerto de carga y luego saque el cable.",
+	},
+	keyCarReleaseFirst: {
+		"en": "Many cars hold the plug until the car itself is unlocked. Unlock the car (key fob or app), or use the car's charge-port release button or app setting, then pull the cable. Tell me if it's still stuck.",
+		"fr": "Plusieurs véhicules retiennent la fiche tant qu'ils sont verrouillés. Déverrouillez le véhicule (clé ou appli) ou utilisez le bouton ou le réglage de déverrouillage du port de recharge, puis retirez le câble. Dites-moi s'il reste coincé.",
+		"es": "Muchos autos retienen el conector mientras están bloqueados. Desbloquee el auto (llave o app) o use el botón o ajuste de liberación del puerto de carga y luego saque el cable. Avíseme si sigue atascado.",
+	},
+	keyReconnecting: {
+		"en": "Charger %[1]s lost its connection (last contact %[2]s) and is reconnecting by itself; that usually takes under a minute. It isn't online yet, so I can't send it anything. Write to me when its screen shows it's back and I'll carry on.",
+		"fr": "La borne %[1]s a perdu sa connexion (dernier contact %[2]s) et se reconnecte d'elle-même, habituellement en moins d'une minute. Elle n'est pas encore en ligne, je ne peux donc rien lui envoyer. Écrivez-moi quand l'écran indique qu'elle est revenue et je continue.",
+		"es": "El cargador %[1]s perdió la conexión (último contacto %[2]s) y se está reconectando solo; suele tardar menos de un minuto. Aún no está en línea, así que no puedo enviarle nada. Escríbame cuando la pantalla muestre que volvió y continúo.",
 	},
 	keyLockBroken: {
 		"en": "The connector's lock isn't releasing. I've sent a repair request to the field team (ticket %[1]s); they usually come within 1 business day — sorry, please don't force the cable.",
