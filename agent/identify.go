@@ -265,6 +265,7 @@ const (
 
 // identify binds the caller to a driver account (see the identity rule).
 func (a *Agent) identify(ctx context.Context, s *session) error {
+	noteHolds(s)
 	if s.verified() || s.d.VerifyLocked || s.prev == chargedesk.ConversationEscalated {
 		return nil
 	}
@@ -309,6 +310,13 @@ func (a *Agent) identify(ctx context.Context, s *session) error {
 		var err error
 		if ok, err = a.cardOnFile(ctx, pending, l4); err != nil {
 			return err
+		}
+		if !ok {
+			// A card just added in the app is not on file until the
+			// account syncs: pull it (audited) and compare again.
+			if ok, err = a.cardAfterSync(ctx, s, pending, l4); err != nil {
+				return err
+			}
 		}
 	}
 	if !ok {
@@ -401,4 +409,47 @@ func (a *Agent) cardOnFile(ctx context.Context, driverID, last4 string) (bool, e
 		}
 	}
 	return false, nil
+}
+
+// cardAfterSync syncs the driver's payment account through the audited
+// payment gate when it holds a card not yet synced from the app, then
+// reports whether a card ending in last4 is on file. It does nothing while
+// the agent is switched off.
+func (a *Agent) cardAfterSync(ctx context.Context, s *session, driverID, last4 string) (bool, error) {
+	if a.pay == nil || !a.on() {
+		return false, nil
+	}
+	d, err := a.store.Driver(ctx, driverID)
+	if err != nil {
+		return false, fmt.Errorf("agent: driver: %w", err)
+	}
+	if d.PaymentAccountID == "" {
+		return false, nil
+	}
+	ms, err := a.pay.Methods(ctx, d.PaymentAccountID)
+	if err != nil {
+		return false, nil
+	}
+	pending := false
+	for _, m := range ms {
+		pending = pending || !m.Synced
+	}
+	if !pending {
+		return false, nil
+	}
+	ran, err := a.payGate(ctx, s, paySync, d.PaymentAccountID, "pull cards added in the app before checking the card's last 4", func() (string, error) {
+		synced, err := a.pay.SyncAccount(ctx, d.PaymentAccountID)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d synced", len(synced)), nil
+	})
+	if !ran {
+		return false, err
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "account sync before verification failed", "conversation_id", s.c.ID, "err", err)
+		return false, nil
+	}
+	return a.cardOnFile(ctx, driverID, last4)
 }

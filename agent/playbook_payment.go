@@ -498,6 +498,52 @@ func (a *Agent) billingTicket(ctx context.Context, s *session, summary string) e
 	return nil
 }
 
+// holdsPhrases are the words of a driver who sees several pending charges
+// on their card: stray pre-authorization holds, not a charging fault.
+var holdsPhrases = [][]string{
+	{"pending", "charges"}, {"pending", "charge"}, {"pending", "holds"}, {"several", "charges"}, {"multiple", "charges"},
+	{"charged", "multiple", "times"}, {"charged", "several", "times"}, {"holds", "on", "my", "card"},
+	{"cargos", "pendientes"}, {"varios", "cargos"}, {"retenciones"}, {"cobraron", "varias", "veces"},
+	{"frais", "en", "attente"}, {"montants", "en", "attente"}, {"plusieurs", "montants"}, {"facture", "plusieurs", "fois"},
+	{"prelevements", "en", "attente"},
+}
+
+// holdsComplaint reports whether the driver describes several pending
+// charges or holds on their card.
+func holdsComplaint(text string) bool { return matchPhrases(text, holdsPhrases) }
+
+// noteHolds files a complaint about several pending charges under payment
+// failures, whatever the message's category read as: the payment playbook
+// releases the holds that belong to no session. A billing dispute keeps
+// its own route, which releases such holds too.
+func noteHolds(s *session) {
+	if s.c.Category == chargedesk.CategoryBillingDispute || s.c.Category == chargedesk.CategoryPaymentFailure {
+		return
+	}
+	if holdsComplaint(s.text) {
+		s.setCategory(chargedesk.CategoryPaymentFailure)
+	}
+}
+
+// needsPayment reports whether a remote start must wait for a payment:
+// a processor is configured, the conversation is about a payment failure
+// (by the driver's words or the diagnosis) and no authorization was
+// approved, nor pay link paid, in this conversation.
+func (a *Agent) needsPayment(s *session) bool {
+	if a.pay == nil || s.d.Paid {
+		return false
+	}
+	if s.c.Category == chargedesk.CategoryPaymentFailure {
+		return true
+	}
+	switch s.d.Cause {
+	case diagnose.CodeCardExpired, diagnose.CodeTransientDecline, diagnose.CodeAppSyncDelay, diagnose.CodeDuplicateHolds,
+		diagnose.CodeHardDecline:
+		return true
+	}
+	return false
+}
+
 // yesNo reads consent: 1 yes, -1 no, 0 unclear.
 func yesNo(text string) int {
 	t := fold(text)

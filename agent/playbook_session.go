@@ -120,6 +120,11 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
 		return err
 	}
+	if a.needsPayment(s) {
+		// Never an unpaid session: the payment playbook authorizes first
+		// (or releases stray holds, or offers a pay link).
+		return a.paymentPlaybook(ctx, s, "")
+	}
 	tok, err := a.usableToken(ctx, s)
 	if err != nil {
 		return err
