@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/bench"
@@ -33,6 +36,8 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		messages = fs.String("messages", "", "JSON-lines file of driver messages {\"id\",\"text\",\"lang\"?,\"category\"?} to evaluate understanding on (\"-\" for stdin)")
 		minRes   = fs.Float64("min-resolution", 0, "fail when the overall resolution rate is below this (0..1)")
 		verbose  = fs.Bool("v", false, "print each trial as it finishes (to stderr)")
+		only     = fs.String("faults", "", "comma-separated faults to generate tasks from (default: every fault of the catalogue)")
+		logs     = fs.Bool("log", false, "write the stack's logs (agent diagnoses, commands) to stderr")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: chargedesk bench [flags]\n\nRuns the support benchmark against an in-process chargedesk with simulated chargers and drivers.")
@@ -50,6 +55,16 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if *tasks <= 0 || *seeds <= 0 || *parallel <= 0 {
 		return fmt.Errorf("bench: -tasks, -seeds and -parallel must be positive")
 	}
+	var gen bench.GenerateOptions
+	if *only != "" {
+		for _, f := range strings.Split(*only, ",") {
+			f = strings.TrimSpace(f)
+			if !slices.ContainsFunc(bench.Faults(), func(s bench.FaultSpec) bool { return s.Name == f }) {
+				return fmt.Errorf("bench: unknown fault %q", f)
+			}
+			gen.Faults = append(gen.Faults, f)
+		}
+	}
 	cfg := bench.RunConfig{Latency: *latency, Parallel: *parallel, Seeds: *seeds, VerifyTimeout: *verify,
 		RebootDelay: *reboot, CommDropShort: *drop}
 	if *latency == 0 {
@@ -58,7 +73,10 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if *verbose {
 		cfg.Progress = stderr
 	}
-	rep, err := bench.Run(ctx, bench.Generate(*seed, *tasks, bench.GenerateOptions{}), cfg)
+	if *logs {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	rep, err := bench.Run(ctx, bench.Generate(*seed, *tasks, gen), cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
