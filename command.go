@@ -47,8 +47,11 @@ const (
 	AvailabilityInoperative = "Inoperative"
 )
 
-// Messages a TriggerMessage command may ask for.
-var TriggerableMessages = []string{"StatusNotification", "Heartbeat", "BootNotification", "MeterValues"}
+// Messages a TriggerMessage command may ask for. TransactionEvent is a
+// transaction's current state and meter reading: 2.0.1 sends it as a
+// TransactionEvent Updated, 1.6 (which has no such message) is asked for
+// MeterValues, which carry the transaction's reading.
+var TriggerableMessages = []string{"StatusNotification", "Heartbeat", "BootNotification", "MeterValues", "TransactionEvent"}
 
 // Local list update types.
 const (
@@ -176,7 +179,7 @@ func (c *Command) Validate() error {
 				return nil
 			}
 		}
-		return need(false, "trigger StatusNotification, Heartbeat, BootNotification or MeterValues")
+		return need(false, "trigger StatusNotification, Heartbeat, BootNotification, MeterValues or TransactionEvent")
 	case CmdChangeAvailability:
 		return need(c.Availability == AvailabilityOperative || c.Availability == AvailabilityInoperative, "availability Operative or Inoperative")
 	case CmdClearCache, CmdGetLocalListVersion:

@@ -25,8 +25,15 @@ type Transaction struct {
 	// SeqNo is the highest 2.0.1 TransactionEvent seqNo applied.
 	SeqNo int `json:"seqNo,omitempty"`
 
+	// LastMeterWh and LastMeterAt are the latest energy reading and its
+	// time on the charger's clock.
 	LastMeterWh int64     `json:"lastMeterWh,omitempty"`
 	LastMeterAt time.Time `json:"lastMeterAt,omitzero"`
+	// EnergyAt is when the energy register last rose, on the charger's
+	// clock (StartedAt until it does): a transaction whose register has
+	// been flat for minutes delivers nothing. The store fills it in when
+	// it is zero (EnergyRoseAt).
+	EnergyAt time.Time `json:"energyAt,omitzero"`
 
 	// StoppedAt is zero while the transaction is active.
 	StoppedAt   time.Time `json:"stoppedAt,omitzero"`
@@ -35,6 +42,36 @@ type Transaction struct {
 	StopIDTag   string    `json:"stopIdTag,omitempty"`
 
 	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Meter records an energy reading taken at at: it becomes the latest
+// reading when it is newer than the one held, and moves EnergyAt when the
+// register rose. It reports whether the reading was taken.
+func (t *Transaction) Meter(wh int64, at time.Time) bool {
+	if !at.After(t.LastMeterAt) {
+		return false
+	}
+	base := t.LastMeterWh
+	if t.LastMeterAt.IsZero() {
+		base = t.MeterStartWh
+	}
+	if wh > base {
+		t.EnergyAt = at
+	}
+	t.LastMeterWh, t.LastMeterAt = wh, at
+	return true
+}
+
+// EnergyRoseAt is EnergyAt or, when that is not known, the latest moment
+// energy may have risen: the latest reading, or the start.
+func (t *Transaction) EnergyRoseAt() time.Time {
+	switch {
+	case !t.EnergyAt.IsZero():
+		return t.EnergyAt
+	case t.LastMeterAt.After(t.StartedAt):
+		return t.LastMeterAt
+	}
+	return t.StartedAt
 }
 
 // Active reports whether the transaction has not ended.

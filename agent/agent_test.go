@@ -94,7 +94,7 @@ func TestConversations(t *testing.T) {
 		}},
 		{"ambiguous place asks to choose", func(t *testing.T, e *env) {
 			second := fmt.Sprintf("CDA-SEC-%04d", e.n)
-			e.run(e.chargerConfig(second, 0), e.site.ID)
+			e.run(e.chargerConfig(second), e.site.ID)
 			c := e.sms()
 			r := e.say(c, "my cable is stuck at the Costco on "+e.street+" Drive")
 			if r.Conversation.ChargerID != "" || !strings.Contains(r.Text, e.id) || !strings.Contains(r.Text, second) {
@@ -307,7 +307,7 @@ func TestNearest(t *testing.T) {
 		s := &chargedesk.Site{ID: "site-" + id, Name: "Site " + id, Address: "1 Main St", City: "Fremont", Country: "US",
 			Lat: e.site.Lat + dLat, Lon: e.site.Lon}
 		must(t, st.store.PutSite(e.ctx, s))
-		cfg := e.chargerConfig(id, 0)
+		cfg := e.chargerConfig(id)
 		cfg.Connectors = []sim.ConnectorSpec{spec}
 		return e.run(cfg, s.ID)
 	}

@@ -117,6 +117,22 @@ func (a *Agent) activeTxIDs(ctx context.Context, chargerID string) (map[string]b
 	return out, nil
 }
 
+// ownActive returns the verified caller's active transaction on the
+// conversation's connector, or nil.
+func (a *Agent) ownActive(ctx context.Context, s *session) (*chargedesk.Transaction, error) {
+	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, ActiveOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("agent: transactions: %w", err)
+	}
+	mine := a.driverTags(ctx, s.c.DriverID)
+	for _, tx := range txs {
+		if tx.ConnectorID == s.c.ConnectorID && tx.IDTag != "" && mine[tx.IDTag] {
+			return tx, nil
+		}
+	}
+	return nil, nil
+}
+
 // waitStarted waits for a new active transaction with idTag on the
 // conversation's connector, one that was not active before (before).
 func (a *Agent) waitStarted(ctx context.Context, s *session, idTag string, before map[string]bool) (*chargedesk.Transaction, error) {

@@ -59,23 +59,16 @@ func (e *env) charging(r Reply) *chargedesk.Transaction {
 }
 
 var faultCases = []faultCase{
-	{name: "stale_transaction", opts: envOpts{skew: -10 * time.Minute, later: 10 * time.Minute}, run: func(t *testing.T, e *env) {
-		e.inject(sim.FaultStaleTransaction, sim.FaultOptions{IDTag: e.other})
+	{name: "stale_transaction", run: func(t *testing.T, e *env) {
+		// The driver calls ten minutes after the forgotten session
+		// began. A 2.0.1 charger still says Charging: the agent reads
+		// its meter first, and only a flat register lets it end the
+		// transaction.
+		e.inject(sim.FaultStaleTransaction, sim.FaultOptions{IDTag: e.other, Age: 10 * time.Minute})
 		stale := poll(e, "stale transaction", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.other); return tx, tx != nil })
 		e.plugIn()
 		c := e.sms()
 		r := e.say(c, "I'm plugged in at charger "+e.id+" and it just says authorizing, nothing happens")
-		if e.p == chargedesk.OCPP201 {
-			// The policy holds a 2.0.1 transaction whose last chargingState
-			// was Charging as live, however long it was silent: the agent
-			// may not end it and hands over (see the report).
-			e.status(r, chargedesk.ConversationEscalated)
-			e.ticket(r, TicketHumanReview)
-			if tx := e.activeTx(e.other); tx == nil || tx.ID != stale.ID {
-				t.Error("the refused transaction changed")
-			}
-			return
-		}
 		tx := e.charging(r)
 		if tx.ID == stale.ID {
 			t.Error("charging on the stale transaction")
@@ -83,8 +76,32 @@ var faultCases = []faultCase{
 		if got, _ := e.st.store.Transaction(e.ctx, e.id, stale.ID); got.Active() {
 			t.Error("stale transaction still active")
 		}
-		if n := e.commands(e.id); n["RemoteStop"] != 1 || n["RemoteStart"] != 1 {
+		n := e.commands(e.id)
+		if n["RemoteStop"] != 1 || n["RemoteStart"] != 1 {
 			t.Errorf("commands %v", n)
+		}
+		if want := map[chargedesk.Protocol]int{chargedesk.OCPP16: 0, chargedesk.OCPP201: 1}[e.p]; n["TriggerMessage"] != want {
+			t.Errorf("%d meter readings asked for, want %d (commands %v)", n["TriggerMessage"], want, n)
+		}
+	}},
+	{name: "stale_transaction/energy flowing", run: func(t *testing.T, e *env) {
+		// The other driver's session takes energy: it is not a leftover,
+		// whatever the caller says.
+		e.plugIn()
+		if _, err := e.c.TapCard(e.ctx, 1, e.other); err != nil {
+			t.Fatal(err)
+		}
+		live := poll(e, "live transaction", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.other); return tx, tx != nil })
+		c := e.sms()
+		r := e.say(c, "I'm at charger "+e.id+", someone left a session running and it won't start mine, please end it")
+		if n := e.commands(e.id); n["RemoteStop"] != 0 {
+			t.Errorf("a live session was stopped: commands %v", n)
+		}
+		if tx := e.activeTx(e.other); tx == nil || tx.ID != live.ID {
+			t.Error("the live transaction changed")
+		}
+		if r.Conversation.Status == chargedesk.ConversationResolved {
+			t.Errorf("resolved with someone else charging: %q", r.Text)
 		}
 	}},
 	{name: "controller_hung", run: func(t *testing.T, e *env) {
@@ -104,6 +121,24 @@ var faultCases = []faultCase{
 			t.Errorf("actions after the end: %v", r.Actions)
 		}
 		if n := e.commands(e.id); n["Reset"] != 1 || n["RemoteStart"] != 2 {
+			t.Errorf("commands %v, want one soft reset", n)
+		}
+	}},
+	{name: "controller_hung/card words", run: func(t *testing.T, e *env) {
+		// The driver blames the card the charger accepted a moment ago:
+		// with the card's data put right, the refused start is the
+		// controller's, and one soft reset fixes it.
+		e.inject(sim.FaultControllerHung, sim.FaultOptions{})
+		e.waitStatus(e.occupied(chargedesk.StatusPreparing))
+		e.plugIn()
+		if _, err := e.c.TapCard(e.ctx, 1, e.tag); err != nil {
+			t.Fatal(err)
+		}
+		c := e.sms()
+		r := e.say(c, "my rfid card is not working at charger "+e.id)
+		e.charging(r)
+		e.noTicket(r)
+		if n := e.commands(e.id); n["Reset"] != 1 {
 			t.Errorf("commands %v, want one soft reset", n)
 		}
 	}},
@@ -207,6 +242,19 @@ var faultCases = []faultCase{
 		e.status(r, chargedesk.ConversationResolved)
 		if ch := e.waitCharger(e.id, "connected", func(ch *chargedesk.Charger) bool { return true }); !ch.Connected {
 			t.Error("resolved while offline")
+		}
+		e.noTicket(r)
+	}},
+	{name: "comm_drop_short/unclear words", run: func(t *testing.T, e *env) {
+		// Words the understanding cannot place: the charger's data
+		// (a connection dropped a moment ago) says what this is about.
+		e.inject(sim.FaultCommDropShort, sim.FaultOptions{})
+		e.waitCharger(e.id, "disconnected", func(ch *chargedesk.Charger) bool { return !ch.Connected })
+		c := e.sms()
+		r := e.say(c, "hmm the thing at "+e.id+" lost connection I think")
+		e.status(r, chargedesk.ConversationResolved)
+		if r.Conversation.Category != chargedesk.CategoryChargerOffline {
+			t.Errorf("category %q, want %s", r.Conversation.Category, chargedesk.CategoryChargerOffline)
 		}
 		e.noTicket(r)
 	}},

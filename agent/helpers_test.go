@@ -93,11 +93,6 @@ func newStack(t *testing.T) *stack {
 
 // envOpts shape one test's world.
 type envOpts struct {
-	// skew moves the charger's clock (a stale transaction started long ago).
-	skew time.Duration
-	// later runs the agent's clock ahead: the driver calls that much
-	// after the fault began.
-	later time.Duration
 	// alt adds an available compatible charger 1-2 km away.
 	alt bool
 	// edit adjusts the charger's configuration.
@@ -141,14 +136,6 @@ func newEnv(t *testing.T, st *stack, p chargedesk.Protocol, o envOpts) *env {
 	e := &env{t: t, ctx: ctx, st: st, n: n, p: p, id: fmt.Sprintf("CDA-FRE-%04d", n),
 		tag: fmt.Sprintf("TAG%05d", n), other: fmt.Sprintf("OTH%05d", n), acct: fmt.Sprintf("acct-%d", n)}
 	e.agent = st.agent
-	if o.later != 0 {
-		cfg := st.cfg
-		cfg.Now = func() time.Time { return time.Now().Add(o.later) }
-		var err error
-		if e.agent, err = New(cfg); err != nil {
-			t.Fatal(err)
-		}
-	}
 	lat, lon := 30+float64(n)*0.5, -120.0
 	e.street = streets[int(n)%len(streets)]
 	e.site = &chargedesk.Site{ID: fmt.Sprintf("site-%d", n), Name: "Costco " + e.street, Address: fmt.Sprintf("%d %s Drive", 100+n, e.street),
@@ -164,7 +151,7 @@ func newEnv(t *testing.T, st *stack, p chargedesk.Protocol, o envOpts) *env {
 	if _, err := st.pay.AddMethod(e.acct, payments.Card{Brand: "Visa", Last4: "4242", ExpMonth: 12, ExpYear: time.Now().Year() + 3}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.chargerConfig(e.id, o.skew)
+	cfg := e.chargerConfig(e.id)
 	if o.edit != nil {
 		o.edit(&cfg)
 	}
@@ -174,20 +161,17 @@ func newEnv(t *testing.T, st *stack, p chargedesk.Protocol, o envOpts) *env {
 			City: "Fremont", Region: "CA", Country: "US", Lat: lat + 0.01, Lon: lon}
 		must(t, st.store.PutSite(ctx, altSite))
 		e.altID = fmt.Sprintf("CDA-ALT-%04d", n)
-		e.run(e.chargerConfig(e.altID, 0), altSite.ID)
+		e.run(e.chargerConfig(e.altID), altSite.ID)
 	}
 	return e
 }
 
-func (e *env) chargerConfig(id string, skew time.Duration) sim.ChargerConfig {
+func (e *env) chargerConfig(id string) sim.ChargerConfig {
 	validator, _ := shared()
 	cfg := sim.ChargerConfig{ID: id, Password: "agent-test-secret-1", Protocol: e.p, URL: e.st.url, Validator: validator,
 		Connectors:  []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}},
 		CallTimeout: 5 * time.Second, RebootDelay: 100 * time.Millisecond, BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		CommDropShort: 1500 * time.Millisecond, Settings: map[string]string{"MeterValueSampleInterval": "1"}}
-	if skew != 0 {
-		cfg.Now = func() time.Time { return time.Now().Add(skew) }
-	}
 	return cfg
 }
 

@@ -79,6 +79,23 @@ func (a *Agent) paymentView(ctx context.Context, driverID string) (*diagnose.Pay
 	return pv, nil
 }
 
+// trustData is the confidence from which a diagnosed cause decides the
+// conversation's category over words the understanding was unsure of.
+const trustData = 0.8
+
+// dataCategory returns the category of what the charger's data shows with
+// confidence (trustData), or "".
+func (a *Agent) dataCategory(ctx context.Context, s *session) (string, error) {
+	v, err := a.view(ctx, s)
+	if err != nil || v.Charger == nil {
+		return "", err
+	}
+	if c := topCause(diagnose.Diagnose(v)); c.Confidence >= trustData {
+		return c.Category(), nil
+	}
+	return "", nil
+}
+
 // topCause returns the best cause worth acting on: diagnose's list without
 // connector_unknown once the connector is settled.
 func topCause(causes []diagnose.Cause) diagnose.Cause {
@@ -103,6 +120,12 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 		return s.askCharger(ctx)
 	}
 	cause := topCause(diagnose.Diagnose(v))
+	if cc := cause.Category(); cc != "" && cc != s.c.Category && !s.d.CategorySure && cause.Confidence >= trustData {
+		// The driver's words were unsure and the charger's data is not:
+		// the conversation is about what the data shows.
+		a.log.InfoContext(ctx, "category from the data", "conversation_id", s.c.ID, "words", s.c.Category, "data", cc)
+		s.c.Category = cc
+	}
 	s.d.Cause, s.d.Evidence = cause.Code, cause.Evidence
 	a.log.InfoContext(ctx, "diagnosis", "conversation_id", s.c.ID, "charger_id", s.c.ChargerID, "cause", cause.Code, "confidence", cause.Confidence)
 	if s.d.Hazard {

@@ -51,7 +51,9 @@ func (a *Agent) rfidPlaybook(ctx context.Context, s *session, v diagnose.View, c
 	if s.c.Status != chargedesk.ConversationOpen {
 		return nil
 	}
-	return a.startSession(ctx, s, false)
+	// With the card's data put right, a start the charger still refuses
+	// or ignores is the charger's controller: startSession may reset once.
+	return a.startSession(ctx, s, true)
 }
 
 // refreshAuthorization brings the charger's own authorization data in line

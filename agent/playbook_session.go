@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
@@ -63,8 +64,18 @@ func (a *Agent) stopStaleThenStart(ctx context.Context, s *session, v diagnose.V
 	}
 	// Propose only a stop the policy would allow: another driver's session
 	// that does not look like a leftover yet is for people to judge.
-	if v.Charger != nil && !policy.Stale(v.Charger, stale, a.now(), policy.DefaultStaleAfter) {
-		return a.humanHandoff(ctx, s, fmt.Sprintf("transaction %s of another card holds connector %d and does not look stale yet", stale.ID, s.c.ConnectorID))
+	ch := v.Charger
+	if ch != nil && !policy.Stale(ch, stale, a.now(), policy.DefaultStaleAfter) {
+		var err error
+		if ch, stale, err = a.freshReading(ctx, s, stale); err != nil {
+			return err
+		}
+		if stale == nil {
+			return a.startSession(ctx, s, true) // it ended meanwhile
+		}
+		if !policy.Stale(ch, stale, a.now(), policy.DefaultStaleAfter) {
+			return a.humanHandoff(ctx, s, fmt.Sprintf("transaction %s of another card holds connector %d and does not look stale yet", stale.ID, s.c.ConnectorID))
+		}
 	}
 	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdRemoteStop, TransactionID: stale.ID},
 		"stale transaction "+stale.ID+" holds the connector")
@@ -88,6 +99,47 @@ func (a *Agent) stopStaleThenStart(ctx context.Context, s *session, v diagnose.V
 		return a.fieldService(ctx, s, fmt.Sprintf("Transaction %s on %s did not end after a remote stop", stale.ID, s.c.ChargerID), keyCouldNotFix)
 	}
 	return a.startSession(ctx, s, true)
+}
+
+// freshReading asks the charger, once, for the current state and meter
+// reading of a transaction that claims to charge while no energy has been
+// recorded for a while — a 2.0.1 charger that forgot to end a transaction
+// keeps its last chargingState, and only a fresh, flat register shows it
+// delivers nothing. It returns the charger and the transaction as stored
+// afterwards (the transaction nil if it ended meanwhile), or as they were
+// when no reading was due or none came.
+func (a *Agent) freshReading(ctx context.Context, s *session, tx *chargedesk.Transaction) (*chargedesk.Charger, *chargedesk.Transaction, error) {
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent: charger: %w", err)
+	}
+	if tx.ChargingState != "Charging" || a.now().Sub(tx.EnergyRoseAt()) < policy.DefaultStaleAfter || s.try("fresh_reading") > 0 {
+		return ch, tx, nil
+	}
+	t0 := a.now()
+	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: tx.ConnectorID, Trigger: "TransactionEvent"},
+		fmt.Sprintf("transaction %s claims to charge but no energy is recorded since %s: read its meter", tx.ID, tx.EnergyRoseAt().UTC().Format(time.RFC3339)))
+	if err != nil || res.Status != chargedesk.ResultAccepted {
+		return ch, tx, err
+	}
+	cur := tx
+	if _, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+		got, err := a.store.Transaction(ctx, tx.ChargerID, tx.ID)
+		if err != nil {
+			return false, err
+		}
+		cur = got
+		return !got.Active() || got.UpdatedAt.After(t0), nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if ch, err = a.store.Charger(ctx, s.c.ChargerID); err != nil {
+		return nil, nil, fmt.Errorf("agent: charger: %w", err)
+	}
+	if !cur.Active() {
+		return ch, nil, nil
+	}
+	return ch, cur, nil
 }
 
 // usableToken returns the caller's token that the backend accepts now, or
@@ -132,6 +184,15 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	if tok == nil {
 		return a.tokenProblem(ctx, s)
 	}
+	if tx, err := a.ownActive(ctx, s); err != nil {
+		return err
+	} else if tx != nil {
+		// Already started (a charger that waited for the cable, or the
+		// driver's own tap): nothing to send.
+		s.resolved()
+		s.say(keyCharging, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
+		return nil
+	}
 	before, err := a.activeTxIDs(ctx, s.c.ChargerID)
 	if err != nil {
 		return err
@@ -154,6 +215,14 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 		}
 		// Accepted is not started: the charger's own messages decide.
 		s.d.Evidence = append(s.d.Evidence, fmt.Sprintf("remote start accepted but no transaction started within %s", a.verify))
+		if k, err := a.connector(ctx, s); err != nil {
+			return err
+		} else if k != nil && k.Status == chargedesk.StatusAvailable && s.try("plug_in") == 0 {
+			// No cable seen: a 1.6 charger waits for one after accepting.
+			// The driver plugs in; nothing is reset for that.
+			s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
+			return nil
+		}
 		if allowReset && s.try("replug") == 0 && a.localStartFailed(ctx, s) {
 			// The caller's card was accepted at the charger and nothing
 			// started either: the car did not answer the charger (a
@@ -169,11 +238,10 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 		}
 		return a.fieldService(ctx, s, fmt.Sprintf("%s accepts remote starts but never starts a transaction", s.c.ChargerID), keyCouldNotFix)
 	case chargedesk.ResultRejected:
-		ch, err := a.store.Charger(ctx, s.c.ChargerID)
+		k, err := a.connector(ctx, s)
 		if err != nil {
-			return fmt.Errorf("agent: charger: %w", err)
+			return err
 		}
-		k := ch.Connector(s.c.ConnectorID)
 		if k != nil && k.Status == chargedesk.StatusAvailable && s.try("plug_in") == 0 {
 			s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
 			return nil
@@ -269,6 +337,15 @@ func (a *Agent) charging(ctx context.Context, s *session) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// connector returns the conversation's connector as stored now, or nil.
+func (a *Agent) connector(ctx context.Context, s *session) (*chargedesk.Connector, error) {
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return nil, fmt.Errorf("agent: charger: %w", err)
+	}
+	return ch.Connector(s.c.ConnectorID), nil
 }
 
 // fieldService opens a field-service ticket, tells the driver (key with

@@ -84,6 +84,10 @@ type convData struct {
 	SessionTx string `json:"sessionTx,omitempty"`
 	// Hazard is set once the driver described a clear hazard.
 	Hazard bool `json:"hazard,omitempty"`
+	// CategorySure is set once the driver's words named the category
+	// with confidence; an unsure category yields to what the charger's
+	// data shows.
+	CategorySure bool `json:"categorySure,omitempty"`
 	// Methods are the payment methods seen when the card could not pay:
 	// only a method new or changed since then is authorized again.
 	Methods []payments.Method `json:"methods,omitempty"`
@@ -190,11 +194,16 @@ func (s *session) absorb(ctx context.Context) error {
 	}
 	if cat := u.Category; cat != "" && cat != chargedesk.CategoryOther {
 		waitingOnDriver := s.d.Ask != "" && s.d.Ask != askProblem
+		sure := u.Confidence >= 0.6
 		switch {
 		case s.c.Category == "" || s.c.Category == chargedesk.CategoryOther:
 			s.setCategory(cat)
-		case cat != s.c.Category && !waitingOnDriver && u.Confidence >= 0.6:
+			s.d.CategorySure = sure
+		case cat != s.c.Category && !waitingOnDriver && sure:
 			s.setCategory(cat)
+			s.d.CategorySure = true
+		case cat == s.c.Category && sure:
+			s.d.CategorySure = true
 		}
 	} else if s.c.Category == "" && u.Confidence >= 0.6 {
 		s.c.Category = chargedesk.CategoryOther
@@ -255,6 +264,18 @@ func (s *session) step(ctx context.Context) error {
 		return nil
 	}
 	cat := s.c.Category
+	if !s.d.CategorySure && s.c.ChargerID != "" {
+		// The words did not say for sure what is wrong, but the charger
+		// is known: its data may.
+		dc, err := a.dataCategory(ctx, s)
+		if err != nil {
+			return err
+		}
+		if dc != "" && dc != cat {
+			a.log.InfoContext(ctx, "category from the data", "conversation_id", s.c.ID, "words", cat, "data", dc)
+			s.c.Category, cat = dc, dc
+		}
+	}
 	if cat == "" || cat == chargedesk.CategoryOther && s.c.ChargerID == "" {
 		if s.d.Ask == askProblem && s.d.Asked >= 2 {
 			return a.humanHandoff(ctx, s, "the driver's problem could not be understood")

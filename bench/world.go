@@ -192,12 +192,8 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 			return nil, fmt.Errorf("bench: world %d: %w", n, err)
 		}
 	}
-	var skew time.Duration
-	if t.Fault == "stale_transaction" {
-		skew = -10 * time.Minute
-	}
 	var err error
-	if w.c, err = w.run(ctx, w.id, site.ID, skew); err != nil {
+	if w.c, err = w.run(ctx, w.id, site.ID); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -209,7 +205,7 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 			w.close()
 			return nil, fmt.Errorf("bench: world %d: %w", n, err)
 		}
-		if w.alt, err = w.run(ctx, w.altID, altSite.ID, 0); err != nil {
+		if w.alt, err = w.run(ctx, w.altID, altSite.ID); err != nil {
 			w.close()
 			return nil, err
 		}
@@ -218,10 +214,6 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 		Poll: cfg.Poll, CommandTimeout: cfg.CommandTimeout, Logger: cfg.Logger}
 	if cfg.WrapCommander != nil {
 		acfg.Commands = cfg.WrapCommander(st.gw)
-	}
-	if t.Fault == "stale_transaction" {
-		// The driver calls ten minutes after the stale session began.
-		acfg.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
 	}
 	if cfg.ConfigureAgent != nil {
 		cfg.ConfigureAgent(&acfg)
@@ -239,7 +231,7 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 
 // run registers, places and runs a simulated charger (one CCS1 150 kW
 // connector) and waits until the central system holds it connected.
-func (w *world) run(ctx context.Context, id, siteID string, skew time.Duration) (*sim.Charger, error) {
+func (w *world) run(ctx context.Context, id, siteID string) (*sim.Charger, error) {
 	s := w.st.store
 	if _, err := s.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, PasswordHash: chargedesk.HashPassword(chargerPassword),
 		BootStatus: chargedesk.RegistrationAccepted}); err != nil {
@@ -253,9 +245,6 @@ func (w *world) run(ctx context.Context, id, siteID string, skew time.Duration) 
 		Connectors: []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}}, ResponseLatency: w.cfg.Latency,
 		CallTimeout: 10 * time.Second, RebootDelay: w.cfg.RebootDelay, BackoffMin: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
 		CommDropShort: w.cfg.CommDropShort, Settings: map[string]string{"MeterValueSampleInterval": "1"}}
-	if skew != 0 {
-		cfg.Now = func() time.Time { return time.Now().Add(skew) }
-	}
 	c := sim.NewCharger(cfg)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.wg.Add(1)
@@ -390,7 +379,10 @@ func (w *world) inject(ctx context.Context) error {
 	}
 	switch w.task.Fault {
 	case "stale_transaction":
-		return all(func() error { return inj(sim.FaultStaleTransaction, sim.FaultOptions{IDTag: w.other}) },
+		// The driver calls ten minutes after the forgotten session began.
+		return all(func() error {
+			return inj(sim.FaultStaleTransaction, sim.FaultOptions{IDTag: w.other, Age: 10 * time.Minute})
+		},
 			func() error {
 				tx, err := w.waitTx(ctx, w.other)
 				if err == nil {

@@ -139,10 +139,10 @@ func (c *conn) storeMeterValues(ctx context.Context, samples []chargedesk.MeterS
 	if err != nil {
 		return err
 	}
-	if !at.After(tx.LastMeterAt) {
+	if !tx.Meter(wh, at) {
 		return nil
 	}
-	tx.LastMeterWh, tx.LastMeterAt, tx.UpdatedAt = wh, at, c.s.now()
+	tx.UpdatedAt = c.s.now()
 	return c.s.cfg.Store.UpdateTransaction(ctx, tx)
 }
 

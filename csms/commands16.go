@@ -36,7 +36,11 @@ func build16(cmd chargedesk.Command) (request, error) {
 		return request{"UnlockConnector", v16.UnlockConnectorRequest{ConnectorID: cmd.ConnectorID},
 			answer(func(r *v16.UnlockConnectorResponse) chargedesk.Result { return status(string(r.Status)) })}, nil
 	case chargedesk.CmdTriggerMessage:
-		return request{"TriggerMessage", v16.TriggerMessageRequest{RequestedMessage: v16.MessageTrigger(cmd.Trigger), ConnectorID: optInt(cmd.ConnectorID)},
+		trigger := cmd.Trigger
+		if trigger == "TransactionEvent" {
+			trigger = "MeterValues" // 1.6's report of a transaction's reading
+		}
+		return request{"TriggerMessage", v16.TriggerMessageRequest{RequestedMessage: v16.MessageTrigger(trigger), ConnectorID: optInt(cmd.ConnectorID)},
 			answer(func(r *v16.TriggerMessageResponse) chargedesk.Result { return status(string(r.Status)) })}, nil
 	case chargedesk.CmdChangeAvailability:
 		return request{"ChangeAvailability", v16.ChangeAvailabilityRequest{ConnectorID: cmd.ConnectorID, Type: v16.AvailabilityType(cmd.Availability)},

@@ -130,8 +130,8 @@ func transactionEvent201(ctx context.Context, c *conn, req *v201.TransactionEven
 	if req.IDToken != nil && tx.IDTag == "" {
 		tx.IDTag, tx.AuthStatus = req.IDToken.IDToken, v.status
 	}
-	if wh, at, ok := lastEnergy(samples); ok && at.After(tx.LastMeterAt) {
-		tx.LastMeterWh, tx.LastMeterAt = wh, at
+	if wh, at, ok := lastEnergy(samples); ok {
+		tx.Meter(wh, at)
 	}
 	if req.EventType == v201.TransactionEventEnded && tx.Active() {
 		reason := string(info.StoppedReason)

@@ -91,6 +91,19 @@ func TestInteropPeers(t *testing.T) {
 					active, _ = e.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: "PEER-1", ActiveOnly: true})
 					return len(active) == 1
 				})
+				// A transaction's reading on demand: TransactionEvent in
+				// 2.0.1, MeterValues (its 1.6 counterpart) in 1.6.
+				res, seq = send(chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, Trigger: "TransactionEvent", ConnectorID: 1})
+				if res.Status != chargedesk.ResultAccepted {
+					t.Fatalf("trigger TransactionEvent during a transaction: %+v", res)
+				}
+				reading := "MeterValues"
+				if proto == chargedesk.OCPP201 {
+					reading = "TransactionEvent"
+				}
+				if _, err := p.WaitFor(ctx, peertest.After(seq, peertest.Is(peertest.EventResult, reading))); err != nil {
+					t.Fatalf("triggered TransactionEvent never answered with %s: %v", reading, err)
+				}
 				res, seq = send(chargedesk.Command{Kind: chargedesk.CmdRemoteStop, TransactionID: active[0].ID})
 				if res.Status != chargedesk.ResultAccepted {
 					t.Fatalf("remote stop: %+v", res)
@@ -101,6 +114,9 @@ func TestInteropPeers(t *testing.T) {
 				})
 
 				for _, trig := range chargedesk.TriggerableMessages {
+					if trig == "TransactionEvent" {
+						continue // needs a transaction: tested above
+					}
 					res, seq := send(chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, Trigger: trig, ConnectorID: 1})
 					if res.Status != chargedesk.ResultAccepted {
 						t.Fatalf("trigger %s: %+v", trig, res)

@@ -164,37 +164,53 @@ const DefaultStaleAfter = 5 * time.Minute
 // Stale reports whether an active transaction is a leftover that the agent
 // may end for a caller who does not own it — the rule the policy applies,
 // exported so that the agent proposes only what the policy would allow.
-// A transaction is a leftover when no energy has
-// been measured for StaleAfter and its connector shows no session (1.6
-// Available, Preparing, Finishing, Faulted, Unavailable), or — a 2.0.1
-// connector shows only Occupied — its charging state is neither charging
-// nor suspended, or it claims to be charging but the charger has sent no
-// transaction update for four times StaleAfter (a live 2.0.1 session sends
-// them every TxUpdatedInterval).
+//
+// No leftover has delivered energy for StaleAfter: its register has not
+// risen since (Transaction.EnergyAt). On top of that the charger must not
+// report a session: a 1.6 connector shows no Charging or Suspended status;
+// a 2.0.1 connector (only Occupied) reports a charging state that is not
+// suspended, and a claim of Charging is believed until a reading taken in
+// the last FreshReading shows the register flat for StaleAfter — or until
+// the charger has said nothing about the transaction for four times
+// StaleAfter (a live session reports every TxUpdatedInterval).
 func Stale(ch *chargedesk.Charger, tx *chargedesk.Transaction, now time.Time, after time.Duration) bool {
-	last := tx.LastMeterAt
-	if last.IsZero() {
-		last = tx.StartedAt
-	}
-	if tx.UpdatedAt.After(last) && tx.ChargingState != "" {
-		last = tx.UpdatedAt // a 2.0.1 event without meter values still says it lives
-	}
-	silent := now.Sub(last)
-	if silent < after {
+	rose := tx.EnergyRoseAt()
+	if now.Sub(rose) < after {
 		return false
 	}
-	if k := ch.Connector(tx.ConnectorID); k != nil {
-		switch k.Status {
-		case chargedesk.StatusCharging, chargedesk.StatusSuspendedEV, chargedesk.StatusSuspendedEVSE:
+	k := ch.Connector(tx.ConnectorID)
+	if k == nil {
+		return true
+	}
+	switch k.Status {
+	case chargedesk.StatusCharging, chargedesk.StatusSuspendedEV, chargedesk.StatusSuspendedEVSE:
+		return false
+	case chargedesk.StatusOccupied:
+		switch tx.ChargingState {
+		case "SuspendedEV", "SuspendedEVSE":
 			return false
-		case chargedesk.StatusOccupied:
-			switch tx.ChargingState {
-			case "Charging", "SuspendedEV", "SuspendedEVSE":
-				return silent >= 4*after
-			}
+		case "Charging":
+			flat := tx.LastMeterAt.Sub(rose) >= after && now.Sub(tx.UpdatedAt) <= FreshReading
+			heard := latest(tx.LastMeterAt, tx.UpdatedAt, tx.StartedAt)
+			return flat || now.Sub(heard) >= 4*after
 		}
 	}
 	return true
+}
+
+// FreshReading is how recent a meter reading must be to prove that a
+// transaction which claims to charge delivers nothing.
+const FreshReading = time.Minute
+
+// latest returns the latest of ts.
+func latest(ts ...time.Time) time.Time {
+	var l time.Time
+	for _, t := range ts {
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l
 }
 
 // rateLimit checks and records the agent's command rates.

@@ -128,20 +128,56 @@ func TestStale201(t *testing.T) {
 	after := 5 * time.Minute
 	ch := &chargedesk.Charger{ID: "CP-2", Connectors: []chargedesk.Connector{{ID: 1, Status: chargedesk.StatusOccupied}}}
 	tests := []struct {
-		name   string
-		state  string
-		silent time.Duration
-		want   bool
+		name  string
+		state string
+		// rose is how long ago the register last rose, read how long
+		// ago the latest reading was taken, heard how long ago the
+		// charger last reported the transaction.
+		rose, read, heard time.Duration
+		want              bool
 	}{
-		{"charging, updates recent", "Charging", 6 * time.Minute, false},
-		{"charging, silent for long", "Charging", 25 * time.Minute, true},
-		{"connected, not charging, silent", "EVConnected", 6 * time.Minute, true},
-		{"connected, not charging, recent", "EVConnected", time.Minute, false},
+		{"charging, energy rising", "Charging", time.Minute, time.Minute, time.Minute, false},
+		{"charging, flat but no reading since", "Charging", 6 * time.Minute, 6 * time.Minute, 6 * time.Minute, false},
+		{"charging, fresh reading shows the register flat", "Charging", 10 * time.Minute, 10 * time.Second, 10 * time.Second, true},
+		{"charging, flat reading too short", "Charging", 4 * time.Minute, 10 * time.Second, 10 * time.Second, false},
+		{"charging, flat reading not fresh", "Charging", 20 * time.Minute, 3 * time.Minute, 3 * time.Minute, false},
+		{"charging, silent for long", "Charging", 25 * time.Minute, 25 * time.Minute, 25 * time.Minute, true},
+		{"car paused, silent for long", "SuspendedEV", 3 * time.Hour, 3 * time.Hour, 3 * time.Hour, false},
+		{"connected, not charging, no energy", "EVConnected", 6 * time.Minute, time.Minute, time.Minute, true},
+		{"connected, energy a minute ago", "EVConnected", time.Minute, time.Minute, time.Minute, false},
+		{"idle, no energy", "Idle", 6 * time.Minute, 6 * time.Minute, 10 * time.Second, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			last := now.Add(-tt.silent)
-			tx := &chargedesk.Transaction{ID: "t", ChargerID: "CP-2", ConnectorID: 1, StartedAt: last.Add(-time.Hour), LastMeterAt: last, UpdatedAt: last, ChargingState: tt.state}
+			tx := &chargedesk.Transaction{ID: "t", ChargerID: "CP-2", ConnectorID: 1, StartedAt: now.Add(-2 * time.Hour),
+				EnergyAt: now.Add(-tt.rose), LastMeterAt: now.Add(-tt.read), UpdatedAt: now.Add(-tt.heard), ChargingState: tt.state}
+			if got := Stale(ch, tx, now, after); got != tt.want {
+				t.Fatalf("stale = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStale16(t *testing.T) {
+	after := 5 * time.Minute
+	tests := []struct {
+		name   string
+		status chargedesk.ConnectorStatus
+		rose   time.Duration
+		want   bool
+	}{
+		{"finishing, no energy for 10 minutes", chargedesk.StatusFinishing, 10 * time.Minute, true},
+		{"finishing, energy 2 minutes ago", chargedesk.StatusFinishing, 2 * time.Minute, false},
+		{"charging, register flat", chargedesk.StatusCharging, time.Hour, false},
+		{"suspended by the car", chargedesk.StatusSuspendedEV, time.Hour, false},
+		{"available with a transaction open", chargedesk.StatusAvailable, 6 * time.Minute, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &chargedesk.Charger{ID: "CP-1", Connectors: []chargedesk.Connector{{ID: 1, Status: tt.status}}}
+			// Periodic readings keep coming; only the register tells.
+			tx := &chargedesk.Transaction{ID: "7", ChargerID: "CP-1", ConnectorID: 1, StartedAt: now.Add(-2 * time.Hour),
+				EnergyAt: now.Add(-tt.rose), LastMeterAt: now.Add(-10 * time.Second), UpdatedAt: now.Add(-10 * time.Second)}
 			if got := Stale(ch, tx, now, after); got != tt.want {
 				t.Fatalf("stale = %v, want %v", got, tt.want)
 			}

@@ -33,6 +33,9 @@ type connector struct {
 
 	tx        *transaction
 	finishing bool // a transaction ended with the cable still in
+	// reportAt backdates the next status report: the status it reports
+	// began then (a fault injected with a past).
+	reportAt time.Time
 
 	energyWh float64
 
@@ -194,6 +197,9 @@ func (c *Charger) powerW(cn *connector) float64 {
 // statusReq builds the StatusNotification payload for cn; c.mu must be held.
 func (c *Charger) statusReq(cn *connector, st chargedesk.ConnectorStatus) any {
 	now := c.now()
+	if !cn.reportAt.IsZero() {
+		now, cn.reportAt = cn.reportAt, time.Time{}
+	}
 	if c.cfg.Protocol == chargedesk.OCPP16 {
 		p := cn.problem()
 		return v16.StatusNotificationRequest{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -90,6 +91,9 @@ type FaultOptions struct {
 	// InCache puts the local_list_stale entry in the authorization cache
 	// instead of the local list (ClearCache then fixes it).
 	InCache bool
+	// Age is how long ago the stale transaction began (zero: now); the
+	// charger reports its start with that time.
+	Age time.Duration
 }
 
 // ActiveFault is a fault currently injected.
@@ -184,19 +188,17 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 	switch f {
 	case FaultStaleTransaction:
 		after = func(ctx context.Context) error {
+			var at time.Time
+			if opts.Age > 0 {
+				at = c.now().Add(-opts.Age)
+			}
 			c.mu.Lock()
-			cn.plugged, cn.finishing = true, false
+			cn.plugged, cn.finishing, cn.reportAt = true, false, at
 			c.mu.Unlock()
-			if err := c.startTx(ctx, id, opts.IDTag, "", false, nil); err != nil {
+			if err := c.beginTx(ctx, id, txStart{idTag: opts.IDTag, at: at, stale: true}); err != nil {
 				return err
 			}
 			c.mu.Lock()
-			if cn.tx != nil {
-				cn.tx.stale = true
-				if cn.tx.cancel != nil {
-					cn.tx.cancel()
-				}
-			}
 			cn.plugged, cn.lock = false, false
 			c.notifyLocked()
 			c.mu.Unlock()

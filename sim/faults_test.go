@@ -573,9 +573,20 @@ func TestFaults(t *testing.T) {
 		run   func(t *testing.T, e *faultEnv)
 	}{
 		{FaultStaleTransaction, func(t *testing.T, e *faultEnv) {
-			e.inject(t, FaultStaleTransaction, FaultOptions{IDTag: e.other})
+			e.inject(t, FaultStaleTransaction, FaultOptions{IDTag: e.other, Age: 20 * time.Minute})
 			stale := e.waitActiveTx(t, e.other)
-			e.waitStatus(t, occupied(e.p, chargedesk.StatusFinishing), "")
+			k := e.waitStatus(t, occupied(e.p, chargedesk.StatusFinishing), "")
+			// Forgotten twenty minutes ago: started then, no energy since,
+			// and the status it shows dates from then.
+			if ago := time.Since(stale.StartedAt); ago < 19*time.Minute || ago > 21*time.Minute {
+				t.Errorf("stale transaction started %s ago, want 20 min", ago)
+			}
+			if !stale.EnergyAt.Equal(stale.StartedAt) {
+				t.Errorf("stale transaction energy rose at %v, started %v", stale.EnergyAt, stale.StartedAt)
+			}
+			if ago := time.Since(k.StatusAt); ago < 19*time.Minute {
+				t.Errorf("status reported as of %s ago, want 20 min", ago)
+			}
 			// The stale transaction holds the old driver's card elsewhere.
 			e2 := newFaultEnv(t, e.st, e.p, e.id+"-B", nil)
 			e2.tap(t, e.other, AuthConcurrentTx)

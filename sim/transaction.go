@@ -245,6 +245,25 @@ func (c *Charger) chargingState201(cn *connector) v201.ChargingState {
 // idType is the token's 2.0.1 IdTokenType ("" for an RFID card): a remote
 // start carries the request's type into TransactionEvent Started.
 func (c *Charger) startTx(ctx context.Context, id int, idTag, idType string, remote bool, remoteStartID *int) error {
+	return c.beginTx(ctx, id, txStart{idTag: idTag, idType: idType, remote: remote, remoteStartID: remoteStartID})
+}
+
+// txStart describes a transaction to begin.
+type txStart struct {
+	idTag, idType string
+	remote        bool
+	remoteStartID *int
+	// at backdates the start (zero: now); a backdated start is reported
+	// as it would have been then, meter reading included.
+	at time.Time
+	// stale begins a transaction the charger has already forgotten to
+	// close (stale_transaction): it never meters.
+	stale bool
+}
+
+// beginTx is startTx with the options of txStart.
+func (c *Charger) beginTx(ctx context.Context, id int, o txStart) error {
+	idTag, idType, remote, remoteStartID := o.idTag, o.idType, o.remote, o.remoteStartID
 	c.mu.Lock()
 	cn := c.conn(id)
 	if cn == nil {
@@ -263,8 +282,11 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag, idType string, rem
 		return ErrHandshake
 	}
 	now := c.now()
+	if !o.at.IsZero() {
+		now = o.at
+	}
 	tx := &transaction{idTag: idTag, idType: idType, remote: remote, remoteStartID: remoteStartID,
-		startWh: cn.energyWh, startedAt: now, lastMeterAt: now}
+		startWh: cn.energyWh, startedAt: now, lastMeterAt: now, stale: o.stale}
 	if c.cfg.Protocol == chargedesk.OCPP201 {
 		c.txSeq++
 		tx.id = fmt.Sprintf("%08x-%d", rand.Uint32(), c.txSeq)
@@ -281,13 +303,15 @@ func (c *Charger) startTx(ctx context.Context, id int, idTag, idType string, rem
 			trig = v201.TriggerReasonRemoteStart
 		}
 		tok := idToken201(idTag, idType)
+		begin := c.meter201(cn, v201.ReadingContextTransactionBegin)
+		begin.Timestamp = v201.DateTime{Time: now}
 		started = v201.TransactionEventRequest{
 			EventType: v201.TransactionEventStarted, Timestamp: v201.DateTime{Time: now},
 			TriggerReason: trig, SeqNo: tx.nextSeq(), Offline: c.offlineFlagLocked(),
 			TransactionInfo: v201.Transaction{TransactionID: tx.id, ChargingState: c.chargingState201(cn), RemoteStartID: remoteStartID},
 			Evse:            &v201.EVSE{ID: id, ConnectorID: new(1)},
 			IDToken:         &tok,
-			MeterValue:      []v201.MeterValue{c.meter201(cn, v201.ReadingContextTransactionBegin)},
+			MeterValue:      []v201.MeterValue{begin},
 		}
 	}
 	c.notifyLocked()

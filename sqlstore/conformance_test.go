@@ -443,7 +443,7 @@ func runConformance(t *testing.T, b backend) {
 			t.Fatalf("1.6 id = %q, want a positive integer", first.ID)
 		}
 		want := &chargedesk.Transaction{ID: first.ID, ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG",
-			AuthStatus: chargedesk.AuthAccepted, StartedAt: micro(base), MeterStartWh: 1000,
+			AuthStatus: chargedesk.AuthAccepted, StartedAt: micro(base), MeterStartWh: 1000, EnergyAt: micro(base),
 			UpdatedAt: micro(base.Add(time.Hour))}
 		if diff := cmp.Diff(want, first); diff != "" {
 			t.Errorf("1.6 start (-want +got):\n%s", diff)
@@ -589,7 +589,10 @@ func runConformance(t *testing.T, b backend) {
 		must(t, err)
 		tx.IDTag, tx.AuthStatus = "TAG", chargedesk.AuthAccepted
 		tx.ChargingState, tx.SeqNo, tx.RemoteStartID = "Charging", 3, 9
-		tx.LastMeterWh, tx.LastMeterAt = 1500, base.Add(time.Minute)
+		if !tx.EnergyAt.Equal(micro(base)) {
+			t.Errorf("a new transaction's EnergyAt is %v, want its start %v", tx.EnergyAt, micro(base))
+		}
+		tx.LastMeterWh, tx.LastMeterAt, tx.EnergyAt = 1500, base.Add(time.Minute), base.Add(30*time.Second)
 		tx.StoppedAt, tx.MeterStopWh, tx.StopReason, tx.StopIDTag = base.Add(2*time.Minute), 1600, "Local", "TAG"
 		tx.StartedAt = base.Add(time.Hour) // not mutable
 		tx.ConnectorID = 5                 // not mutable
@@ -599,7 +602,7 @@ func runConformance(t *testing.T, b backend) {
 		want := &chargedesk.Transaction{ID: "tx-1", ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG",
 			AuthStatus: chargedesk.AuthAccepted, StartedAt: micro(base), RemoteStartID: 9,
 			ChargingState: "Charging", SeqNo: 3, LastMeterWh: 1500, LastMeterAt: micro(base.Add(time.Minute)),
-			StoppedAt: micro(base.Add(2 * time.Minute)), MeterStopWh: 1600, StopReason: "Local",
+			EnergyAt: micro(base.Add(30 * time.Second)), StoppedAt: micro(base.Add(2 * time.Minute)), MeterStopWh: 1600, StopReason: "Local",
 			StopIDTag: "TAG", UpdatedAt: micro(now)}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("stored (-want +got):\n%s", diff)

@@ -19,13 +19,13 @@ const maxTransactionIDLen = 36
 
 const transactionCols = `id, charger_id, connector_id, id_tag, auth_status, started_at,
 	meter_start_wh, remote_start_id, charging_state, seq_no, last_meter_wh, last_meter_at,
-	stopped_at, meter_stop_wh, stop_reason, stop_id_tag, updated_at`
+	energy_at, stopped_at, meter_stop_wh, stop_reason, stop_id_tag, updated_at`
 
 func scanTransaction(row scanner) (*chargedesk.Transaction, error) {
 	var t chargedesk.Transaction
 	err := row.Scan(&t.ID, &t.ChargerID, &t.ConnectorID, &t.IDTag, &t.AuthStatus, tc(&t.StartedAt),
 		&t.MeterStartWh, &t.RemoteStartID, &t.ChargingState, &t.SeqNo, &t.LastMeterWh,
-		tc(&t.LastMeterAt), tc(&t.StoppedAt), &t.MeterStopWh, &t.StopReason, &t.StopIDTag,
+		tc(&t.LastMeterAt), tc(&t.EnergyAt), tc(&t.StoppedAt), &t.MeterStopWh, &t.StopReason, &t.StopIDTag,
 		tc(&t.UpdatedAt))
 	if err != nil {
 		return nil, err
@@ -66,13 +66,13 @@ func (s *Store) StartTransaction(ctx context.Context, t *chargedesk.Transaction)
 		var seq int64
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO transactions (id, assigned, charger_id,
 			connector_id, id_tag, auth_status, started_at, meter_start_wh, remote_start_id,
-			charging_state, seq_no, last_meter_wh, last_meter_at, stopped_at, meter_stop_wh,
+			charging_state, seq_no, last_meter_wh, last_meter_at, energy_at, stopped_at, meter_stop_wh,
 			stop_reason, stop_id_tag, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING RETURNING seq`),
 			id, assigned, t.ChargerID, t.ConnectorID, t.IDTag, string(t.AuthStatus),
 			s.ts(t.StartedAt), t.MeterStartWh, t.RemoteStartID, t.ChargingState, t.SeqNo,
-			t.LastMeterWh, s.ts(t.LastMeterAt), s.ts(t.StoppedAt), t.MeterStopWh, t.StopReason,
+			t.LastMeterWh, s.ts(t.LastMeterAt), s.ts(t.EnergyRoseAt()), s.ts(t.StoppedAt), t.MeterStopWh, t.StopReason,
 			t.StopIDTag, s.ts(s.now())).Scan(&seq)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -122,11 +122,11 @@ func (s *Store) UpdateTransaction(ctx context.Context, t *chargedesk.Transaction
 	err := s.inWTx(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE transactions SET id_tag = ?, auth_status = ?,
 			remote_start_id = ?, charging_state = ?, seq_no = ?, last_meter_wh = ?,
-			last_meter_at = ?, stopped_at = ?, meter_stop_wh = ?, stop_reason = ?,
+			last_meter_at = ?, energy_at = ?, stopped_at = ?, meter_stop_wh = ?, stop_reason = ?,
 			stop_id_tag = ?, updated_at = ?
 			WHERE charger_id = ? AND id = ?`),
 			t.IDTag, string(t.AuthStatus), t.RemoteStartID, t.ChargingState, t.SeqNo, t.LastMeterWh,
-			s.ts(t.LastMeterAt), s.ts(t.StoppedAt), t.MeterStopWh, t.StopReason, t.StopIDTag,
+			s.ts(t.LastMeterAt), s.ts(t.EnergyRoseAt()), s.ts(t.StoppedAt), t.MeterStopWh, t.StopReason, t.StopIDTag,
 			s.ts(s.now()), t.ChargerID, t.ID)
 		if err != nil {
 			return err

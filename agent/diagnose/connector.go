@@ -143,9 +143,9 @@ func (d *diag) activeOn(id int) *chargedesk.Transaction {
 func (d *diag) txRules(ch *chargedesk.Charger, cn *chargedesk.Connector, tx *chargedesk.Transaction, desc string, w float64, v201 bool) {
 	now := d.now
 	cat := d.v.Category
-	lastLife := latest(tx.LastMeterAt, tx.StartedAt)
+	lastLife := tx.EnergyRoseAt()
 	quiet := now.Sub(lastLife)
-	since := latest(cn.StatusAt, cn.UpdatedAt)
+	since := statusSince(cn)
 	var noLive bool
 	conf := 0.9
 	if v201 {
@@ -154,6 +154,8 @@ func (d *diag) txRules(ch *chargedesk.Charger, cn *chargedesk.Connector, tx *cha
 			noLive = true
 		case tx.ChargingState == stateIdle || tx.ChargingState == stateEVConnected:
 			noLive = true
+		case tx.ChargingState == stateSuspendedEV || tx.ChargingState == "SuspendedEVSE":
+			// Paused by the car or the charger: a session, not a leftover.
 		default:
 			// Occupied and "Charging" by its last report: only silence
 			// tells, and meter intervals vary.
@@ -386,7 +388,7 @@ func (d *diag) hungRules(cn *chargedesk.Connector, desc string, w float64) {
 	au := d.ev.find(now.Add(-EventWindow), func(x *exchange) bool {
 		return x.action == "Authorize" && x.in && x.status == string(chargedesk.AuthAccepted) && !d.usedAfter(x.tag, x.at)
 	})
-	since := latest(cn.StatusAt, cn.UpdatedAt)
+	since := statusSince(cn)
 	if au == nil {
 		if now.Sub(since) >= HungAfter {
 			d.waitingForAuth = true
@@ -463,4 +465,14 @@ func (d *diag) lockRules(cn *chargedesk.Connector, ec, desc string, w float64) {
 		d.add(CodeLockAfterSession, 0.6*w, true, with(desc, "no transaction is active and the cable is still in; an UnlockConnector tells a charger lock from a car lock")...)
 		d.add(CodeVehicleSideLock, 0.45*w, false, with(desc, "some cars hold the plug until they are unlocked")...)
 	}
+}
+
+// statusSince is when the connector's status began: the charger's own
+// timestamp, unless it lies after the moment the status was stored (a
+// clock ahead), when the storing time is the better bound.
+func statusSince(cn *chargedesk.Connector) time.Time {
+	if cn.StatusAt.IsZero() || cn.StatusAt.After(cn.UpdatedAt) {
+		return cn.UpdatedAt
+	}
+	return cn.StatusAt
 }

@@ -86,6 +86,10 @@ func parseFault(name string) (sim.Fault, error) {
 	return "", chargedesk.Errorf(chargedesk.EINVALID, "%q is not a fault of the catalogue", name)
 }
 
+// staleTransactionAge is how long ago an injected stale transaction began:
+// a session forgotten half an hour ago, as a driver finds it.
+const staleTransactionAge = 30 * time.Minute
+
 // InjectFault gives a charger's connector a charger fault, or a token (the
 // idTag, on that charger's account) a backend fault.
 func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int, name, idTag string) error {
@@ -98,7 +102,11 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 		return err
 	}
 	if sim.IsChargerFault(fault) {
-		return simError(c.InjectFault(ctx, connector, fault, sim.FaultOptions{IDTag: idTag}))
+		opts := sim.FaultOptions{IDTag: idTag}
+		if fault == sim.FaultStaleTransaction {
+			opts.Age = staleTransactionAge
+		}
+		return simError(c.InjectFault(ctx, connector, fault, opts))
 	}
 	if f.tokens == nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "%s lives in the central system's token store, which this fleet cannot reach", name)

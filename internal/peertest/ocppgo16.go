@@ -21,9 +21,13 @@ type goCP16 struct {
 	s  Scenario
 	cp ocpp16.ChargePoint
 
-	mu               sync.Mutex
-	status           core.ChargePointStatus // of connector 1
-	tx               *tx16
+	mu     sync.Mutex
+	status core.ChargePointStatus // of connector 1
+	tx     *tx16
+	// starting is closed once a StartTransaction in flight has its
+	// answer (nil when none is): the CSMS may ask to stop the
+	// transaction the moment it answered, before the peer took its id.
+	starting         chan struct{}
 	meterWh          int
 	localListVersion int
 	config           map[string]*configValue
@@ -106,7 +110,15 @@ func (c *goCP16) meterValues() []types.MeterValue {
 func (c *goCP16) startTransaction(idTag string) *tx16 {
 	c.mu.Lock()
 	wh := c.meterWh
+	started := make(chan struct{})
+	c.starting = started
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.starting = nil
+		c.mu.Unlock()
+		close(started)
+	}()
 	res, err := c.p.call(core.NewStartTransactionRequest(1, idTag, wh, c.now()))
 	if err != nil {
 		return nil
@@ -181,6 +193,14 @@ func (c *goCP16) OnRemoteStartTransaction(req *core.RemoteStartTransactionReques
 // OnRemoteStopTransaction accepts for the running transaction, then stops it.
 func (c *goCP16) OnRemoteStopTransaction(req *core.RemoteStopTransactionRequest) (*core.RemoteStopTransactionConfirmation, error) {
 	c.mu.Lock()
+	if started := c.starting; started != nil {
+		c.mu.Unlock()
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+		}
+		c.mu.Lock()
+	}
 	running := c.tx != nil && c.tx.id == req.TransactionId
 	c.mu.Unlock()
 	if !running {
