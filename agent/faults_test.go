@@ -289,6 +289,26 @@ var faultCases = []faultCase{
 			t.Errorf("commands %v", n)
 		}
 	}},
+	{name: "left_inoperative/identity over chat", run: func(t *testing.T, e *env) {
+		// The caller proves who they are over three messages: the
+		// charger's status is asked for once, not on every message.
+		e.inject(sim.FaultLeftInoperative, sim.FaultOptions{})
+		e.waitStatus(chargedesk.StatusUnavailable)
+		c := e.chat()
+		e.say(c, "charger "+e.id+" says unavailable and won't let me charge")
+		e.say(c, "my phone is "+e.driver.Phone)
+		r := e.say(c, "4242")
+		e.status(r, chargedesk.ConversationResolved)
+		n := e.commands(e.id)
+		if n["TriggerMessage"] != 1 || n["ChangeAvailability:Accepted"] != 1 {
+			t.Errorf("commands %v: want one status trigger, one ChangeAvailability", n)
+		}
+		for k := range n {
+			if strings.HasSuffix(k, ":Refused") {
+				t.Errorf("a command the policy refused: %v", n)
+			}
+		}
+	}},
 	{name: "lock_after_session", run: func(t *testing.T, e *env) {
 		e.inject(sim.FaultLockAfterSession, sim.FaultOptions{})
 		e.plugIn()
@@ -329,6 +349,20 @@ var faultCases = []faultCase{
 		}
 		if err := e.c.Unplug(e.ctx, 1); err != nil {
 			t.Errorf("unplug: %v", err)
+		}
+	}},
+	{name: "own_session_running/not about the cable", run: func(t *testing.T, e *env) {
+		// A driver whose own session runs says charging "doesn't work":
+		// nothing is stopped or unlocked; they hear how it charges.
+		e.inject(sim.FaultOwnSessionRunning, sim.FaultOptions{IDTag: e.tag})
+		tx := poll(e, "own session", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.tag); return tx, tx != nil })
+		c := e.sms()
+		r := e.say(c, "hi it's my first electric car and charging isn't working at "+e.id)
+		if got, _ := e.st.store.Transaction(e.ctx, e.id, tx.ID); !got.Active() {
+			t.Errorf("the driver's session was stopped: %q", r.Text)
+		}
+		if n := e.commands(e.id); n["RemoteStop"]+n["UnlockConnector"]+n["UnlockConnector:Unlocked"] != 0 {
+			t.Errorf("commands %v: nothing may be stopped or unlocked", n)
 		}
 	}},
 	{name: "own_session_running/verified_by_card", run: func(t *testing.T, e *env) {

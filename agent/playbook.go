@@ -90,10 +90,22 @@ func (a *Agent) dataCategory(ctx context.Context, s *session) (string, error) {
 	if err != nil || v.Charger == nil {
 		return "", err
 	}
-	if c := topCause(diagnose.Diagnose(v)); c.Confidence >= trustData {
-		return c.Category(), nil
+	return dataCategoryOf(topCause(diagnose.Diagnose(v))), nil
+}
+
+// dataCategoryOf is the category a cause decides on the data alone: one
+// found with confidence (trustData) whose playbook only mends the charger,
+// the card or the payment. A stuck cable and slow charging need the
+// driver's own words: their playbooks end sessions and open tickets.
+func dataCategoryOf(c diagnose.Cause) string {
+	if c.Confidence < trustData {
+		return ""
 	}
-	return "", nil
+	switch cc := c.Category(); cc {
+	case chargedesk.CategorySessionWontStart, chargedesk.CategoryChargerOffline, chargedesk.CategoryRFIDFailure, chargedesk.CategoryPaymentFailure:
+		return cc
+	}
+	return ""
 }
 
 // topCause returns the best cause worth acting on: diagnose's list without
@@ -120,7 +132,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 		return s.askCharger(ctx)
 	}
 	cause := topCause(diagnose.Diagnose(v))
-	if cc := cause.Category(); cc != "" && cc != s.c.Category && !s.d.CategorySure && cause.Confidence >= trustData {
+	if cc := dataCategoryOf(cause); cc != "" && cc != s.c.Category && !s.d.CategorySure {
 		// The driver's words were unsure and the charger's data is not:
 		// the conversation is about what the data shows.
 		a.log.InfoContext(ctx, "category from the data", "conversation_id", s.c.ID, "words", s.c.Category, "data", cc)
@@ -142,7 +154,14 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 		return a.sessionPlaybook(ctx, s, v, cause)
 	case diagnose.CodeStaleStatus, diagnose.CodeCommDrop, diagnose.CodeLeftInoperative, diagnose.CodeBootPending:
 		return a.offlinePlaybook(ctx, s, v, cause)
-	case diagnose.CodeLockAfterSession, diagnose.CodeOwnSessionRunning, diagnose.CodeSomeoneElsesSess,
+	case diagnose.CodeOwnSessionRunning:
+		if s.c.Category != chargedesk.CategoryConnectorStuck {
+			// The caller's own session runs and they did not ask for
+			// the cable: nothing is stopped; how it charges is the answer.
+			return a.slowCharging(ctx, s, v)
+		}
+		return a.stuckPlaybook(ctx, s, v, cause)
+	case diagnose.CodeLockAfterSession, diagnose.CodeSomeoneElsesSess,
 		diagnose.CodeLockMechanical, diagnose.CodeVehicleSideLock:
 		return a.stuckPlaybook(ctx, s, v, cause)
 	case diagnose.CodeLocalListStale, diagnose.CodeTokenBlocked, diagnose.CodeTokenExpired, diagnose.CodeTokenUnknown,

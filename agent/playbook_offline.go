@@ -42,23 +42,38 @@ func (a *Agent) offlinePlaybook(ctx context.Context, s *session, v diagnose.View
 
 // refreshStatus asks the charger for a fresh StatusNotification; if the
 // connector is really unavailable, it makes it Operative.
+//
+// It asks once per conversation: after that the answer is in the store, and
+// asking again on every message (while the caller proves who they are)
+// would only spend the charger's retries.
 func (a *Agent) refreshStatus(ctx context.Context, s *session) error {
-	t0 := a.now()
-	res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "StatusNotification"},
-		"the stored status may be stale")
-	if err != nil {
-		return err
-	}
-	switch res.Status {
-	case chargedesk.ResultAccepted:
-	case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
-		return a.commDrop(ctx, s)
-	default:
-		return a.makeOperative(ctx, s)
-	}
-	k, ok, err := a.waitStatus(ctx, s, t0, func(chargedesk.Connector) bool { return true })
-	if err != nil {
-		return err
+	var k chargedesk.Connector
+	var ok bool
+	if s.try("status_trigger") > 0 {
+		kk, err := a.connector(ctx, s)
+		if err != nil {
+			return err
+		}
+		if kk != nil {
+			k, ok = *kk, true
+		}
+	} else {
+		t0 := a.now()
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "StatusNotification"},
+			"the stored status may be stale")
+		if err != nil {
+			return err
+		}
+		switch res.Status {
+		case chargedesk.ResultAccepted:
+		case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+			return a.commDrop(ctx, s)
+		default:
+			return a.makeOperative(ctx, s)
+		}
+		if k, ok, err = a.waitStatus(ctx, s, t0, func(chargedesk.Connector) bool { return true }); err != nil {
+			return err
+		}
 	}
 	if ok && usable(k.Status) {
 		return a.afterAvailable(ctx, s, k)

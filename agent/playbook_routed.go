@@ -43,7 +43,7 @@ func (a *Agent) slowCharging(ctx context.Context, s *session, v diagnose.View) e
 	}
 	if !ok {
 		t0 := a.now()
-		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "MeterValues"}, "read the session's power")
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "TransactionEvent"}, "read the session's power")
 		if err != nil {
 			return err
 		}

@@ -314,6 +314,13 @@ func (d *driver) next(ctx context.Context, r agent.Reply) string {
 			return ""
 		}
 		return d.pick(pPaid)
+	case "start_time":
+		// The driver remembers roughly when they plugged in.
+		tx := w.lastSession(ctx)
+		if tx == nil {
+			return ""
+		}
+		return d.pick(pStartedAgo, max(1, int(time.Since(tx.StartedAt).Round(time.Minute)/time.Minute)))
 	case "reconnect":
 		_ = waitFor(ctx, 3*w.cfg.CommDropShort+5*time.Second, func() bool { return c.State().Connected })
 		return d.pick(pBackOnline)

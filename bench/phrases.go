@@ -165,6 +165,7 @@ const (
 	pGiveCharger = "give_charger" // %s
 	pGivePhone   = "give_phone"   // %s
 	pGiveLast4   = "give_last4"   // %s
+	pStartedAgo  = "started_ago"  // %d minutes
 	pConnector   = "connector"
 	pReplugged   = "replugged"
 	pPluggedIn   = "plugged_in"
@@ -189,6 +190,8 @@ var phrases = map[string]map[string][]string{
 	pGiveCharger: {"en": {"it's %s", "the label says %s"}, "fr": {"c'est la borne %s", "l'étiquette dit %s"}, "es": {"es el %s", "la etiqueta dice %s"}},
 	pGivePhone:   {"en": {"my number is %s", "it's %s"}, "fr": {"mon numéro est %s", "c'est le %s"}, "es": {"mi número es %s", "es el %s"}},
 	pGiveLast4:   {"en": {"%s", "it ends in %s"}, "fr": {"%s", "elle finit par %s"}, "es": {"%s", "termina en %s"}},
+	pStartedAgo: {"en": {"about %d minutes ago", "I started maybe %d minutes ago"}, "fr": {"il y a environ %d minutes", "j'ai commencé il y a %d minutes à peu près"},
+		"es": {"hace unos %d minutos", "empecé hace %d minutos más o menos"}},
 	pConnector:   {"en": {"connector 1"}, "fr": {"le connecteur 1"}, "es": {"el conector 1"}},
 	pReplugged:   {"en": {"ok I unplugged it and plugged it back in", "done, re-plugged it"}, "fr": {"ok je l'ai débranché et rebranché", "c'est fait, j'ai rebranché"}, "es": {"listo, lo desconecté y lo volví a conectar", "ya lo volví a enchufar"}},
 	pPluggedIn:   {"en": {"ok I'm plugged in now", "plugged in"}, "fr": {"ok je suis branché maintenant", "c'est branché"}, "es": {"listo, ya estoy conectado", "ya conecté"}},

@@ -330,6 +330,22 @@ func (w *world) activeTx(ctx context.Context, chargerID, idTag string) *chargede
 	return nil
 }
 
+// lastSession returns the driver's latest session on the task's charger,
+// ended or not, or nil.
+func (w *world) lastSession(ctx context.Context) *chargedesk.Transaction {
+	txs, err := w.st.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: w.id, IDTag: w.tag})
+	if err != nil {
+		return nil
+	}
+	var last *chargedesk.Transaction
+	for _, tx := range txs {
+		if last == nil || tx.StartedAt.After(last.StartedAt) {
+			last = tx
+		}
+	}
+	return last
+}
+
 func (w *world) waitTx(ctx context.Context, idTag string) (*chargedesk.Transaction, error) {
 	var tx *chargedesk.Transaction
 	err := waitFor(ctx, 30*time.Second, func() bool { tx = w.activeTx(ctx, w.id, idTag); return tx != nil })

@@ -35,6 +35,12 @@
 // prompt", threats, or two weaker cues such as claiming to be staff plus
 // acting on every charger).
 //
+// Before it is scored, a message's slips are put right: a word the corpus
+// never used that is one edit (a letter dropped, added, changed, or two
+// swapped) from words it did use, keeping its first letter, becomes the
+// most frequent of them ("fcturé" → "facturé", "chagrer" → "charger").
+// Short words and words with digits are left as they are.
+//
 // Language is a naive Bayes over character 1–3-grams of the lowercased
 // text (accents kept) plus votes from language-specific stopwords; the
 // caller's hint wins when a message is too short to tell.

@@ -61,6 +61,15 @@ func newLexicon() lexicon {
 	return lx
 }
 
+// words returns the lexicon's whole words (not its prefixes).
+func (lx lexicon) words() []string {
+	out := make([]string, 0, len(lx.exact))
+	for w := range lx.exact {
+		out = append(out, w)
+	}
+	return out
+}
+
 // concept returns the concept of a folded word, or -1.
 func (lx lexicon) concept(w string) int {
 	if c, ok := lx.exact[w]; ok {

@@ -77,6 +77,7 @@ type Understander struct {
 	index  map[uint64]int32 // feature hash → row of w
 	w      []float32        // rows of numOut weights
 	lang   langModel
+	spell  speller
 	strong []injPattern
 	medium []injPattern
 	bufs   sync.Pool // *[]feature scratch buffers
@@ -119,9 +120,14 @@ func newFromExamples(exs []example) (*Understander, error) {
 		y   [numOut]bool
 	}
 	rows := make([]row, len(exs))
+	folded := make([]string, len(exs))
+	for i, e := range exs {
+		folded[i] = featureText(e.Text)
+	}
+	u.spell = newSpeller(folded, u.lx.words())
 	var buf []feature
 	for i, e := range exs {
-		buf = u.lx.extractFeatures(buf, featureText(e.Text))
+		buf = u.lx.extractFeatures(buf, folded[i])
 		r := row{idx: make([]int32, len(buf)), val: make([]float32, len(buf))}
 		for k, f := range buf {
 			id, ok := u.index[f.h]
@@ -223,7 +229,7 @@ func (u *Understander) Understand(text, langHint string) Result {
 	}
 	folded := featureText(text)
 	lang, _ := u.lang.detect(text, folded, langHint)
-	p := u.scores(folded)
+	p := u.scores(u.spell.correct(folded))
 
 	res := Result{Lang: lang, Ranked: make([]Scored, numCats)}
 	for c := range numCats {
