@@ -559,6 +559,21 @@ var faultCases = []faultCase{
 			t.Errorf("commands %v", n)
 		}
 	}},
+	{name: "hard_decline/card words", only16: true, run: func(t *testing.T, e *env) {
+		// "Card refused" read as the charging card: the account's last
+		// payment was declined all the same, so no session starts.
+		e.paymentFault(payments.FaultHardDecline, true)
+		e.plugIn()
+		c := e.sms()
+		r := e.say(c, "my rfid card is not working at charger "+e.id)
+		r = e.say(c, "no thanks")
+		if e.activeTx(e.tag) != nil || r.Conversation.Status == chargedesk.ConversationResolved {
+			t.Fatal("session started unpaid")
+		}
+		if n := e.commands(e.id); n["RemoteStart"] != 0 {
+			t.Errorf("commands %v", n)
+		}
+	}},
 	{name: "billing_dispute", only16: true, run: func(t *testing.T, e *env) {
 		c := e.sms()
 		r := e.say(c, "I was charged twice for my session yesterday, I want my money back")

@@ -527,21 +527,29 @@ func noteHolds(s *session) {
 
 // needsPayment reports whether a remote start must wait for a payment:
 // a processor is configured, the conversation is about a payment failure
-// (by the driver's words or the diagnosis) and no authorization was
-// approved, nor pay link paid, in this conversation.
-func (a *Agent) needsPayment(s *session) bool {
+// (by the driver's words or the diagnosis) or the driver's account's last
+// authorization was declined, and no authorization was approved, nor pay
+// link paid, in this conversation.
+func (a *Agent) needsPayment(ctx context.Context, s *session) (bool, error) {
 	if a.pay == nil || s.d.Paid {
-		return false
+		return false, nil
 	}
 	if s.c.Category == chargedesk.CategoryPaymentFailure {
-		return true
+		return true, nil
 	}
 	switch s.d.Cause {
 	case diagnose.CodeCardExpired, diagnose.CodeTransientDecline, diagnose.CodeAppSyncDelay, diagnose.CodeDuplicateHolds,
 		diagnose.CodeHardDecline:
-		return true
+		return true, nil
 	}
-	return false
+	// Whatever the driver called it ("my card was refused" may mean the
+	// charging card or the bank card), an account whose last payment was
+	// declined gets no session until a payment goes through.
+	pv, err := a.paymentView(ctx, s.c.DriverID)
+	if err != nil || pv == nil {
+		return false, err
+	}
+	return pv.LastAuthorization != nil && !pv.LastAuthorization.Approved, nil
 }
 
 // yesNo reads consent: 1 yes, -1 no, 0 unclear.

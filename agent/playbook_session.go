@@ -172,7 +172,9 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
 		return err
 	}
-	if a.needsPayment(s) {
+	if pay, err := a.needsPayment(ctx, s); err != nil {
+		return err
+	} else if pay {
 		// Never an unpaid session: the payment playbook authorizes first
 		// (or releases stray holds, or offers a pay link).
 		return a.paymentPlaybook(ctx, s, "")
