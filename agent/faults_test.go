@@ -357,7 +357,7 @@ var faultCases = []faultCase{
 		e.inject(sim.FaultOwnSessionRunning, sim.FaultOptions{IDTag: e.tag})
 		tx := poll(e, "own session", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.tag); return tx, tx != nil })
 		c := e.sms()
-		r := e.say(c, "hi it's my first electric car and charging isn't working at "+e.id)
+		r := e.say(c, "charging is not working at "+e.id)
 		if got, _ := e.st.store.Transaction(e.ctx, e.id, tx.ID); !got.Active() {
 			t.Errorf("the driver's session was stopped: %q", r.Text)
 		}
