@@ -58,6 +58,18 @@ func (e *env) charging(r Reply) *chargedesk.Transaction {
 	return tx
 }
 
+// hungAfterTap hangs the charger's controller with the driver's cable in
+// and their card just accepted.
+func hungAfterTap(t *testing.T, e *env) {
+	t.Helper()
+	e.inject(sim.FaultControllerHung, sim.FaultOptions{})
+	e.waitStatus(e.occupied(chargedesk.StatusPreparing))
+	e.plugIn()
+	if _, err := e.c.TapCard(e.ctx, 1, e.tag); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var faultCases = []faultCase{
 	{name: "stale_transaction", run: func(t *testing.T, e *env) {
 		// The driver calls ten minutes after the forgotten session
@@ -105,12 +117,7 @@ var faultCases = []faultCase{
 		}
 	}},
 	{name: "controller_hung", run: func(t *testing.T, e *env) {
-		e.inject(sim.FaultControllerHung, sim.FaultOptions{})
-		e.waitStatus(e.occupied(chargedesk.StatusPreparing))
-		e.plugIn()
-		if _, err := e.c.TapCard(e.ctx, 1, e.tag); err != nil {
-			t.Fatal(err)
-		}
+		hungAfterTap(t, e)
 		c := e.sms()
 		r := e.say(c, "charger "+e.id+" won't start charging, I tapped my card and nothing")
 		e.charging(r)
@@ -128,12 +135,7 @@ var faultCases = []faultCase{
 		// The driver blames the card the charger accepted a moment ago:
 		// with the card's data put right, the refused start is the
 		// controller's, and one soft reset fixes it.
-		e.inject(sim.FaultControllerHung, sim.FaultOptions{})
-		e.waitStatus(e.occupied(chargedesk.StatusPreparing))
-		e.plugIn()
-		if _, err := e.c.TapCard(e.ctx, 1, e.tag); err != nil {
-			t.Fatal(err)
-		}
+		hungAfterTap(t, e)
 		c := e.sms()
 		r := e.say(c, "my rfid card is not working at charger "+e.id)
 		e.charging(r)
