@@ -239,19 +239,23 @@ func (d *driver) chargingAt(ctx context.Context, c *sim.Charger) bool {
 	if c == nil {
 		return false
 	}
+	mine := func(k sim.ConnectorState) bool { return k.IDTag == d.w.tag && k.TransactionID != "" }
 	k := c.State().Connector(1)
-	if k.TransactionID == "" || k.IDTag != d.w.tag {
+	if k.IDTag != d.w.tag {
 		return false
 	}
-	switch k.Status {
-	case chargedesk.StatusCharging:
+	switch {
+	case mine(k) && k.Status == chargedesk.StatusCharging:
 		return true
-	case chargedesk.StatusSuspendedEV, chargedesk.StatusSuspendedEVSE:
+	case k.Status == chargedesk.StatusSuspendedEV, k.Status == chargedesk.StatusSuspendedEVSE:
 		return false
 	}
-	// A session just started reports Charging within a moment.
+	// A session just started gets its 1.6 transaction id (the central
+	// system's answer, which the agent may have seen stored first) and
+	// reports Charging within a moment.
 	return waitFor(ctx, 2*time.Second, func() bool {
-		return c.State().Connector(1).Status == chargedesk.StatusCharging
+		k := c.State().Connector(1)
+		return mine(k) && k.Status == chargedesk.StatusCharging
 	}) == nil
 }
 
