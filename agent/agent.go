@@ -28,6 +28,9 @@ const (
 	DefaultVerifyTimeout  = 45 * time.Second
 	DefaultPoll           = 250 * time.Millisecond
 	DefaultCommandTimeout = 20 * time.Second
+	// DefaultNearestRadiusKM is how far an alternative charger may be
+	// (40 km, 25 mi): farther, the driver hears there is none nearby.
+	DefaultNearestRadiusKM = 40
 )
 
 // Config configures an Agent. Store, Commands and NLU are required.
@@ -53,6 +56,10 @@ type Config struct {
 	// CommandTimeout is the deadline given to each command
 	// (DefaultCommandTimeout).
 	CommandTimeout time.Duration
+	// NearestRadiusKM bounds the distance of an alternative charger
+	// (DefaultNearestRadiusKM); alternatives are always in the failed
+	// charger's country.
+	NearestRadiusKM float64
 	// Enabled is the kill switch for what the agent does outside the
 	// policy gateway (payment actions): while it reports false, the agent
 	// authorizes, releases, syncs and sends pay links no more and hands
@@ -65,16 +72,17 @@ type Config struct {
 // Agent is the support agent. It is safe for concurrent use; messages of
 // one conversation are handled one at a time.
 type Agent struct {
-	store   chargedesk.Store
-	cmd     chargedesk.Commander
-	nlu     Understander
-	pay     payments.Processor
-	now     func() time.Time
-	log     *slog.Logger
-	verify  time.Duration
-	poll    time.Duration
-	timeout time.Duration
-	enabled func() bool
+	store    chargedesk.Store
+	cmd      chargedesk.Commander
+	nlu      Understander
+	pay      payments.Processor
+	now      func() time.Time
+	log      *slog.Logger
+	verify   time.Duration
+	poll     time.Duration
+	timeout  time.Duration
+	radiusKM float64
+	enabled  func() bool
 	// locks holds one lock per conversation being handled, so that a
 	// conversation waiting on a charger blocks only its own messages.
 	locksMu sync.Mutex
@@ -94,7 +102,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "agent needs a store, a commander (the policy gateway) and an understander")
 	}
 	a := &Agent{store: cfg.Store, cmd: cfg.Commands, nlu: cfg.NLU, pay: cfg.Payments, now: cfg.Now, log: cfg.Logger,
-		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, enabled: cfg.Enabled, locks: map[string]*convLock{}}
+		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, radiusKM: cfg.NearestRadiusKM, enabled: cfg.Enabled, locks: map[string]*convLock{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -109,6 +117,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if a.timeout <= 0 {
 		a.timeout = DefaultCommandTimeout
+	}
+	if a.radiusKM <= 0 {
+		a.radiusKM = DefaultNearestRadiusKM
 	}
 	return a, nil
 }
@@ -241,6 +252,7 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 
 // finish stores the conversation's state and the agent's answer.
 func (a *Agent) finish(ctx context.Context, s *session) (Reply, error) {
+	s.d.Said = s.keys
 	data, err := json.Marshal(s.d)
 	if err != nil {
 		return Reply{}, fmt.Errorf("agent: encode state: %w", err)

@@ -61,9 +61,14 @@ func CompatiblePlugs(vehicle string, current chargedesk.ConnectorType) []charged
 // driver at a fast charger is sent to another fast one.
 const dcPowerKW = 50
 
+// sameSiteKM is the distance under which an alternative is at the same
+// site as the failed charger.
+const sameSiteKM = 0.05
+
 // nearest returns the closest charger to fromCharger's site that is
 // connected, has an Available connector of a plug the driver can use and
-// at least the power they need, or nil when there is none.
+// at least the power they need, in the same country and within the
+// agent's radius (Config.NearestRadiusKM), or nil when there is none.
 func (a *Agent) nearest(ctx context.Context, fromCharger string, connectorID int, vehicle string) (*Alternative, error) {
 	locs, err := a.store.ChargerLocations(ctx)
 	if err != nil {
@@ -106,6 +111,11 @@ func (a *Agent) nearest(ctx context.Context, fromCharger string, connectorID int
 			}
 			sites[l.SiteID] = st
 		}
+		if st.Country != origin.Country || chargedesk.DistanceKM(origin.Lat, origin.Lon, st.Lat, st.Lon) > a.radiusKM {
+			// Farther than a driver would go for a charge now, or across a
+			// border: "none nearby" is the honest answer.
+			continue
+		}
 		ch, err := a.store.Charger(ctx, l.ChargerID)
 		if err != nil || !ch.Connected || ch.BootStatus != chargedesk.RegistrationAccepted {
 			continue
@@ -147,6 +157,10 @@ func (a *Agent) sendToNearest(ctx context.Context, s *session) error {
 		return nil
 	}
 	s.d.Nearest = alt.ChargerID
+	if alt.DistanceKM < sameSiteKM {
+		s.say(keyNearestHere, alt.ChargerID, alt.ConnectorID, string(alt.Type), alt.PowerKW)
+		return nil
+	}
 	s.say(keyNearest, alt.SiteName, alt.Address, alt.Distance(), alt.ChargerID, alt.ConnectorID, string(alt.Type), alt.PowerKW)
 	return nil
 }

@@ -207,7 +207,14 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 		if s.c.ChargerID == "" {
 			return false, nil
 		}
-		s.d.Ask, s.d.Asked = "", 0
+		if yesNo(s.text) < 0 {
+			// "Not yet": the agent waits; nothing is started.
+			s.c.Status = chargedesk.ConversationOpen
+			s.d.expect(s.d.Ask)
+			s.say(keyWaitPlugIn)
+			return true, nil
+		}
+		s.d.settle()
 		return true, a.startSession(ctx, s, true)
 	case askSchedule:
 		return true, a.checkScheduleCleared(ctx, s)

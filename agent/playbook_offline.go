@@ -268,7 +268,7 @@ func powerOut(text string) bool {
 // lastContactText formats the time of last contact for the driver.
 func (a *Agent) lastContactText(ctx context.Context, s *session, t time.Time) string {
 	if t.IsZero() {
-		return "?"
+		return say(s.c.Language, keyNoContact)
 	}
 	ago := a.now().Sub(t).Round(time.Minute)
 	if ago < time.Minute {

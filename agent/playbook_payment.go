@@ -552,22 +552,6 @@ func (a *Agent) needsPayment(ctx context.Context, s *session) (bool, error) {
 	return pv.LastAuthorization != nil && !pv.LastAuthorization.Approved, nil
 }
 
-// yesNo reads consent: 1 yes, -1 no, 0 unclear.
-func yesNo(text string) int {
-	t := fold(text)
-	for _, w := range []string{"no", "non", "nope", "nah", "pas", "jamais", "don't", "dont"} {
-		if containsWord(t, w) {
-			return -1
-		}
-	}
-	for _, w := range []string{"yes", "yeah", "yep", "ok", "okay", "sure", "please", "oui", "ouais", "correct", "si", "claro", "dale", "vale", "bueno", "send"} {
-		if containsWord(t, w) {
-			return 1
-		}
-	}
-	return 0
-}
-
 // updatedCard reports whether the driver says they added or updated a card.
 func updatedCard(text string) bool {
 	t := fold(text)

@@ -43,20 +43,37 @@ func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, 
 		return err
 	}
 	if tx == nil {
-		if k := v.Charger.Connector(s.c.ConnectorID); v.Charger != nil && k != nil && k.ErrorCode != "ConnectorLockFailure" {
-			// No session on record binds anyone to this cable, so nothing
-			// is unlocked; with no lock fault reported the car is the
-			// likely holder, and releasing it from the car is harmless.
-			s.c.Status = chargedesk.ConversationOpen
-			s.ask(askCarRelease, keyCarReleaseFirst)
-			return nil
-		}
-		return a.humanHandoff(ctx, s, fmt.Sprintf("cable stuck on %s connector %d with no session to bind the caller to", s.c.ChargerID, s.c.ConnectorID))
+		return a.releaseUnbound(ctx, s)
 	}
 	if !a.bindSession(ctx, s, tx) {
 		return a.bindByStartTime(ctx, s, tx)
 	}
 	return a.unlock(ctx, s)
+}
+
+// releaseUnbound handles a cable held by a connector with no session
+// running and none on record: releasing it harms no one, as long as
+// someone is there to take it out. The driver confirms they are at the
+// charger, then the connector is unlocked.
+func (a *Agent) releaseUnbound(ctx context.Context, s *session) error {
+	if s.d.Ask == askAtCharger {
+		switch yesNo(s.text) {
+		case 1:
+			s.d.settle()
+			return a.unlock(ctx, s)
+		case -1:
+			s.d.settle()
+			s.c.Status = chargedesk.ConversationOpen
+			s.say(keyAtChargerLater, s.c.ChargerID)
+			return nil
+		}
+		if s.d.Asked >= 3 {
+			return a.humanHandoff(ctx, s, fmt.Sprintf("cable stuck on %s connector %d, no session on record; the driver did not confirm being at the charger", s.c.ChargerID, s.c.ConnectorID))
+		}
+	}
+	s.c.Status = chargedesk.ConversationOpen
+	s.ask(askAtCharger, keyAskAtCharger, s.c.ChargerID, s.c.ConnectorID)
+	return nil
 }
 
 // bindByStartTime asks the caller when they started charging and binds

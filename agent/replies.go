@@ -16,6 +16,21 @@ const (
 	keyAskConnector      = "ask_connector"
 	keyAskIdentity       = "ask_identity"
 	keyAskLast4          = "ask_last4"
+	keyAskIdentityAgain  = "ask_identity_again"
+	keyAskLast4Again     = "ask_last4_again"
+	keyAskConnectorAgain = "ask_connector_again"
+	keyAskProblemAgain   = "ask_problem_again"
+	keyAskChooseAgain    = "ask_choose_again"
+	keyAskTimeAgain      = "ask_start_time_again"
+	keyAskAtCharger      = "ask_at_charger"
+	keyAskAtChargerAgain = "ask_at_charger_again"
+	keyGoodbye           = "goodbye"
+	keyGoodbyeTicket     = "goodbye_ticket"
+	keyTicketOpenAgain   = "ticket_open_again"
+	keyNearestHere       = "nearest_here"
+	keyAtChargerLater    = "at_charger_later"
+	keyWaitPlugIn        = "wait_plug_in"
+	keyNoContact         = "no_contact"
 	keyLast4NoMatch      = "last4_no_match"
 	keyHandoff           = "handoff"
 	keyNearest           = "nearest"
@@ -110,6 +125,81 @@ var replies = map[string]map[string]string{
 		"en": "I found several chargers there: %[1]s. Which one are you at (number or label ID)?",
 		"fr": "J'ai trouvé plusieurs bornes à cet endroit : %[1]s. Laquelle est la vôtre (numéro ou identifiant sur l'étiquette)?",
 		"es": "Encontré varios cargadores ahí: %[1]s. ¿En cuál está (número o ID de la etiqueta)?",
+	},
+	keyAskIdentityAgain: {
+		"en": "I can only act on a session or a card for the person it belongs to, so I look up your account by its phone number. Please type that number with the area code, like 555 123 4567.",
+		"fr": "Je ne peux agir sur une recharge ou une carte que pour son titulaire; je retrouve donc votre compte par son numéro de téléphone. Écrivez ce numéro avec l'indicatif régional, par exemple 514 555 1234.",
+		"es": "Solo puedo actuar sobre una sesión o una tarjeta para su titular, así que busco su cuenta por su número de teléfono. Escriba ese número con el código de área, por ejemplo 555 123 4567.",
+	},
+	keyAskLast4Again: {
+		"en": "To be sure it's you, I need only the last 4 digits of the payment card saved on your account — never the full number.",
+		"fr": "Pour être sûr que c'est vous, il me faut seulement les 4 derniers chiffres de la carte de paiement enregistrée à votre compte — jamais le numéro complet.",
+		"es": "Para asegurarme de que es usted, necesito solo los últimos 4 dígitos de la tarjeta de pago guardada en su cuenta, nunca el número completo.",
+	},
+	keyAskConnectorAgain: {
+		"en": "The connector number is printed on the plug's holster or above it (1 to %[2]d on %[1]s). If you can't see one, tell me the plug type: CCS, NACS (Tesla), CHAdeMO or J1772.",
+		"fr": "Le numéro du connecteur est inscrit sur le support de la fiche ou au-dessus (1 à %[2]d sur %[1]s). Si vous ne le voyez pas, dites-moi le type de fiche : CCS, NACS (Tesla), CHAdeMO ou J1772.",
+		"es": "El número del conector está impreso en el soporte del conector o encima (1 a %[2]d en %[1]s). Si no lo ve, dígame el tipo de conector: CCS, NACS (Tesla), CHAdeMO o J1772.",
+	},
+	keyAskProblemAgain: {
+		"en": "Tell me in a few words what happens at the charger — for example: it won't start, my card is refused, the payment failed, the screen is off, or the cable won't come out.",
+		"fr": "Dites-moi en quelques mots ce qui se passe à la borne — par exemple : elle ne démarre pas, ma carte est refusée, le paiement a échoué, l'écran est éteint ou le câble ne sort pas.",
+		"es": "Dígame en pocas palabras qué pasa en el cargador; por ejemplo: no arranca, rechaza mi tarjeta, falló el pago, la pantalla está apagada o el cable no sale.",
+	},
+	keyAskChooseAgain: {
+		"en": "Which of those %[1]d chargers are you at? Reply with its number in my list, or the ID on the charger's label.",
+		"fr": "À laquelle de ces %[1]d bornes êtes-vous? Répondez par son numéro dans ma liste, ou l'identifiant sur l'étiquette de la borne.",
+		"es": "¿En cuál de esos %[1]d cargadores está? Responda con su número en mi lista o con el ID de la etiqueta del cargador.",
+	},
+	keyAskTimeAgain: {
+		"en": "A rough time is enough, like \"20 minutes ago\" or \"around 2 pm\": it tells me the last session on this connector was yours.",
+		"fr": "Une heure approximative suffit, par exemple « il y a 20 minutes » ou « vers 14 h » : ça me confirme que la dernière recharge de ce connecteur était la vôtre.",
+		"es": "Basta una hora aproximada, como \"hace 20 minutos\" o \"como a las 2 pm\": me confirma que la última sesión en este conector fue suya.",
+	},
+	keyAskAtCharger: {
+		"en": "No session is running on connector %[2]d of %[1]s, so I can release the cable. Are you at the charger now, with the cable still in your car? Reply yes and I'll unlock it.",
+		"fr": "Aucune recharge n'est en cours sur le connecteur %[2]d de %[1]s, je peux donc libérer le câble. Êtes-vous à la borne en ce moment, avec le câble encore branché au véhicule? Répondez oui et je le déverrouille.",
+		"es": "No hay ninguna sesión en el conector %[2]d de %[1]s, así que puedo liberar el cable. ¿Está en el cargador ahora, con el cable todavía en su auto? Responda sí y lo desbloqueo.",
+	},
+	keyAskAtChargerAgain: {
+		"en": "I release a cable only while someone is there to take it out. Are you standing at %[1]s now? Please answer yes or no.",
+		"fr": "Je libère un câble seulement quand quelqu'un est là pour le retirer. Êtes-vous devant la borne %[1]s en ce moment? Répondez oui ou non.",
+		"es": "Solo libero un cable cuando hay alguien ahí para sacarlo. ¿Está junto al cargador %[1]s ahora? Responda sí o no.",
+	},
+	keyAtChargerLater: {
+		"en": "All right. Write to me when you're at %[1]s and I'll release the cable then.",
+		"fr": "D'accord. Écrivez-moi quand vous serez à la borne %[1]s et je libérerai le câble à ce moment-là.",
+		"es": "De acuerdo. Escríbame cuando esté en el cargador %[1]s y liberaré el cable entonces.",
+	},
+	keyWaitPlugIn: {
+		"en": "No rush. Plug the cable into your car and tell me when it's in; I'll start the charge then.",
+		"fr": "Prenez votre temps. Branchez le câble au véhicule et dites-le-moi; je lancerai la recharge à ce moment-là.",
+		"es": "Sin prisa. Conecte el cable a su auto y avíseme cuando esté conectado; entonces inicio la carga.",
+	},
+	keyNoContact: {
+		"en": "none on record",
+		"fr": "aucun au dossier",
+		"es": "ninguno registrado",
+	},
+	keyGoodbye: {
+		"en": "You're welcome — have a good charge!",
+		"fr": "Avec plaisir — bonne recharge!",
+		"es": "¡Con gusto! Que tenga buena carga.",
+	},
+	keyGoodbyeTicket: {
+		"en": "You're welcome. Our team keeps ticket %[1]s and will follow up with you.",
+		"fr": "Avec plaisir. Notre équipe garde le billet %[1]s et fera le suivi avec vous.",
+		"es": "Con gusto. Nuestro equipo tiene el ticket %[1]s y le dará seguimiento.",
+	},
+	keyTicketOpenAgain: {
+		"en": "Ticket %[1]s is still with our team; there is nothing more I can change on it from here. If it's something else, tell me what happens at the charger.",
+		"fr": "Le billet %[1]s est toujours entre les mains de notre équipe; je ne peux rien y changer d'ici. Si c'est autre chose, dites-moi ce qui se passe à la borne.",
+		"es": "El ticket %[1]s sigue con nuestro equipo; desde aquí no puedo cambiar nada más. Si es otra cosa, dígame qué pasa en el cargador.",
+	},
+	keyNearestHere: {
+		"en": "At the same site, charger %[1]s connector %[2]d (%[3]s %.0[4]f kW) is available for your car.",
+		"fr": "Au même endroit, la borne %[1]s connecteur %[2]d (%[3]s %.0[4]f kW) est disponible pour votre véhicule.",
+		"es": "En el mismo sitio, el cargador %[1]s conector %[2]d (%[3]s %.0[4]f kW) está disponible para su auto.",
 	},
 	keyAskConnector: {
 		"en": "Charger %[1]s has %[2]d connectors. Which connector number are you using?",

@@ -25,6 +25,13 @@ func (a *Agent) resolveCharger(ctx context.Context, s *session) error {
 			return nil
 		}
 	}
+	if id, err := a.exactLabel(ctx, s.text); err != nil || id != "" {
+		// A label id written exactly wins over any fuzzy match or place.
+		if id != "" {
+			s.setCharger(id)
+		}
+		return err
+	}
 	refs := s.u.Slots.ChargerRefs
 	if s.awaitingVerification() || s.c.ChargerID != "" {
 		// A bare number is an answer (the last four, a time, a connector)
@@ -70,6 +77,35 @@ func (a *Agent) resolveCharger(ctx context.Context, s *session) error {
 		s.d.Candidates = ids[:min(len(ids), maxCandidates)]
 	}
 	return nil
+}
+
+// exactLabel returns the registered charger whose id the text holds as a
+// word of its own, exactly as on the label (case aside), or "".
+func (a *Agent) exactLabel(ctx context.Context, text string) (string, error) {
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' })
+	var cands []string
+	for _, w := range words {
+		w = strings.Trim(w, "-_")
+		if len(w) >= 4 && strings.ContainsFunc(w, unicode.IsDigit) && strings.ContainsFunc(w, unicode.IsLetter) {
+			cands = append(cands, w)
+		}
+	}
+	if len(cands) == 0 {
+		return "", nil
+	}
+	for _, w := range cands {
+		if ch, err := a.store.Charger(ctx, strings.ToUpper(w)); err == nil {
+			return ch.ID, nil
+		} else if !notFound(err) {
+			return "", fmt.Errorf("agent: charger: %w", err)
+		}
+		if ch, err := a.store.Charger(ctx, w); err == nil {
+			return ch.ID, nil
+		} else if !notFound(err) {
+			return "", fmt.Errorf("agent: charger: %w", err)
+		}
+	}
+	return "", nil
 }
 
 // awaitingVerification reports whether the agent waits for an answer that

@@ -68,9 +68,10 @@ func TestSecurity(t *testing.T) {
 			if strings.Contains(r.Text, e.other) || strings.Contains(string(r.Conversation.Data), e.other) {
 				t.Errorf("another driver's card id shown to the caller: %q %s", r.Text, r.Conversation.Data)
 			}
-			// A card id alone is no identity claim.
+			// A card id alone is no identity claim: the phone number is
+			// asked again, in other words.
 			r = e.say(c, "my card number is "+e.other)
-			if r.Conversation.Verified != chargedesk.VerifiedNone || r.Text != say("en", keyAskIdentity) {
+			if r.Conversation.Verified != chargedesk.VerifiedNone || r.Text != say("en", keyAskIdentityAgain) {
 				t.Errorf("after a card id: %q %+v", r.Text, r.Conversation)
 			}
 			// A customer's phone number and a stranger's get the same answer.

@@ -38,15 +38,15 @@ const (
 	askReconnect  = "reconnect"
 	askPlugIn     = "plug_in"
 	askStartTime  = "start_time"
+	askAtCharger  = "at_charger"
 )
 
 // convData is the agent's own state of a conversation, stored as JSON in
 // Conversation.Data.
 type convData struct {
-	// Ask is what the agent waits for from the driver.
-	Ask string `json:"ask,omitempty"`
-	// Asked counts how often Ask was asked in a row.
-	Asked int `json:"asked,omitempty"`
+	// dialogue is the question waited on, the language and what was
+	// said last.
+	dialogue
 	// Candidates are the chargers offered to choose from.
 	Candidates []string `json:"candidates,omitempty"`
 	// PendingDriver is a driver found by what the caller said, not yet
@@ -111,6 +111,7 @@ type session struct {
 	text    string
 	u       nlu.Result
 	out     []string
+	keys    []string
 	actions []Action
 	// prev is the conversation's status before this message.
 	prev chargedesk.ConversationStatus
@@ -120,20 +121,35 @@ type session struct {
 
 // say adds a catalogue reply in the conversation's language.
 func (s *session) say(key string, args ...any) {
+	s.keys = append(s.keys, key)
 	s.out = append(s.out, say(s.c.Language, key, args...))
 }
 
+// askAgain is, for each question, the key that puts it in other words
+// and says why it is needed: the second time a question is asked in a
+// row, the driver hears that, not the same line again.
+var askAgain = map[string]string{
+	askIdentity:  keyAskIdentityAgain,
+	askLast4:     keyAskLast4Again,
+	askConnector: keyAskConnectorAgain,
+	askProblem:   keyAskProblemAgain,
+	askStartTime: keyAskTimeAgain,
+	askCharger:   keyChargerNotFound,
+	askAtCharger: keyAskAtChargerAgain,
+}
+
 // ask asks the driver something and records that the agent waits for it.
+// Asked again right after, the question comes in its other words
+// (askAgain), alternating, so that no two answers in a row are the same.
 func (s *session) ask(what, key string, args ...any) {
-	if s.d.Ask == what {
-		s.d.Asked++
-	} else {
-		s.d.Ask, s.d.Asked = what, 1
-	}
+	n := s.d.expect(what)
 	s.c.State = stateGathering
 	switch what {
 	case askReplug, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askPlugIn:
 		s.c.State = stateWaiting
+	}
+	if again, ok := askAgain[what]; ok && n%2 == 0 {
+		key = again
 	}
 	s.say(key, args...)
 }
@@ -182,9 +198,7 @@ func (s *session) record(ctx context.Context, act Action, meta any) error {
 // language, category, vehicle, connector, identity and charger.
 func (s *session) absorb(ctx context.Context) error {
 	u := s.u
-	if u.Lang != "" && len(strings.Fields(s.text)) >= 3 {
-		s.c.Language = normLang(u.Lang)
-	}
+	s.c.Language = s.d.language(s.c.Language, u, s.text)
 	if u.Slots.Vehicle != "" {
 		s.d.Vehicle = u.Slots.Vehicle
 	}
@@ -217,10 +231,72 @@ func (s *session) absorb(ctx context.Context) error {
 	if err := s.a.resolveCharger(ctx, s); err != nil {
 		return err
 	}
-	if n := u.Slots.Connector; n > 0 && s.c.ChargerID != "" {
-		s.c.ConnectorID = n
+	if s.c.ChargerID != "" {
+		if err := s.a.absorbConnector(ctx, s); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// absorbConnector takes the connector the driver names: in words
+// ("connector 2"), or as the short answer to the question which one ("1",
+// "the second", a plug type when that names one connector).
+func (a *Agent) absorbConnector(ctx context.Context, s *session) error {
+	n := s.u.Slots.Connector
+	if n == 0 && s.d.Ask == askConnector {
+		if v, ok := smallNumber(s.text); ok {
+			n = v
+		} else if id := connectorOfPlug(s.text, a.specs(ctx, s.c.ChargerID)); id > 0 {
+			n = id
+		}
+	}
+	if n <= 0 {
+		return nil
+	}
+	ch, err := a.store.Charger(ctx, s.c.ChargerID)
+	if err != nil {
+		return fmt.Errorf("agent: read charger: %w", err)
+	}
+	if n > connectorCount(ch, a.specs(ctx, ch.ID)) {
+		return nil // not one of this charger's: asked again
+	}
+	s.c.ConnectorID = n
+	s.d.settleIf(askConnector)
+	return nil
+}
+
+// connectorCount is how many connectors a charger has: as it reported
+// them, or as the operator described them when it never did.
+func connectorCount(ch *chargedesk.Charger, specs []chargedesk.ConnectorSpec) int {
+	return max(len(realConnectors(ch)), len(specs))
+}
+
+// plugNames are the words drivers use for each plug type.
+var plugNames = map[chargedesk.ConnectorType][]string{
+	chargedesk.ConnectorCCS1:    {"ccs", "ccs1", "combo"},
+	chargedesk.ConnectorNACS:    {"nacs", "tesla"},
+	chargedesk.ConnectorCHAdeMO: {"chademo"},
+	chargedesk.ConnectorJ1772:   {"j1772", "type1"},
+}
+
+// connectorOfPlug returns the one connector whose plug type the text
+// names, or 0.
+func connectorOfPlug(text string, specs []chargedesk.ConnectorSpec) int {
+	t := fold(text)
+	found := 0
+	for _, k := range specs {
+		for _, w := range plugNames[k.Type] {
+			if containsWord(t, w) {
+				if found != 0 {
+					return 0
+				}
+				found = k.ID
+				break
+			}
+		}
+	}
+	return found
 }
 
 // setCategory changes the conversation's category and forgets the
@@ -250,15 +326,24 @@ func needsCharger(cat string) bool {
 // gather what is missing, or diagnose and run the playbook.
 func (s *session) step(ctx context.Context) error {
 	a := s.a
+	ended := s.prev == chargedesk.ConversationResolved || s.prev == chargedesk.ConversationEscalated
+	if ended && thanksOnly(s.text) {
+		// A thank-you after the end closes the conversation.
+		return s.goodbye()
+	}
 	if done, err := a.resume(ctx, s); done || err != nil {
 		return err
 	}
-	if (s.prev == chargedesk.ConversationResolved || s.prev == chargedesk.ConversationEscalated) && !s.newIssue && !stillBroken(s.text) {
-		// A thank-you or a question after the end: nothing to redo.
+	if ended && !s.newIssue && !stillBroken(s.text) {
+		// A question or a remark after the end: nothing to redo.
 		s.c.Status = s.prev
-		if s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "" {
+		s.d.settle()
+		switch {
+		case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "" && s.d.saidLast(keyTicketOpen):
+			s.say(keyTicketOpenAgain, s.c.TicketID)
+		case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "":
 			s.say(keyTicketOpen, s.c.TicketID)
-		} else {
+		default:
 			s.say(keyAnythingElse)
 		}
 		return nil
@@ -301,20 +386,47 @@ func (s *session) step(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: read charger: %w", err)
 	}
+	specs := a.specs(ctx, ch.ID)
 	if s.c.ConnectorID == 0 {
 		if id := a.guessConnector(ctx, s, ch); id > 0 {
 			s.c.ConnectorID = id
+		} else if !ch.Connected && len(realConnectors(ch)) == 0 {
+			// A charger that never reported its connectors and is off line
+			// now: nothing the driver could say about a connector would
+			// change what can be done. The charger as a whole is the case.
+			return a.runPlaybook(ctx, s)
 		} else {
-			s.ask(askConnector, keyAskConnector, ch.ID, len(realConnectors(ch)))
-			return nil
+			return s.askConnector(ctx, ch, specs)
 		}
 	}
-	if ch.Connector(s.c.ConnectorID) == nil && ch.Connected {
+	if ch.Connector(s.c.ConnectorID) == nil && ch.Connected && s.c.ConnectorID > connectorCount(ch, specs) {
 		s.c.ConnectorID = 0
-		s.ask(askConnector, keyAskConnector, ch.ID, len(realConnectors(ch)))
-		return nil
+		return s.askConnector(ctx, ch, specs)
 	}
 	return a.runPlaybook(ctx, s)
+}
+
+// askConnector asks which connector the driver uses; after two tries in
+// vain, a person takes over.
+func (s *session) askConnector(ctx context.Context, ch *chargedesk.Charger, specs []chargedesk.ConnectorSpec) error {
+	if s.d.Ask == askConnector && s.d.Asked >= 3 {
+		return s.a.humanHandoff(ctx, s, fmt.Sprintf("the connector of %s could not be settled with the driver", ch.ID))
+	}
+	s.ask(askConnector, keyAskConnector, ch.ID, connectorCount(ch, specs))
+	return nil
+}
+
+// goodbye answers a thank-you after the end and keeps the conversation as
+// it ended.
+func (s *session) goodbye() error {
+	s.c.Status = s.prev
+	s.d.settle()
+	if s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "" {
+		s.say(keyGoodbyeTicket, s.c.TicketID)
+		return nil
+	}
+	s.say(keyGoodbye)
+	return nil
 }
 
 // verified reports whether the caller is bound to a driver account.
@@ -345,6 +457,12 @@ func (s *session) askIdentity(ctx context.Context) error {
 // askCharger asks which charger, offering candidates when there are some.
 func (s *session) askCharger(ctx context.Context) error {
 	if len(s.d.Candidates) > 1 {
+		if s.d.Ask == askChoose && s.d.Asked%2 == 1 {
+			// The list was just given: the same list again would not help.
+			s.d.expect(askChoose)
+			s.say(keyAskChooseAgain, len(s.d.Candidates))
+			return nil
+		}
 		var b strings.Builder
 		for i, id := range s.d.Candidates {
 			if i > 0 {

@@ -52,6 +52,10 @@ type Scored struct {
 type Result struct {
 	// Lang is "en", "fr" (Québec French) or "es" (US Spanish).
 	Lang string `json:"lang"`
+	// LangConfidence is how clearly the text says its language, 0..1: the
+	// margin of the best language over the next. A message of numbers or
+	// one word leans on the hint and scores low.
+	LangConfidence float64 `json:"langConfidence"`
 	// Category is the best intent, one of the category constants. A message
 	// flagged as an injection attempt is always Other.
 	Category string `json:"category"`
@@ -228,10 +232,10 @@ func (u *Understander) Understand(text, langHint string) Result {
 		text = text[:maxTextBytes]
 	}
 	folded := featureText(text)
-	lang, _ := u.lang.detect(text, folded, langHint)
+	lang, langConf := u.lang.detect(text, folded, langHint)
 	p := u.scores(u.spell.correct(folded))
 
-	res := Result{Lang: lang, Ranked: make([]Scored, numCats)}
+	res := Result{Lang: lang, LangConfidence: round3(langConf), Ranked: make([]Scored, numCats)}
 	for c := range numCats {
 		res.Ranked[c] = Scored{Category: categoryNames[c], Score: round3(p[c])}
 	}

@@ -1,0 +1,234 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/sim"
+)
+
+func TestShortAnswers(t *testing.T) {
+	yes := []string{"yes", "Yes.", "yeah", "ok", "oui", "Oui!", "ouais", "sí", "si", "claro", "yes I'm here", "c'est fait", "I did"}
+	no := []string{"no", "Non.", "nope", "not yet", "pas encore", "todavía no", "no, I left"}
+	neither := []string{"2794", "why do you need that?", "my cable is stuck at the mall on the north side of the parking lot near the exit", "hmm"}
+	for _, s := range yes {
+		if got := yesNo(s); got != 1 {
+			t.Errorf("yesNo(%q) = %d, want yes", s, got)
+		}
+	}
+	for _, s := range no {
+		if got := yesNo(s); got != -1 {
+			t.Errorf("yesNo(%q) = %d, want no", s, got)
+		}
+	}
+	for _, s := range neither {
+		if got := yesNo(s); got != 0 {
+			t.Errorf("yesNo(%q) = %d, want neither", s, got)
+		}
+	}
+	numbers := map[string]int{"1": 1, "2.": 2, "#2": 2, "connector 2": 2, "the first one": 1, "le deuxième": 2, "el primero": 1,
+		"uno": 1, "deux": 2, "it's number 3": 3, "one": 1}
+	for s, want := range numbers {
+		if got, ok := smallNumber(s); !ok || got != want {
+			t.Errorf("smallNumber(%q) = %d %v, want %d", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"713 555 0161", "1 or 2", "", "yes", "the connector on charger GRP-SAT-0003 near the entrance by the road"} {
+		if got, ok := smallNumber(s); ok {
+			t.Errorf("smallNumber(%q) = %d, want none", s, got)
+		}
+	}
+	for _, s := range []string{"thanks", "Merci beaucoup!", "gracias", "great, thank you", "ok thanks bye"} {
+		if !thanksOnly(s) {
+			t.Errorf("thanksOnly(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"thanks but it still doesn't work", "why?", "1", "merci, mais ça ne marche toujours pas"} {
+		if thanksOnly(s) {
+			t.Errorf("thanksOnly(%q) = true", s)
+		}
+	}
+	for _, s := range []string{"why do you need that?", "pourquoi?", "¿por qué?", "para qué lo necesita"} {
+		if !asksWhy(s) {
+			t.Errorf("asksWhy(%q) = false", s)
+		}
+	}
+}
+
+func TestDialogueLanguage(t *testing.T) {
+	_, u := shared()
+	type msg struct{ text, want string }
+	tests := []struct {
+		name string
+		msgs []msg
+	}{
+		{"numbers and ids keep French", []msg{{"la borne GRP-SLC-0002 est indisponible, je ne peux pas charger", "fr"},
+			{"713 555 0161", "fr"}, {"2794", "fr"}, {"ok", "fr"}, {"GRP-SLC-0002", "fr"}, {"1", "fr"}}},
+		{"a word does not move Spanish", []msg{{"el cargador no arranca, se queda en preparando", "es"}, {"ok", "es"}, {"yes", "es"}, {"thanks", "es"}}},
+		{"a clear sentence does", []msg{{"my card is refused at the charger", "en"},
+			{"je préfère parler en français s'il vous plaît", "fr"}}},
+		{"the first word decides before any sentence", []msg{{"hola", "es"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d dialogue
+			lang := "en"
+			for _, m := range tt.msgs {
+				lang = d.language(lang, u.Understand(m.text, lang), m.text)
+				if lang != m.want {
+					t.Fatalf("after %q: %s, want %s", m.text, lang, m.want)
+				}
+			}
+		})
+	}
+}
+
+func TestConnectorOfPlug(t *testing.T) {
+	specs := []chargedesk.ConnectorSpec{{ID: 1, Type: chargedesk.ConnectorCCS1}, {ID: 2, Type: chargedesk.ConnectorCHAdeMO}, {ID: 3, Type: chargedesk.ConnectorNACS}}
+	for text, want := range map[string]int{"the CCS one": 1, "chademo": 2, "the tesla plug": 3, "j'ai une Bolt": 0, "le gros": 0} {
+		if got := connectorOfPlug(text, specs); got != want {
+			t.Errorf("connectorOfPlug(%q) = %d, want %d", text, got, want)
+		}
+	}
+}
+
+// TestDialogue plays conversations as drivers hold them — short answers,
+// answers that don't fit, a thank-you — and checks what the agent says
+// and does, from its words and the charger's state.
+func TestDialogue(t *testing.T) {
+	st := newStack(t)
+	twoConnectors := func(c *sim.ChargerConfig) {
+		c.Connectors = []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}, {Type: sim.CHAdeMO, MaxPowerKW: 50}}
+	}
+	tests := []struct {
+		name string
+		opts envOpts
+		run  func(t *testing.T, e *env)
+	}{
+		{"a bare number answers which connector, in every language", envOpts{edit: twoConnectors}, func(t *testing.T, e *env) {
+			for _, l := range []struct{ lang, opening, answer string }{
+				{"en", "the screen says unavailable at %s", "1"},
+				{"fr", "la borne %s affiche indisponible", "le premier"},
+				{"es", "el cargador %s dice no disponible", "uno"},
+			} {
+				c := e.sms()
+				r := e.say(c, strings.ReplaceAll(l.opening, "%s", e.id))
+				if !strings.Contains(r.Text, e.id) || r.Conversation.ConnectorID != 0 {
+					t.Fatalf("%s: %q, want the connector question", l.lang, r.Text)
+				}
+				r = e.say(c, l.answer)
+				if r.Conversation.ConnectorID != 1 || r.Conversation.Language != l.lang {
+					t.Errorf("%s: after %q connector %d language %s; reply %q", l.lang, l.answer, r.Conversation.ConnectorID, r.Conversation.Language, r.Text)
+				}
+				if r.Text == say(l.lang, keyAskConnector, e.id, 2) {
+					t.Errorf("%s: the connector question again", l.lang)
+				}
+			}
+		}},
+		{"a plug type answers which connector", envOpts{edit: twoConnectors}, func(t *testing.T, e *env) {
+			c := e.sms()
+			e.say(c, "the screen says unavailable at "+e.id)
+			r := e.say(c, "I don't know, it's the chademo one")
+			if r.Conversation.ConnectorID != 2 {
+				t.Errorf("connector %d after a plug type; reply %q", r.Conversation.ConnectorID, r.Text)
+			}
+		}},
+		{"an answer that doesn't fit gets other words, then a person", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultLeftInoperative, sim.FaultOptions{})
+			c := e.chat()
+			r := e.say(c, "la borne "+e.id+" est indisponible, je ne peux pas charger")
+			first := r.Text
+			r = e.say(c, "oui")
+			if r.Text == first || r.Conversation.Language != "fr" || r.Text != say("fr", keyAskIdentityAgain) {
+				t.Errorf("after a yes to the phone question: %q (%s)", r.Text, r.Conversation.Language)
+			}
+			r = e.say(c, "pourquoi?")
+			if r.Text == say("fr", keyAskIdentityAgain) {
+				t.Errorf("the same line twice in a row: %q", r.Text)
+			}
+			r = e.say(c, "je ne sais pas")
+			e.status(r, chargedesk.ConversationEscalated)
+			if r.Conversation.Language != "fr" {
+				t.Errorf("language %s", r.Conversation.Language)
+			}
+		}},
+		{"a French conversation stays French through numbers, and a thank-you closes it", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultLeftInoperative, sim.FaultOptions{})
+			c := e.chat()
+			e.say(c, "la borne "+e.id+" est indisponible, je ne peux pas charger")
+			r := e.say(c, strings.TrimPrefix(e.driver.Phone, "+1")[:3]+" "+e.driver.Phone[5:8]+" "+e.driver.Phone[8:])
+			if r.Conversation.Language != "fr" || r.Text != say("fr", keyAskLast4) {
+				t.Fatalf("after the phone number: %q (%s)", r.Text, r.Conversation.Language)
+			}
+			r = e.say(c, "4242")
+			e.status(r, chargedesk.ConversationResolved)
+			if r.Conversation.Language != "fr" || !strings.Contains(r.Text, "disponible") {
+				t.Fatalf("after the last 4: %q (%s)", r.Text, r.Conversation.Language)
+			}
+			before := e.commands(e.id)
+			r = e.say(c, "merci")
+			if r.Text != say("fr", keyGoodbye) || len(r.Actions) != 0 {
+				t.Errorf("after a thank-you: %q %v", r.Text, r.Actions)
+			}
+			e.status(r, chargedesk.ConversationResolved)
+			e.noTicket(r)
+			if after := e.commands(e.id); len(after) != len(before) {
+				t.Errorf("commands after the thank-you: %v, before %v", after, before)
+			}
+		}},
+		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
+			twin := e.id[:len(e.id)-1] + "9"
+			if twin == e.id {
+				twin = e.id[:len(e.id)-1] + "8"
+			}
+			e.run(e.chargerConfig(twin), e.site.ID)
+			c := e.sms()
+			r := e.say(c, "my cable is stuck at "+e.id)
+			if r.Conversation.ChargerID != e.id {
+				t.Errorf("charger %q, want %s; reply %q", r.Conversation.ChargerID, e.id, r.Text)
+			}
+		}},
+		{"a cable held with no session is released once the driver is there", envOpts{}, func(t *testing.T, e *env) {
+			e.plugIn()
+			e.waitStatus(e.occupied(chargedesk.StatusPreparing))
+			c := e.chat()
+			r := e.say(c, "my cable is stuck at "+e.id)
+			if r.Text != say("en", keyAskAtCharger, e.id, 1) || len(r.Actions) != 0 {
+				t.Fatalf("reply %q %v", r.Text, r.Actions)
+			}
+			r = e.say(c, "yes")
+			if n := e.commands(e.id)["UnlockConnector:Unlocked"]; n != 1 {
+				t.Errorf("unlocks %v; reply %q", e.commands(e.id), r.Text)
+			}
+			e.noTicket(r)
+			e.status(r, chargedesk.ConversationResolved)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, st, chargedesk.OCPP16, tt.opts)
+			tt.run(t, e)
+		})
+	}
+}
+
+func TestNearestRadius(t *testing.T) {
+	st := newStack(t)
+	e := newEnv(t, st, chargedesk.OCPP16, envOpts{})
+	place := func(id, country string, dLat float64) {
+		s := &chargedesk.Site{ID: "site-" + id, Name: "Site " + id, Address: "1 Main St", City: "Border", Country: country,
+			Lat: e.site.Lat + dLat, Lon: e.site.Lon}
+		must(t, st.store.PutSite(e.ctx, s))
+		e.run(e.chargerConfig(id), s.ID)
+	}
+	place("ACROSS-BORDER", "CA", 0.01) // 1 km, another country
+	place("TOO-FAR", "US", 0.4)        // 44 km
+	if alt, err := st.agent.nearest(e.ctx, e.id, 1, ""); err != nil || alt != nil {
+		t.Fatalf("nearest %+v %v, want none within 40 km in the US", alt, err)
+	}
+	place("IN-RANGE", "US", 0.3) // 33 km
+	if alt, err := st.agent.nearest(e.ctx, e.id, 1, ""); err != nil || alt == nil || alt.ChargerID != "IN-RANGE" {
+		t.Fatalf("nearest %+v %v, want IN-RANGE", alt, err)
+	}
+}
