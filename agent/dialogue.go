@@ -135,7 +135,7 @@ var (
 	thanksWords = map[string]bool{"thanks": true, "thank": true, "thx": true, "ty": true, "merci": true, "gracias": true,
 		"bye": true, "goodbye": true, "cheers": true, "adios": true, "ciao": true, "bonne": true, "appreciate": true, "great": true,
 		"perfect": true, "parfait": true, "genial": true, "perfecto": true, "excelente": true, "super": true, "awesome": true}
-	whyWords = [][]string{{"why"}, {"what", "for"}, {"pourquoi"}, {"por", "que"}, {"para", "que"}, {"porque"}, {"how", "come"}}
+	whyWords = [][]string{{"why"}, {"what", "for"}, {"pourquoi"}, {"por", "que"}, {"para", "que"}, {"how", "come"}}
 )
 
 // yesNo reads an answer to a yes/no question: +1 yes, -1 no, 0 neither.

@@ -177,6 +177,26 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("commands after the thank-you: %v, before %v", after, before)
 			}
 		}},
+		{"nothing starts until the driver says the cable is in", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultStaleStatus, sim.FaultOptions{})
+			c := e.chat()
+			r := e.say(c, "la pantalla de "+e.id+" dice no disponible")
+			if r.Text != say("es", keyNowAvailable, 1, e.site.Name) {
+				t.Fatalf("reply %q", r.Text)
+			}
+			r = e.say(c, "¿por qué necesita eso?")
+			if r.Text != say("es", keyPlugIn, 1) {
+				t.Errorf("after a question back: %q", r.Text)
+			}
+			r = e.say(c, "gracias")
+			if r.Conversation.Language != "es" || r.Text == say("es", keyPlugIn, 1) {
+				t.Errorf("after a thank-you: %q (%s)", r.Text, r.Conversation.Language)
+			}
+			e.noTicket(r)
+			if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 {
+				t.Errorf("commands %v", n)
+			}
+		}},
 		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
 			twin := e.id[:len(e.id)-1] + "9"
 			if twin == e.id {

@@ -207,15 +207,7 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 		if s.c.ChargerID == "" {
 			return false, nil
 		}
-		if yesNo(s.text) < 0 {
-			// "Not yet": the agent waits; nothing is started.
-			s.c.Status = chargedesk.ConversationOpen
-			s.d.expect(s.d.Ask)
-			s.say(keyWaitPlugIn)
-			return true, nil
-		}
-		s.d.settle()
-		return true, a.startSession(ctx, s, true)
+		return a.resumeStart(ctx, s)
 	case askSchedule:
 		return true, a.checkScheduleCleared(ctx, s)
 	case askUnplugged, askCarRelease:
@@ -227,6 +219,46 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 	}
 	return false, nil
 }
+
+// resumeStart continues when the agent waits for the driver's cable
+// (plugged in, or re-seated) to start the session: only a yes or "it's
+// in" starts it; "not yet" and a thank-you wait; a new problem goes to
+// the ordinary flow; anything else hears the question again, in other
+// words.
+func (a *Agent) resumeStart(ctx context.Context, s *session) (bool, error) {
+	yn := yesNo(s.text)
+	switch {
+	case yn < 0 || thanksOnly(s.text) && s.prev != chargedesk.ConversationResolved:
+		s.c.Status = s.prev
+		s.d.expect(s.d.Ask)
+		s.say(keyWaitPlugIn)
+		return true, nil
+	case yn > 0 || saysReady(s.text):
+		s.d.settle()
+		return true, a.startSession(ctx, s, true)
+	case s.newIssue || stillBroken(s.text):
+		s.d.settle()
+		return false, nil
+	}
+	s.c.Status = s.prev
+	if s.d.Ask == askReplug {
+		s.ask(askReplug, keyReplug)
+	} else {
+		s.ask(askPlugIn, keyPlugIn, max(s.c.ConnectorID, 1))
+	}
+	return true, nil
+}
+
+// readyPhrases say the cable is in or the driver wants the start now.
+var readyPhrases = [][]string{
+	{"plugged"}, {"it", "s", "in"}, {"its", "in"}, {"ready"}, {"start", "it"}, {"go", "ahead"},
+	{"branche"}, {"pret"}, {"prete"}, {"demarre"}, {"demarrez"}, {"allez"}, {"vas", "y"},
+	{"conectado"}, {"enchufado"}, {"listo"}, {"lista"}, {"inicie"}, {"iniciela"}, {"inicia"}, {"adelante"},
+}
+
+// saysReady reports whether the driver says the cable is in or asks to
+// start now.
+func saysReady(text string) bool { return matchPhrases(text, readyPhrases) }
 
 // requireIdentity asks for identity when the caller is not verified and
 // reports whether the playbook may go on.

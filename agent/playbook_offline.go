@@ -148,11 +148,16 @@ func (a *Agent) afterAvailable(ctx context.Context, s *session, k chargedesk.Con
 	if plugged && wantsCharge && s.verified() {
 		return a.startSession(ctx, s, true)
 	}
+	if wantsCharge && !s.verified() && s.d.PendingDriver != "" && !s.d.VerifyLocked {
+		// The caller is half-way through proving who they are so that the
+		// agent starts their session: finish that, don't repeat the news.
+		return s.askIdentity(ctx)
+	}
 	s.resolved()
 	s.say(keyNowAvailable, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
 	if wantsCharge {
 		// The driver plugs in and replies; the agent then starts it.
-		s.d.Ask = askPlugIn
+		s.d.Ask, s.d.Asked = askPlugIn, 0
 	}
 	return nil
 }

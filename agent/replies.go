@@ -31,6 +31,8 @@ const (
 	keyAtChargerLater    = "at_charger_later"
 	keyWaitPlugIn        = "wait_plug_in"
 	keyNoContact         = "no_contact"
+	keyPlugInAgain       = "plug_in_again"
+	keyReplugAgain       = "replug_again"
 	keyLast4NoMatch      = "last4_no_match"
 	keyHandoff           = "handoff"
 	keyNearest           = "nearest"
@@ -180,6 +182,16 @@ var replies = map[string]map[string]string{
 		"en": "none on record",
 		"fr": "aucun au dossier",
 		"es": "ninguno registrado",
+	},
+	keyPlugInAgain: {
+		"en": "I can start the charge from here once the cable is in your car (connector %[1]d). Is it plugged in now? Reply yes when it is.",
+		"fr": "Je peux lancer la recharge d'ici dès que le câble est branché au véhicule (connecteur %[1]d). Est-il branché maintenant? Répondez oui quand c'est fait.",
+		"es": "Puedo iniciar la carga desde aquí cuando el cable esté en su auto (conector %[1]d). ¿Ya está conectado? Responda sí cuando lo esté.",
+	},
+	keyReplugAgain: {
+		"en": "Re-seating the plug lets the car and the charger start over. Once you've pulled it out and pushed it back in until it clicks, reply yes.",
+		"fr": "Rebrancher la fiche permet au véhicule et à la borne de recommencer. Quand vous l'avez retirée puis remise jusqu'au clic, répondez oui.",
+		"es": "Volver a conectar el conector permite que el auto y el cargador empiecen de nuevo. Cuando lo haya sacado y vuelto a meter hasta el clic, responda sí.",
 	},
 	keyGoodbye: {
 		"en": "You're welcome — have a good charge!",

@@ -136,6 +136,8 @@ var askAgain = map[string]string{
 	askStartTime: keyAskTimeAgain,
 	askCharger:   keyChargerNotFound,
 	askAtCharger: keyAskAtChargerAgain,
+	askPlugIn:    keyPlugInAgain,
+	askReplug:    keyReplugAgain,
 }
 
 // ask asks the driver something and records that the agent waits for it.
