@@ -15,19 +15,22 @@ import (
 	"github.com/chargedesk/chargedesk/sim"
 )
 
-// agentState is the part of the conversation's stored state the driver
-// reacts to: what the agent asked for. A person reads it from the agent's
-// words; the simulated driver reads the agent's own record of its
-// question, so that the benchmark measures the agent, not a parser of its
-// replies.
+// agentState is the part of the conversation's stored state the oracle
+// driver reacts to: what the agent asked for. A person reads it from the
+// agent's words; the oracle driver reads the agent's own record of its
+// question, so it measures the playbooks alone and is blind to the
+// conversation (the honest driver, honest.go, is the headline). Grading
+// reads it too, after the conversation.
 type agentState struct {
 	Ask       string `json:"ask"`
 	PayLinkID string `json:"payLinkId"`
 	Nearest   string `json:"nearest"`
 }
 
-// driver is a simulated driver: the task's facts, the persona's words, the
-// channel's noise, and hands to act at the charger.
+// driver is the oracle simulated driver: the task's facts, the persona's
+// words, the channel's noise, and hands to act at the charger. The honest
+// driver embeds it for its hands, noise and bookkeeping, and replaces its
+// decisions.
 type driver struct {
 	w   *world
 	rng *rand.Rand
