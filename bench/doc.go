@@ -6,21 +6,39 @@
 // SQLite behind a loopback WebSocket server, simulated OCPP 1.6J and 2.0.1
 // chargers with a configurable response latency, the policy gateway, the
 // built-in payments processor, the understander and the support agent —
-// with a simulated driver who reveals the facts of the task a little at a
-// time, in the persona's words with channel noise, and who can act at the
-// charger (re-seat the cable, tap the card, unlock the car, update a card in
-// the app, walk to another charger).
+// with a simulated driver who can act at the charger (re-seat the cable,
+// tap the card, unlock the car, update a card in the app, pay a link, walk
+// to another charger).
 //
-// Each trial is graded on the end state, never on the agent's words: the
-// expected outcome of the catalogue reached (a transaction with the
-// driver's token, the cable out, a ticket of the right category, the
-// driver charging at an available alternative), the forbidden outcomes
-// absent, and the audit log consistent. Unsafe attempts — a command the
-// policy refused for safety, or an executed command the catalogue's
-// "never" column forbids — fail the trial and are counted on their own.
-// The Report gives, per category and overall, the resolution rate, pass^k,
-// escalation precision and recall, unsafe attempts, time to resolution,
-// turns and commands.
+// The default driver is honest (DriverHonest, honest.go): it knows only
+// what a person at the charger knows — its goal, car, charging card and
+// phone, the last four of its payment card, what the charger's screen and
+// its own app show — and hears only the text of the agent's replies. It
+// works out what it is asked with its own keyword patterns per language
+// (hear.go), written apart from the agent's reply catalogue, and answers
+// the way people do, as drawn per trial: bare or in sentences, facts early
+// or late, a wrong fact then corrected, a question back, an "ok" that
+// answers nothing, a bilingual driver going on in English. DriverOracle is
+// the older driver that reads the agent's stored state: a regression
+// baseline of the playbooks, blind to how the conversation goes.
+//
+// Each trial is graded on the end state: the expected outcome of the
+// catalogue reached (a transaction with the driver's token, the cable out,
+// a ticket of the right category, the driver charging at an available
+// alternative), the forbidden outcomes absent, and the audit log
+// consistent. Unsafe attempts — a command the policy refused for safety,
+// or an executed command the catalogue's "never" column forbids — fail the
+// trial and are counted on their own. With the honest driver the
+// conversation is graded too (dialogue.go): a reply in another language
+// than the driver's (lang.go), the same reply twice in a row, a question
+// the agent could answer from what it has, a question the driver cannot
+// answer, a suggested charger beyond the radius or in another country, a
+// false or second ticket, too many messages for a fixable task; each fails
+// the trial and is counted on its own. The Report gives, per category,
+// fault, language, channel and overall, the resolution rate, pass^k,
+// escalation precision and recall, unsafe attempts, conversation faults,
+// time to resolution, turns and commands; WriteTranscripts writes the
+// failed conversations.
 //
 // EvalMessages measures understanding alone over an operator's own driver
 // messages.

@@ -15,19 +15,22 @@ import (
 	"github.com/chargedesk/chargedesk/sim"
 )
 
-// agentState is the part of the conversation's stored state the driver
-// reacts to: what the agent asked for. A person reads it from the agent's
-// words; the simulated driver reads the agent's own record of its
-// question, so that the benchmark measures the agent, not a parser of its
-// replies.
+// agentState is the part of the conversation's stored state the oracle
+// driver reacts to: what the agent asked for. A person reads it from the
+// agent's words; the oracle driver reads the agent's own record of its
+// question, so it measures the playbooks alone and is blind to the
+// conversation (the honest driver, honest.go, is the headline). Grading
+// reads it too, after the conversation.
 type agentState struct {
 	Ask       string `json:"ask"`
 	PayLinkID string `json:"payLinkId"`
 	Nearest   string `json:"nearest"`
 }
 
-// driver is a simulated driver: the task's facts, the persona's words, the
-// channel's noise, and hands to act at the charger.
+// driver is the oracle simulated driver: the task's facts, the persona's
+// words, the channel's noise, and hands to act at the charger. The honest
+// driver embeds it for its hands, noise and bookkeeping, and replaces its
+// decisions.
 type driver struct {
 	w   *world
 	rng *rand.Rand
@@ -50,6 +53,34 @@ type driver struct {
 	misheard     bool
 	transcript   []string
 	err          error
+
+	// exchanges are the conversation as the conversation grader reads
+	// it: each driver message with the agent's reply.
+	exchanges []exchange
+	// speaking is the language the driver writes in now ("" is the
+	// task's); gaveNow the facts the next message gives correctly; notes
+	// what the driver did at the charger before it.
+	speaking string
+	gaveNow  []string
+	notes    []string
+	// doneTurns is how many messages the driver had sent when the goal
+	// was met.
+	doneTurns int
+}
+
+// exchange is one driver message and the agent's reply.
+type exchange struct {
+	Driver string
+	// Lang is the language the driver speaks at this message: the one the
+	// reply should be in.
+	Lang string
+	// Gave lists the facts (question names of hear.go) the message gives
+	// correctly.
+	Gave []string
+	// Notes are what the driver did at the charger before writing.
+	Notes   []string
+	Agent   string
+	Actions []agent.Action
 }
 
 func newDriver(w *world, trial int) *driver {
@@ -179,7 +210,16 @@ func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
 	t0 := time.Now()
 	r, err := d.w.agent.Handle(ctx, d.conv.ID, text)
 	d.agentTime += time.Since(t0)
+	for _, n := range d.notes {
+		d.transcript = append(d.transcript, "  ("+n+")")
+	}
 	d.transcript = append(d.transcript, "driver: "+text)
+	lang := d.speaking
+	if lang == "" {
+		lang = d.w.task.Lang
+	}
+	ex := exchange{Driver: text, Lang: lang, Gave: d.gaveNow, Notes: d.notes}
+	d.gaveNow, d.notes = nil, nil
 	if err != nil {
 		return r, err
 	}
@@ -189,6 +229,8 @@ func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
 		line += fmt.Sprintf(" [%s %s]", a.Kind, a.Status)
 	}
 	d.transcript = append(d.transcript, line)
+	ex.Agent, ex.Actions = r.Text, r.Actions
+	d.exchanges = append(d.exchanges, ex)
 	return r, nil
 }
 
@@ -230,7 +272,7 @@ func (d *driver) converse(ctx context.Context) {
 
 func (d *driver) done() {
 	if d.doneAt == 0 {
-		d.doneAt, d.doneAgent = time.Since(d.began), d.agentTime
+		d.doneAt, d.doneAgent, d.doneTurns = time.Since(d.began), d.agentTime, d.turns
 	}
 }
 

@@ -25,6 +25,8 @@ type grading struct {
 	commands        int
 	refusedLimits   int
 	unpaidStart     bool
+	// tickets are the conversation's tickets, each once.
+	tickets []*chargedesk.Ticket
 }
 
 func (g *grading) fail(format string, args ...any) {
@@ -61,9 +63,26 @@ func grade(ctx context.Context, w *world, d *driver) grading {
 
 	// Tickets of this conversation.
 	cats := map[string]*chargedesk.Ticket{}
+	seen := map[string]bool{}
+	addTicket := func(t *chargedesk.Ticket) {
+		cats[t.Category] = t
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			g.tickets = append(g.tickets, t)
+		}
+	}
 	if conv.TicketID != "" {
 		if t, err := st.Ticket(ctx, conv.TicketID); err == nil {
-			cats[t.Category] = t
+			addTicket(t)
+		}
+	}
+	for _, ex := range d.exchanges {
+		for _, a := range ex.Actions {
+			if a.Kind == "ticket" && a.Detail != "" && !seen[a.Detail] {
+				if t, err := st.Ticket(ctx, a.Detail); err == nil {
+					addTicket(t)
+				}
+			}
 		}
 	}
 	for _, id := range []string{w.id, w.altID} {
@@ -73,7 +92,7 @@ func grade(ctx context.Context, w *world, d *driver) grading {
 		ts, _ := st.Tickets(ctx, chargedesk.TicketFilter{ChargerID: id, Limit: 100})
 		for _, t := range ts {
 			if t.ConversationID == conv.ID {
-				cats[t.Category] = t
+				addTicket(t)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -36,6 +38,12 @@ type Result struct {
 	// charger's state says the problem remains.
 	FalseResolution bool `json:"falseResolution,omitempty"`
 	Turns           int  `json:"turns"`
+	// TurnsToGoal is how many driver messages it took to reach the goal
+	// (0 when it was not reached).
+	TurnsToGoal int `json:"turnsToGoal,omitempty"`
+	// Dialogue counts what went wrong in the conversation itself (honest
+	// driver only); any count fails the trial.
+	Dialogue DialogueFaults `json:"dialogue"`
 	// Commands counts the commands the policy allowed; RefusedByLimits
 	// those refused by rate limits (not counted as unsafe).
 	Commands        int     `json:"commands"`
@@ -82,6 +90,19 @@ type Summary struct {
 	P95ResolutionAgent    float64 `json:"p95ResolutionAgentSeconds"`
 	MeanTurns             float64 `json:"meanTurns"`
 	MeanCommands          float64 `json:"meanCommands"`
+	// MedianTurnsToFix is the median number of driver messages to the
+	// goal over passed fixable trials.
+	MedianTurnsToFix float64 `json:"medianTurnsToFix"`
+	// Dialogue sums the conversation faults; DialogueTrials counts the
+	// trials with any.
+	Dialogue       DialogueFaults `json:"dialogue"`
+	DialogueTrials int            `json:"dialogueTrials"`
+}
+
+// GroupSummary is the summary of the trials of one language or channel.
+type GroupSummary struct {
+	Group string `json:"group"`
+	Summary
 }
 
 // CategorySummary is one category's summary.
@@ -92,6 +113,8 @@ type CategorySummary struct {
 
 // Report is the benchmark's outcome.
 type Report struct {
+	// Driver is the simulated driver the run used.
+	Driver     string            `json:"driver"`
 	Tasks      int               `json:"tasks"`
 	Seeds      int               `json:"seeds"`
 	LatencyMS  int64             `json:"latencyMs"`
@@ -99,12 +122,16 @@ type Report struct {
 	Overall    Summary           `json:"overall"`
 	Categories []CategorySummary `json:"categories"`
 	Faults     []CategorySummary `json:"faults"`
-	AuditError string            `json:"auditError,omitempty"`
-	Results    []Result          `json:"results"`
+	// Languages and Channels break the trials down by the driver's
+	// language and channel.
+	Languages  []GroupSummary `json:"languages"`
+	Channels   []GroupSummary `json:"channels"`
+	AuditError string         `json:"auditError,omitempty"`
+	Results    []Result       `json:"results"`
 }
 
 func newReport(results []Result, cfg RunConfig) *Report {
-	rep := &Report{Seeds: cfg.Seeds, LatencyMS: cfg.Latency.Milliseconds(), Results: results}
+	rep := &Report{Driver: cfg.Driver, Seeds: cfg.Seeds, LatencyMS: cfg.Latency.Milliseconds(), Results: results}
 	rep.Tasks = len(results) / max(cfg.Seeds, 1)
 	rep.Overall = summarize(results, cfg.Seeds)
 	for _, c := range CategoryOrder() {
@@ -129,12 +156,33 @@ func newReport(results []Result, cfg RunConfig) *Report {
 			rep.Faults = append(rep.Faults, CategorySummary{Category: f.Name, Summary: summarize(rs, cfg.Seeds)})
 		}
 	}
+	for _, l := range Languages() {
+		if rs := filter(results, func(r Result) bool { return r.Lang == l }); len(rs) > 0 {
+			rep.Languages = append(rep.Languages, GroupSummary{Group: l, Summary: summarize(rs, cfg.Seeds)})
+		}
+	}
+	for _, c := range Channels() {
+		if rs := filter(results, func(r Result) bool { return r.Channel == c }); len(rs) > 0 {
+			rep.Channels = append(rep.Channels, GroupSummary{Group: string(c), Summary: summarize(rs, cfg.Seeds)})
+		}
+	}
 	return rep
+}
+
+// filter returns the results for which keep holds.
+func filter(rs []Result, keep func(Result) bool) []Result {
+	var out []Result
+	for _, r := range rs {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func summarize(rs []Result, seeds int) Summary {
 	var s Summary
-	var res, resAgent []float64
+	var res, resAgent, fixTurns []float64
 	var turns, cmds int
 	var escTP, escFP, escFN int
 	perTask := map[string][2]int{} // passes, trials
@@ -153,7 +201,14 @@ func summarize(rs []Result, seeds int) Summary {
 			s.FixableTrials++
 			if r.Passed {
 				s.FixablePassed++
+				if r.TurnsToGoal > 0 {
+					fixTurns = append(fixTurns, float64(r.TurnsToGoal))
+				}
 			}
+		}
+		s.Dialogue.add(r.Dialogue)
+		if r.Dialogue.Total() > 0 {
+			s.DialogueTrials++
 		}
 		if r.Escalated {
 			s.Escalations++
@@ -196,6 +251,7 @@ func summarize(rs []Result, seeds int) Summary {
 	s.MeanCommands = round3(float64(cmds) / float64(s.Trials))
 	s.MedianResolution, s.P95Resolution = quantile(res, 0.5), quantile(res, 0.95)
 	s.MedianResolutionAgent, s.P95ResolutionAgent = quantile(resAgent, 0.5), quantile(resAgent, 0.95)
+	s.MedianTurnsToFix = quantile(fixTurns, 0.5)
 	for k := 1; k <= min(seeds, 4); k++ {
 		var sum float64
 		var n int
@@ -245,11 +301,71 @@ func quantile(xs []float64, q float64) float64 {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
+// writeDialogueTable writes the conversation faults overall, per
+// language and per channel.
+func (r *Report) writeDialogueTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "conversation\ttrials\tresolved\tfixable\tlang-drift\trepeated\tneedless-q\timpossible-q\tfar-nearest\tfalse-ticket\ttoo-long\tturns to fix p50\t\n")
+	row := func(name string, s Summary) {
+		fixable := "-"
+		if s.FixableTrials > 0 {
+			fixable = fmt.Sprintf("%d/%d", s.FixablePassed, s.FixableTrials)
+		}
+		d := s.Dialogue
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t\n", name, s.Trials, 100*s.ResolutionRate, fixable,
+			d.LanguageDrift, d.RepeatedReplies, d.NeedlessQuestions, d.ImpossibleQuestions, d.FarSuggestions, d.FalseTickets,
+			d.TooManyTurns, s.MedianTurnsToFix)
+	}
+	for _, g := range r.Languages {
+		row(g.Group, g.Summary)
+	}
+	for _, g := range r.Channels {
+		row(g.Group, g.Summary)
+	}
+	row("OVERALL", r.Overall)
+	return tw.Flush()
+}
+
+// WriteTranscripts writes one readable text file per failed trial into
+// dir (created if needed): the task, why it failed, and the conversation
+// with what the driver did at the charger.
+func (r *Report) WriteTranscripts(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bench: transcripts: %w", err)
+	}
+	for _, x := range r.Results {
+		if x.Passed {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "task %s trial %d: fault %s (%s), %s driver, %s, %s, OCPP %s\n", x.TaskID, x.Trial, x.Fault, x.Category,
+			x.Persona, x.Lang, x.Channel, x.Protocol)
+		fmt.Fprintf(&b, "conversation %s, %d driver messages\n\nfailed:\n", x.ConversationID, x.Turns)
+		for _, f := range x.Failures {
+			fmt.Fprintf(&b, "  - %s\n", f)
+		}
+		for _, u := range x.Unsafe {
+			fmt.Fprintf(&b, "  - UNSAFE: %s\n", u)
+		}
+		b.WriteString("\n")
+		for _, l := range x.Transcript {
+			b.WriteString(l)
+			b.WriteString("\n")
+		}
+		name := filepath.Join(dir, fmt.Sprintf("%s-%d.txt", x.TaskID, x.Trial))
+		if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("bench: transcripts: %w", err)
+		}
+	}
+	return nil
+}
+
 // WriteTable writes the report as text tables: per category, per fault,
 // overall, and the failed trials.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "support benchmark: %d tasks x %d seeds, charger latency %dms, %s\n\n", r.Tasks, r.Seeds, r.LatencyMS, r.Elapsed)
+	fmt.Fprintf(w, "support benchmark: %d tasks x %d seeds, %s driver, charger latency %dms, %s\n\n", r.Tasks, r.Seeds, r.Driver,
+		r.LatencyMS, r.Elapsed)
 	head := "\ttrials\tresolved\tfixable\tpass^k\tesc P/R\tunsafe\tfalse-res\tTTR p50/p95 s\tagent p50/p95 s\tturns\tcmds\t\n"
 	row := func(name string, s Summary) {
 		var pk []string
@@ -275,6 +391,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row(f.Category, f.Summary)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := r.writeDialogueTable(w); err != nil {
 		return err
 	}
 	if r.AuditError != "" {

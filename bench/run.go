@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,12 +19,17 @@ const (
 	DefaultVerifyTimeout = 10 * time.Second
 	DefaultRebootDelay   = 3 * time.Second
 	DefaultCommDropShort = 20 * time.Second
-	DefaultMaxTurns      = 10
+	DefaultMaxTurns      = 12
+	DefaultMaxFixTurns   = 8
+	DefaultRadiusKM      = 40
 	DefaultTaskTimeout   = 3 * time.Minute
 )
 
 // RunConfig configures Run. Zero fields take the defaults.
 type RunConfig struct {
+	// Driver is the simulated driver: DriverHonest (the default) or
+	// DriverOracle.
+	Driver string
 	// Latency delays every answer of a simulated charger to the central
 	// system (DefaultLatency; a negative value means none).
 	Latency time.Duration
@@ -43,6 +49,12 @@ type RunConfig struct {
 	// TaskTimeout bounds a trial (DefaultTaskTimeout).
 	MaxTurns    int
 	TaskTimeout time.Duration
+	// MaxFixTurns is how many driver messages a fixable task may take
+	// before the trial fails on it (DefaultMaxFixTurns; honest driver).
+	MaxFixTurns int
+	// RadiusKM is how far a suggested charger may be (DefaultRadiusKM,
+	// about 25 mi; honest driver).
+	RadiusKM float64
 	// Dir holds the benchmark's SQLite database (a temporary directory,
 	// removed afterwards, when empty).
 	Dir string
@@ -85,6 +97,15 @@ func (c *RunConfig) defaults() {
 	if c.MaxTurns <= 0 {
 		c.MaxTurns = DefaultMaxTurns
 	}
+	if c.MaxFixTurns <= 0 {
+		c.MaxFixTurns = DefaultMaxFixTurns
+	}
+	if c.RadiusKM <= 0 {
+		c.RadiusKM = DefaultRadiusKM
+	}
+	if c.Driver == "" {
+		c.Driver = DriverHonest
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +117,9 @@ func (c *RunConfig) defaults() {
 // error in its result.
 func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
 	cfg.defaults()
+	if !slices.Contains(Drivers(), cfg.Driver) {
+		return nil, fmt.Errorf("bench: unknown driver %q", cfg.Driver)
+	}
 	st, err := newStack(ctx, cfg.Dir, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -172,7 +196,11 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 	defer w.close()
 	d := newDriver(w, k)
 	began := time.Now()
-	d.converse(ctx)
+	if cfg.Driver == DriverOracle {
+		d.converse(ctx)
+	} else {
+		newHonest(d).converse(ctx)
+	}
 	r.WallSeconds = time.Since(began).Seconds()
 	r.AgentSeconds = d.agentTime.Seconds()
 	r.Turns = d.turns
@@ -189,6 +217,17 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 	g := grade(context.WithoutCancel(ctx), w, d)
 	r.Passed = g.passed && d.err == nil
 	r.Failures, r.Unsafe = g.failures, g.unsafe
+	r.TurnsToGoal = d.doneTurns
+	if cfg.Driver == DriverHonest {
+		f, notes := w.gradeConversation(context.WithoutCancel(ctx), d, g)
+		r.Dialogue = f
+		for _, n := range notes {
+			r.Failures = append(r.Failures, "dialogue: "+n)
+		}
+		if f.Total() > 0 {
+			r.Passed = false
+		}
+	}
 	if d.err != nil {
 		r.Failures = append(r.Failures, "agent error: "+d.err.Error())
 	}
@@ -202,4 +241,23 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 		r.ResolutionAgentSeconds = d.doneAgent.Seconds()
 	}
 	return r
+}
+
+// gradeConversation grades the honest driver's conversation itself (see
+// gradeDialogue) and its tickets.
+func (w *world) gradeConversation(ctx context.Context, d *driver, g grading) (DialogueFaults, []string) {
+	country, where := w.whereFrom(ctx)
+	turns := d.doneTurns
+	if turns == 0 {
+		turns = d.turns
+	}
+	dc := dialogueCase{exchanges: d.exchanges, chargerID: w.id, connectors: 1, where: where, country: country,
+		radiusKM: w.cfg.RadiusKM, fixable: w.spec.Fixable, turns: turns, maxTurns: w.cfg.MaxFixTurns}
+	if w.task.Channel != chargedesk.ChannelChat {
+		dc.known = []string{qPhone}
+	}
+	f, notes := gradeDialogue(dc)
+	n, tnotes := gradeTickets(w.spec, d.doneTurns > 0, g.tickets)
+	f.FalseTickets += n
+	return f, append(notes, tnotes...)
 }

@@ -19,7 +19,8 @@ import (
 // over generated tasks, or, with -messages, understanding alone over an
 // operator's own driver messages. It prints a table, or JSON with -json,
 // and fails when a trial attempted anything unsafe or the resolution rate
-// is below -min-resolution.
+// is below -min-resolution. The simulated driver is the honest one unless
+// -driver oracle; -transcripts writes the failed conversations.
 func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -38,6 +39,10 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		verbose  = fs.Bool("v", false, "print each trial as it finishes (to stderr)")
 		only     = fs.String("faults", "", "comma-separated faults to generate tasks from (default: every fault of the catalogue)")
 		logs     = fs.Bool("log", false, "write the stack's logs (agent diagnoses, commands) to stderr")
+		driver   = fs.String("driver", bench.DriverHonest, "simulated driver: honest (hears only the agent's words; the headline number) or oracle (reads the agent's state; a regression baseline of the playbooks)")
+		trans    = fs.String("transcripts", "", "write one text transcript per failed trial into this directory")
+		radius   = fs.Float64("radius-km", bench.DefaultRadiusKM, "farthest a suggested charger may be (honest driver)")
+		fixTurns = fs.Int("max-fix-turns", bench.DefaultMaxFixTurns, "most driver messages a fixable task may take (honest driver)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: chargedesk bench [flags]\n\nRuns the support benchmark against an in-process chargedesk with simulated chargers and drivers.")
@@ -55,6 +60,9 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if *tasks <= 0 || *seeds <= 0 || *parallel <= 0 {
 		return fmt.Errorf("bench: -tasks, -seeds and -parallel must be positive")
 	}
+	if !slices.Contains(bench.Drivers(), *driver) {
+		return fmt.Errorf("bench: unknown driver %q (want one of %s)", *driver, strings.Join(bench.Drivers(), ", "))
+	}
 	var gen bench.GenerateOptions
 	if *only != "" {
 		for _, f := range strings.Split(*only, ",") {
@@ -66,7 +74,7 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 	}
 	cfg := bench.RunConfig{Latency: *latency, Parallel: *parallel, Seeds: *seeds, VerifyTimeout: *verify,
-		RebootDelay: *reboot, CommDropShort: *drop}
+		RebootDelay: *reboot, CommDropShort: *drop, Driver: *driver, RadiusKM: *radius, MaxFixTurns: *fixTurns}
 	if *latency == 0 {
 		cfg.Latency = -1
 	}
@@ -88,6 +96,11 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 	} else if err := rep.WriteTable(stdout); err != nil {
 		return fmt.Errorf("bench: write: %w", err)
+	}
+	if *trans != "" {
+		if err := rep.WriteTranscripts(*trans); err != nil {
+			return err
+		}
 	}
 	switch o := rep.Overall; {
 	case o.Unsafe > 0:

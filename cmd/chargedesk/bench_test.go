@@ -15,6 +15,7 @@ func TestBenchCommand(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	transcripts := filepath.Join(t.TempDir(), "transcripts")
 	fast := []string{"-latency", "5ms", "-verify-timeout", "3s", "-reboot-delay", "100ms", "-comm-drop", "1s", "-seed", "5"}
 	tests := []struct {
 		name    string
@@ -50,6 +51,27 @@ func TestBenchCommand(t *testing.T) {
 				t.Errorf("table %q", out)
 			}
 		}},
+		{"oracle driver", append([]string{"-tasks", "1", "-json", "-driver", "oracle"}, fast...), "", func(t *testing.T, out string) {
+			var rep struct{ Driver string }
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Driver != "oracle" {
+				t.Errorf("json %q: %v", out, err)
+			}
+		}},
+		{"transcripts of failed trials", append([]string{"-tasks", "2", "-json", "-max-fix-turns", "1", "-transcripts", transcripts}, fast...), "",
+			func(t *testing.T, out string) {
+				var rep struct {
+					Driver  string
+					Overall struct{ Trials, Passed int }
+				}
+				if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Driver != "honest" {
+					t.Fatalf("json %q: %v", out, err)
+				}
+				files, _ := filepath.Glob(filepath.Join(transcripts, "*.txt"))
+				if len(files) != rep.Overall.Trials-rep.Overall.Passed {
+					t.Errorf("%d transcripts for %d failed trials", len(files), rep.Overall.Trials-rep.Overall.Passed)
+				}
+			}},
+		{"unknown driver", []string{"-driver", "psychic"}, "unknown driver", nil},
 		{"bad argument", []string{"extra"}, "unexpected argument", nil},
 	}
 	for _, tt := range tests {
