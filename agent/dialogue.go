@@ -82,6 +82,10 @@ const (
 // language returns the conversation's language after the driver's
 // message: cur unless the message says clearly it is in another one.
 func (d *dialogue) language(cur string, u nlu.Result, text string) string {
+	if l := askedLanguage(text); l != "" {
+		d.LangSet = true
+		return l
+	}
 	if u.Lang == "" {
 		return cur
 	}
@@ -100,6 +104,35 @@ func (d *dialogue) language(cur string, u nlu.Result, text string) string {
 	}
 	return cur
 }
+
+// languageNames are the names of the three languages in each of them.
+var languageNames = map[string]string{"english": "en", "anglais": "en", "ingles": "en", "french": "fr", "francais": "fr",
+	"frances": "fr", "spanish": "es", "espagnol": "es", "espanol": "es", "castellano": "es"}
+
+// askedLanguage returns the language the driver asks to go on in ("can we
+// continue in English?", "en français svp", "¿habla español?", a bare
+// "Español"), or "".
+func askedLanguage(text string) string {
+	ws := answerWords(text)
+	if len(ws) > 14 {
+		return ""
+	}
+	for i, w := range ws {
+		l, ok := languageNames[w]
+		if !ok {
+			continue
+		}
+		if len(ws) == 1 || i > 0 && requestBefore[ws[i-1]] {
+			return l
+		}
+	}
+	return ""
+}
+
+// requestBefore are the words before a language's name that make it a
+// request for that language.
+var requestBefore = map[string]bool{"in": true, "speak": true, "en": true, "parle": true, "parlez": true, "parler": true,
+	"habla": true, "hablar": true, "hablas": true, "hablan": true, "speaks": true, "speaking": true}
 
 // letterWords counts the words of text made of letters (two or more):
 // numbers, charger ids and card digits do not say a language.

@@ -69,6 +69,9 @@ func TestDialogueLanguage(t *testing.T) {
 		{"a clear sentence does", []msg{{"my card is refused at the charger", "en"},
 			{"je préfère parler en français s'il vous plaît", "fr"}}},
 		{"the first word decides before any sentence", []msg{{"hola", "es"}}},
+		{"asked for by name", []msg{{"la borne GRP-SLC-0002 est indisponible", "fr"},
+			{"sorry, can we continue in English please? 713 555 0161", "en"}, {"Français", "fr"}, {"¿habla español?", "es"},
+			{"mi carro francés no carga", "es"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,5 +253,21 @@ func TestNearestRadius(t *testing.T) {
 	place("IN-RANGE", "US", 0.3) // 33 km
 	if alt, err := st.agent.nearest(e.ctx, e.id, 1, ""); err != nil || alt == nil || alt.ChargerID != "IN-RANGE" {
 		t.Fatalf("nearest %+v %v, want IN-RANGE", alt, err)
+	}
+}
+
+func TestOtherCarOut(t *testing.T) {
+	for text, want := range map[string]bool{
+		"another car is plugged in, unplug it for me":                                   true,
+		"une autre auto est branchée débranchez la pour moi je suis à la borne ion tor": true,
+		"hay otro carro conectado, ¿lo puede desconectar?":                              true,
+		"someone else's car is done charging, can you release it":                       true,
+		"my car won't unplug":                                  false,
+		"another charger is free, can I move there?":           false,
+		"je dois débrancher mon auto mais le câble est coincé": false,
+	} {
+		if got := otherCarOut(text); got != want {
+			t.Errorf("otherCarOut(%q) = %v, want %v", text, got, want)
+		}
 	}
 }

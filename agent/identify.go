@@ -287,8 +287,11 @@ func (a *Agent) identify(ctx context.Context, s *session) error {
 			s.d.Ask, s.d.Asked = "", 0
 		}
 		// The digits of the phone number are not an answer to the last
-		// four: those come in a message of their own.
-		return nil
+		// four; a card's end named as such ("my card ends in 4242") in
+		// the same message is.
+		if l := s.u.Slots.CardLast4; len(l) != 4 || strings.HasSuffix(p, l) {
+			return nil
+		}
 	}
 	l4 := last4InText(s)
 	if l4 == "" {

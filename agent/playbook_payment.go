@@ -77,7 +77,7 @@ func (a *Agent) paymentPlaybook(ctx context.Context, s *session, code string) er
 	if last != nil {
 		last4 = last.Last4
 		if last.Decline != nil {
-			why = last.Decline.Message
+			why = last.Decline.Code
 		}
 	}
 	if last4 == "" {
@@ -91,7 +91,7 @@ func (a *Agent) paymentPlaybook(ctx context.Context, s *session, code string) er
 	if code == diagnose.CodeCardExpired {
 		s.say(keyCardExpired, orDash(last4))
 	} else {
-		s.say(keyHardDecline, orDash(last4), orDash(why))
+		s.say(keyHardDecline, orDash(last4), say(s.c.Language, declineReason(why)))
 	}
 	s.ask(askPayConsent, keyOfferPayLink)
 	return nil
@@ -197,11 +197,11 @@ func (a *Agent) authorizeThenStart(ctx context.Context, s *session, acct, method
 			s.say(keyCardExpired, res.Last4)
 		} else {
 			s.d.Cause = diagnose.CodeHardDecline
-			msg := ""
+			code := ""
 			if res.Decline != nil {
-				msg = res.Decline.Message
+				code = res.Decline.Code
 			}
-			s.say(keyHardDecline, res.Last4, orDash(msg))
+			s.say(keyHardDecline, res.Last4, say(s.c.Language, declineReason(code)))
 		}
 		s.ask(askPayConsent, keyOfferPayLink)
 		return nil
@@ -561,4 +561,19 @@ func updatedCard(text string) bool {
 		}
 	}
 	return false
+}
+
+// declineReason is the reply key that tells the driver, in their language,
+// why the bank declined: a stolen-card or unknown code reads as a decline
+// with no reason, as card networks require.
+func declineReason(code string) string {
+	switch code {
+	case payments.DeclineInsufficientFunds:
+		return keyDeclineFunds
+	case payments.DeclineDoNotHonor:
+		return keyDeclineIssuer
+	case payments.DeclineProcessingError:
+		return keyDeclineProcessing
+	}
+	return keyDeclineGeneric
 }

@@ -19,7 +19,7 @@ func (a *Agent) rfidPlaybook(ctx context.Context, s *session, v diagnose.View, c
 		return err
 	}
 	code := cause.Code
-	if (code == diagnose.CodeLocalListStale || code == diagnose.CodeNoFaultSeen) && readerWords(s.text) {
+	if (code == diagnose.CodeLocalListStale || code == diagnose.CodeNoFaultSeen) && s.d.ReaderSilent {
 		// A 2.0.1 charger cannot report a dead reader in its status; the
 		// driver's "nothing happens when I tap" tells it from a refusal.
 		code = diagnose.CodeReaderFault
@@ -133,8 +133,15 @@ func orDash(s string) string {
 // react at all, rather than a card refused.
 func readerWords(text string) bool {
 	t := fold(text)
-	for _, w := range []string{"reader", "nothing happens", "does nothing", "no beep", "doesn't beep", "not reading", "lecteur", "rien ne se passe",
-		"ne lit pas", "lector", "no pasa nada", "no lee", "no hace nada"} {
+	for _, w := range []string{"invalid", "refus", "reject", "declin", "rechaz", "not accepted", "pas accepte", "no acepta"} {
+		if strings.Contains(t, w) {
+			// The reader read the card and said no.
+			return false
+		}
+	}
+	for _, w := range []string{"reader", "nothing happens", "does nothing", "no beep", "doesn't beep", "not reading", "doesn't react",
+		"lecteur", "rien ne se passe", "ne lit pas", "ne reagit pas", "aucune reaction", "lector", "no pasa nada", "no lee",
+		"no hace nada", "no reacciona"} {
 		if strings.Contains(t, w) {
 			return true
 		}

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
@@ -57,7 +58,13 @@ func (a *Agent) stuckPlaybook(ctx context.Context, s *session, v diagnose.View, 
 // charger, then the connector is unlocked.
 func (a *Agent) releaseUnbound(ctx context.Context, s *session) error {
 	if s.d.Ask == askAtCharger {
-		switch yesNo(s.text) {
+		answer := yesNo(s.text)
+		if stillBroken(s.text) || s.u.Category == chargedesk.CategoryConnectorStuck && s.u.Confidence >= 0.4 {
+			// "It's still stuck", or the problem told again: the driver
+			// is at the charger with the cable in.
+			answer = 1
+		}
+		switch answer {
 		case 1:
 			s.d.settle()
 			return a.unlock(ctx, s)
@@ -209,3 +216,37 @@ func connStatus(k *chargedesk.Connector) string {
 	}
 	return string(k.Status)
 }
+
+// otherCarOut reports whether the driver asks to take another car's cable
+// out ("another car is plugged in, unplug it", "débranchez l'autre auto",
+// "desconecte el otro carro").
+func otherCarOut(text string) bool {
+	ws := answerWords(text)
+	other, car, act := false, false, false
+	for i, w := range ws {
+		switch {
+		case otherWords[w]:
+			other = true
+		case carWords[w]:
+			car = true
+		}
+		if i > 0 && ws[i-1] == "quelqu'un" || w == "else's" {
+			other = true
+		}
+		for _, stem := range releaseStems {
+			if strings.HasPrefix(w, stem) {
+				act = true
+			}
+		}
+	}
+	return other && car && act
+}
+
+var (
+	otherWords = map[string]bool{"another": true, "other": true, "someone": true, "somebody": true, "autre": true,
+		"quelqu'un": true, "otro": true, "otra": true, "alguien": true, "ajeno": true}
+	carWords = map[string]bool{"car": true, "ev": true, "vehicle": true, "tesla": true, "auto": true, "voiture": true,
+		"vehicule": true, "char": true, "carro": true, "coche": true, "vehiculo": true}
+	releaseStems = []string{"unplug", "unlock", "remove", "release", "move", "debranch", "retir", "liber", "deverrouill",
+		"desconect", "desenchuf", "quit", "saqu", "sacar", "desbloque", "mover"}
+)

@@ -17,6 +17,11 @@ const (
 	keyAskIdentity       = "ask_identity"
 	keyAskLast4          = "ask_last4"
 	keyAskIdentityAgain  = "ask_identity_again"
+	keyGoodbyeAgain      = "goodbye_again"
+	keyDeclineFunds      = "decline_funds"
+	keyDeclineIssuer     = "decline_issuer"
+	keyDeclineProcessing = "decline_processing"
+	keyDeclineGeneric    = "decline_generic"
 	keyAskLast4Again     = "ask_last4_again"
 	keyAskConnectorAgain = "ask_connector_again"
 	keyAskProblemAgain   = "ask_problem_again"
@@ -129,14 +134,14 @@ var replies = map[string]map[string]string{
 		"es": "Encontré varios cargadores ahí: %[1]s. ¿En cuál está (número o ID de la etiqueta)?",
 	},
 	keyAskIdentityAgain: {
-		"en": "I can only act on a session or a card for the person it belongs to, so I look up your account by its phone number. Please type that number with the area code, like 555 123 4567.",
-		"fr": "Je ne peux agir sur une recharge ou une carte que pour son titulaire; je retrouve donc votre compte par son numéro de téléphone. Écrivez ce numéro avec l'indicatif régional, par exemple 514 555 1234.",
-		"es": "Solo puedo actuar sobre una sesión o una tarjeta para su titular, así que busco su cuenta por su número de teléfono. Escriba ese número con el código de área, por ejemplo 555 123 4567.",
+		"en": "I can only act on a session or a card for the person it belongs to, so I look up your account by its phone number. What is that number, with the area code (like 555 123 4567)?",
+		"fr": "Je ne peux agir sur une recharge ou une carte que pour son titulaire; je retrouve donc votre compte par son numéro de téléphone. Quel est ce numéro, avec l'indicatif régional (par exemple 514 555 1234)?",
+		"es": "Solo puedo actuar sobre una sesión o una tarjeta para su titular, así que busco su cuenta por su número de teléfono. ¿Cuál es ese número, con el código de área (por ejemplo 555 123 4567)?",
 	},
 	keyAskLast4Again: {
-		"en": "To be sure it's you, I need only the last 4 digits of the payment card saved on your account — never the full number.",
-		"fr": "Pour être sûr que c'est vous, il me faut seulement les 4 derniers chiffres de la carte de paiement enregistrée à votre compte — jamais le numéro complet.",
-		"es": "Para asegurarme de que es usted, necesito solo los últimos 4 dígitos de la tarjeta de pago guardada en su cuenta, nunca el número completo.",
+		"en": "To be sure it's you, I need only the last 4 digits of the payment card saved on your account — never the full number. What are those 4 digits?",
+		"fr": "Pour être sûr que c'est vous, il me faut seulement les 4 derniers chiffres de la carte de paiement enregistrée à votre compte — jamais le numéro complet. Quels sont ces 4 chiffres?",
+		"es": "Para asegurarme de que es usted, necesito solo los últimos 4 dígitos de la tarjeta de pago guardada en su cuenta, nunca el número completo. ¿Cuáles son esos 4 dígitos?",
 	},
 	keyAskConnectorAgain: {
 		"en": "The connector number is printed on the plug's holster or above it (1 to %[2]d on %[1]s). If you can't see one, tell me the plug type: CCS, NACS (Tesla), CHAdeMO or J1772.",
@@ -197,6 +202,31 @@ var replies = map[string]map[string]string{
 		"en": "You're welcome — have a good charge!",
 		"fr": "Avec plaisir — bonne recharge!",
 		"es": "¡Con gusto! Que tenga buena carga.",
+	},
+	keyGoodbyeAgain: {
+		"en": "Take care, and safe driving!",
+		"fr": "Bonne route, et prenez soin de vous!",
+		"es": "¡Cuídese y buen viaje!",
+	},
+	keyDeclineFunds: {
+		"en": "insufficient funds",
+		"fr": "fonds insuffisants",
+		"es": "fondos insuficientes",
+	},
+	keyDeclineIssuer: {
+		"en": "the card issuer refused the payment",
+		"fr": "l'émetteur de la carte a refusé le paiement",
+		"es": "el emisor de la tarjeta rechazó el pago",
+	},
+	keyDeclineProcessing: {
+		"en": "the card network did not give an answer",
+		"fr": "le réseau de cartes n'a pas donné de réponse",
+		"es": "la red de tarjetas no dio respuesta",
+	},
+	keyDeclineGeneric: {
+		"en": "no reason given",
+		"fr": "aucune raison donnée",
+		"es": "sin motivo indicado",
 	},
 	keyGoodbyeTicket: {
 		"en": "You're welcome. Our team keeps ticket %[1]s and will follow up with you.",

@@ -82,6 +82,9 @@ type convData struct {
 	// SessionTx is the ended transaction the caller was bound to by its
 	// connector and start time; it allows releasing that cable only.
 	SessionTx string `json:"sessionTx,omitempty"`
+	// ReaderSilent is set once the driver said the card reader does not
+	// react at all (not a card refused): a broken reader.
+	ReaderSilent bool `json:"readerSilent,omitempty"`
 	// Hazard is set once the driver described a clear hazard.
 	Hazard bool `json:"hazard,omitempty"`
 	// CategorySure is set once the driver's words named the category
@@ -200,6 +203,11 @@ func (s *session) record(ctx context.Context, act Action, meta any) error {
 // language, category, vehicle, connector, identity and charger.
 func (s *session) absorb(ctx context.Context) error {
 	u := s.u
+	if otherCarOut(s.text) {
+		// "Another car is plugged in, unplug it": a cable held by someone
+		// else's session, which the stuck-cable playbook refuses to touch.
+		u.Category, u.Confidence = chargedesk.CategoryConnectorStuck, max(u.Confidence, 0.6)
+	}
 	s.c.Language = s.d.language(s.c.Language, u, s.text)
 	if u.Slots.Vehicle != "" {
 		s.d.Vehicle = u.Slots.Vehicle
@@ -226,6 +234,9 @@ func (s *session) absorb(ctx context.Context) error {
 	}
 	if clearHazard(s.text) {
 		s.d.Hazard = true
+	}
+	if readerWords(s.text) {
+		s.d.ReaderSilent = true
 	}
 	if err := s.a.identify(ctx, s); err != nil {
 		return err
@@ -423,11 +434,14 @@ func (s *session) askConnector(ctx context.Context, ch *chargedesk.Charger, spec
 func (s *session) goodbye() error {
 	s.c.Status = s.prev
 	s.d.settle()
-	if s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "" {
+	switch {
+	case s.d.saidLast(keyGoodbye) || s.d.saidLast(keyGoodbyeTicket):
+		s.say(keyGoodbyeAgain)
+	case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "":
 		s.say(keyGoodbyeTicket, s.c.TicketID)
-		return nil
+	default:
+		s.say(keyGoodbye)
 	}
-	s.say(keyGoodbye)
 	return nil
 }
 

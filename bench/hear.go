@@ -22,6 +22,7 @@ const (
 	qLast4     = "last4"
 	qStartTime = "start_time"
 	qYesNo     = "yes_no"
+	qAtCharger = "at_charger"
 )
 
 // Things the agent may ask the driver to do.
@@ -69,9 +70,9 @@ func pats(en, fr, es string) map[string]*regexp.Regexp {
 // cues are matched on folded text: lower case, no accents, apostrophes
 // straightened.
 var cues = []cue{
-	{qProblem, true, pats(`what'?s (going on|happening|wrong)|tell me what|what (is|seems to be) the (problem|issue)|what happened`,
-		`qu'?est-ce qui se passe|que se passe-t-il|dites-moi ce qui|quel est le probleme|ce qui ne va pas`,
-		`que pasa|que (le )?sucede|cual es el problema|digame que|que ocurre`)},
+	{qProblem, true, pats(`what'?s (going on|happening|wrong)|tell me (in a few words )?what|what (is|seems to be) the (problem|issue)|what happened`,
+		`qu'?est-ce qui se passe|que se passe-t-il|dites-moi (en quelques mots )?ce qui|quel est le probleme|ce qui ne va pas`,
+		`que pasa|que (le )?sucede|cual es el problema|digame (en pocas palabras )?que|que ocurre`)},
 	{qCharger, true, pats(`which (charger|station)|what charger|charger (id|number)|id on (its|the) label|label id|read me the id|the id is on`,
 		`quelle borne|numero sur (l'|son )?etiquette|identifiant de la borne|lire le numero`,
 		`(en )?(que|cual) cargador|id de (la|su) etiqueta|id esta en la etiqueta|leer el id`)},
@@ -87,6 +88,9 @@ var cues = []cue{
 	{qStartTime, true, pats(`what time|when did you (start|plug)|how long ago`,
 		`quelle heure|quand avez-vous (commence|branche)|depuis combien`,
 		`(a )?que hora|cuando (empezo|comenzo|se conecto)|hace cuanto`)},
+	{qAtCharger, true, pats(`are you (standing )?(at|by|next to|in front of) (the )?(charger|station|it|[a-z]{3}-[a-z]{3}-\d+)|are you there`,
+		`etes-vous (a|pres de|devant|sur place)|vous etes a la borne`,
+		`esta (usted )?(en|junto|frente|al lado)( a| de)?( el|l)? cargador|esta (usted )?ahi`)},
 	{qYesNo, true, pats(`yes or no|(send|text) you a .*link|want a .*link`,
 		`oui ou non|vous (envoyer|texter) un lien`,
 		`si o no|(enviar|mandar) .*enlace`)},
@@ -102,15 +106,15 @@ var cues = []cue{
 	{doUnlockCar, false, pats(`unlock (the|your) car|charge-?port release|car is holding|holding the plug`,
 		`deverrouillez (le|votre) vehicule|retient la fiche|deverrouillage du port`,
 		`desbloquee (el|su) auto|retiene el conector|liberacion del puerto`)},
-	{doRemoveCable, false, pats(`\bunlocked\b|(remove|pull|take out|unplug) (the|your) cable|cable (is )?(released|free)`,
-		`\bdeverrouille\b|retirer (le|votre) cable|cable est libere`,
-		`desbloqueado|sacar el cable|cable (esta )?liberado`)},
+	{doRemoveCable, false, pats(`(is|has been|it'?s) (now )?unlocked|(remove|pull|take out|unplug) (the|your) cable|cable (is )?(released|free)`,
+		`est (maintenant )?deverrouille|retirer (le|votre) cable|cable est libere`,
+		`esta desbloqueado|sacar el cable|cable (esta )?liberado`)},
 	{doUpdateCard, false, pats(`(add|update) (a|your|the) card|card in the app`,
 		`mettre (votre carte )?a jour|ajouter .*carte|carte .*(dans )?l'appli`,
 		`(actualizar|actualice|agregar|agregue) .*tarjeta|tarjeta en la app`)},
-	{doWaitOnline, false, pats(`reconnecting|write to me when|isn'?t online yet|not online yet`,
-		`se reconnecte|ecrivez-moi quand|pas encore en ligne`,
-		`reconectando|escribame cuando|aun no esta en linea`)},
+	{doWaitOnline, false, pats(`reconnecting|isn'?t online yet|not online yet|(screen|it) (shows it'?s|is) back`,
+		`se reconnecte|pas encore en ligne|l'ecran indique qu'elle est revenue`,
+		`reconectando|aun no esta en linea|pantalla muestre que volvio`)},
 
 	{toldCharging, false, pats(`you'?re charging|session has started|power is flowing|is charging now`,
 		`recharge (a commence|est en cours)|l'energie circule`,
@@ -236,6 +240,7 @@ func hear(text, lang string) heard {
 
 func hearIn(text string, langs []string) heard {
 	h := heard{cues: map[string]bool{}, connectors: -1, distanceKM: -1}
+	prev := ""
 	for _, s := range sentences(text) {
 		f := fold(s)
 		isQuestion := strings.HasSuffix(strings.TrimSpace(s), "?")
@@ -244,6 +249,7 @@ func hearIn(text string, langs []string) heard {
 				isQuestion = true
 			}
 		}
+		asked := false
 		for _, c := range cues {
 			if c.question && !isQuestion {
 				continue
@@ -251,9 +257,22 @@ func hearIn(text string, langs []string) heard {
 			for _, l := range langs {
 				if c.pats[l].MatchString(f) {
 					h.cues[c.name] = true
+					asked = asked || c.question
 				}
 			}
 		}
+		if isQuestion && !asked && prev != "" {
+			// "…by its phone number. What is that number?": a question
+			// that names nothing is about the sentence before.
+			for _, c := range cues {
+				for _, l := range langs {
+					if c.question && c.pats[l].MatchString(prev) {
+						h.cues[c.name] = true
+					}
+				}
+			}
+		}
+		prev = f
 	}
 	if h.cues[doReplug] {
 		delete(h.cues, doPlugIn)

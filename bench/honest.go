@@ -290,6 +290,10 @@ func (h *honest) respond(ctx context.Context, heard heard) string {
 		h.unclear = 0
 	}
 	switch {
+	case heard.has(qAtCharger):
+		// The driver is at the charger: that comes before anything the
+		// same reply says will happen.
+		return h.answer(ctx, qAtCharger, heard)
 	case heard.link != "" && h.choice != "no" && !h.paidLinks[heard.link]:
 		id := heard.link[strings.LastIndex(heard.link, "/")+1:]
 		if _, err := w.st.pay.MarkPayLinkPaid(ctx, id); err != nil {
@@ -385,9 +389,9 @@ func (h *honest) ack(key string) string {
 	return h.line(key)
 }
 
-// complain says key once; the second time the driver gives up.
+// complain says key twice; the third time the driver gives up.
 func (h *honest) complain(key string) string {
-	if h.complained > 0 {
+	if h.complained > 1 {
 		return ""
 	}
 	h.complained++
@@ -553,6 +557,11 @@ func (h *honest) answer(ctx context.Context, q string, heard heard) string {
 		mins := max(1, int(time.Since(since).Round(time.Minute)/time.Minute))
 		h.gaveNow = append(h.gaveNow, qStartTime)
 		return h.line(hStartedAgo, mins)
+	case qAtCharger:
+		if h.isBare() {
+			return h.line(hYes)
+		}
+		return h.line(hAtCharger)
 	case qYesNo:
 		switch h.choice {
 		case "no":

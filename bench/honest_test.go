@@ -119,6 +119,10 @@ func TestHearAgentQuestions(t *testing.T) {
 			return ""
 		}},
 		{"ask_identity", nil, []string{qPhone}, nil},
+		{"ask_identity_again", nil, []string{qPhone}, nil},
+		{"ask_last4_again", nil, []string{qLast4}, nil},
+		{"ask_at_charger", []any{"CDA-FRE-1234", 1}, []string{qAtCharger}, notYetUnlocked},
+		{"ask_at_charger_again", []any{"CDA-FRE-1234"}, []string{qAtCharger}, notYetUnlocked},
 		{"ask_last4", nil, []string{qLast4}, nil},
 		{"last4_no_match", nil, []string{toldNoMatch}, nil},
 		{"ask_start_time", nil, []string{qStartTime}, nil},
@@ -179,6 +183,15 @@ func TestHearAgentQuestions(t *testing.T) {
 			})
 		}
 	}
+}
+
+// notYetUnlocked fails a reply that asks before unlocking but is heard as
+// the cable being free.
+func notYetUnlocked(h heard) string {
+	if h.has(doRemoveCable) {
+		return "heard as unlocked"
+	}
+	return ""
 }
 
 // TestHearRewordedQuestions checks the recogniser on questions worded

@@ -53,6 +53,7 @@ func TestSlots(t *testing.T) {
 		{"card spoken and place", "card declined at the costco on main street, ending in nine nine zero one", Slots{CardLast4: "9901", Place: "costco on main street"}},
 		{"card french spoken", "ma carte finissant par sept sept deux zéro est refusée", Slots{CardLast4: "7720"}},
 		{"card spanish", "mi tarjeta que termina en 1881 no pasa", Slots{CardLast4: "1881"}},
+		{"card before a charger id", "it says invalid card at charger ion fre 5124", Slots{ChargerRefs: []string{"ION-FRE-5124"}}},
 		{"amount is not an id", "I got charged $45 for 10 kwh", Slots{}},
 		{"year is not an id", "charged twice in 2024", Slots{}},
 		{"place walmart in fremont", "charge won't initiate at the walmart in fremont, mach e", Slots{Place: "walmart in fremont", Vehicle: "Ford Mustang Mach-E"}},

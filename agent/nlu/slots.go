@@ -68,6 +68,10 @@ var unitWords = wordSet(`kw kwh kilowatt kilowatts kilowatios kilovatios watts w
 // cardCues are words shortly before a card's last four digits.
 var cardCues = wordSet(`ending ends end ending last finit finissant terminant termine termina terminada terminando terminacion ultimos derniers visa mastercard amex debit card carte tarjeta`)
 
+// cardFillers may stand between a card cue and the digits ("my card ends
+// in 4242", "los últimos cuatro son 4242").
+var cardFillers = wordSet(`in with by is are was its it's the my its digits digit numbers number four 4 par en avec est sont les des de chiffres chiffre quatre numero numeros con es son los las de digitos cuatro mi su my ma mon`)
+
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -107,6 +111,10 @@ func findCard(toks []token, used []bool) string {
 					used[j] = true
 					return u.w
 				}
+				break
+			}
+			if u.kind == tkWord && !cardCues[u.w] && !cardFillers[u.w] {
+				// "card at charger ION-FRE-5124": the number is not the card's.
 				break
 			}
 		}
