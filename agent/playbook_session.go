@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -165,9 +166,11 @@ func (a *Agent) usableToken(ctx context.Context, s *session) (*chargedesk.Token,
 
 // startSession starts the caller's session remotely with their own valid
 // token and verifies it on the charger: a new transaction with that token
-// on the connector. When the charger accepts but never starts, and
-// allowReset is set, it soft-resets once and tries again (remote start
-// ignored); otherwise a ticket goes to field service.
+// on the connector. Nothing is sent, and so nothing judged, until the
+// charger shows a cable in the connector (cableIn). When the charger
+// accepts but never starts, and allowReset is set, it soft-resets once and
+// tries again (remote start ignored); otherwise a ticket goes to field
+// service.
 func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) error {
 	if ok, err := a.requireIdentity(ctx, s); !ok || err != nil {
 		return err
@@ -195,6 +198,9 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 		s.say(keyCharging, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
 		return nil
 	}
+	if in, err := a.cableIn(ctx, s); err != nil || !in {
+		return err
+	}
 	before, err := a.activeTxIDs(ctx, s.c.ChargerID)
 	if err != nil {
 		return err
@@ -220,8 +226,8 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 		if k, err := a.connector(ctx, s); err != nil {
 			return err
 		} else if k != nil && k.Status == chargedesk.StatusAvailable && s.try("plug_in") == 0 {
-			// No cable seen: a 1.6 charger waits for one after accepting.
-			// The driver plugs in; nothing is reset for that.
+			// The cable came out since the start was sent: the driver
+			// plugs in again; nothing is reset for that.
 			s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
 			return nil
 		}
@@ -262,8 +268,55 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	return a.fieldService(ctx, s, fmt.Sprintf("remote start on %s answered %s", s.c.ChargerID, res.Status), keyCouldNotFix)
 }
 
+// cableIn reports whether the charger shows a cable in the conversation's
+// connector: only then is a remote start sent and judged. A connector
+// that shows Available has none, and the driver is asked to plug in.
+// When they answer that it is in and the stored status still shows none,
+// a fresh status report from the charger decides; after the third answer
+// with no cable seen, people take over. When it reports false, the
+// driver has been answered.
+func (a *Agent) cableIn(ctx context.Context, s *session) (bool, error) {
+	k, err := a.connector(ctx, s)
+	if err != nil {
+		return false, err
+	}
+	if k == nil || k.Status != chargedesk.StatusAvailable {
+		return true, nil
+	}
+	asked := s.try("plug_in")
+	if asked > 0 {
+		t0 := a.now()
+		res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdTriggerMessage, ConnectorID: s.c.ConnectorID, Trigger: "StatusNotification"},
+			"the driver says the cable is in; the last status shows none")
+		if err != nil {
+			return false, err
+		}
+		switch res.Status {
+		case chargedesk.ResultAccepted:
+			k, fresh, err := a.waitStatus(ctx, s, t0, func(chargedesk.Connector) bool { return true })
+			if err != nil {
+				return false, err
+			}
+			if fresh && k.Status != chargedesk.StatusAvailable {
+				return true, nil
+			}
+		case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
+			return false, a.commDrop(ctx, s)
+		}
+	}
+	if ev := fmt.Sprintf("connector %d shows no cable (Available)", s.c.ConnectorID); !slices.Contains(s.d.Evidence, ev) {
+		s.d.Evidence = append(s.d.Evidence, ev)
+	}
+	if asked >= 2 {
+		return false, a.humanHandoff(ctx, s, fmt.Sprintf("the driver says the cable is in, but %s connector %d reports none", s.c.ChargerID, s.c.ConnectorID))
+	}
+	s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
+	return false, nil
+}
+
 // resetThenStart soft-resets the charger once, waits for it to boot and
-// report its connector, then starts the caller's session.
+// report its connector, then starts the caller's session — or, when the
+// booted charger shows no cable, asks the driver to plug in.
 func (a *Agent) resetThenStart(ctx context.Context, s *session) error {
 	if s.try("reset") > 0 {
 		return a.fieldService(ctx, s, fmt.Sprintf("%s still fails after a soft reset", s.c.ChargerID), keyCouldNotFix)
