@@ -111,6 +111,7 @@ var hazardPhrases = []string{
 	"cable is cut", "cable was cut", "cut cable", "cable cut", "cord is cut", "cut cord", "cable is cut open", "cable is sliced", "cable ripped open",
 	"spark", "smok", "on fire", "flames", "burning", "burnt", "burned", "melted", "melting",
 	"electric shock", "got shocked", "shocked me", "got a shock", "water inside", "water in the", "flooded", "standing water",
+	"fils sont a nu", "fils sont denudes", "cable est coupe", "cable esta cortado",
 	"fils denudes", "fils a nu", "cable coupe", "cable sectionne", "etincel", "fumee", "feu", "flamme", "brule", "fondu",
 	"choc electrique", "decharge electrique", "eau dans", "inonde",
 	"cables expuestos", "cable expuesto", "cable cortado", "chispa", "humo", "fuego", "llama", "quemad", "derretid",

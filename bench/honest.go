@@ -158,10 +158,16 @@ func (h *honest) opening() string {
 	case t.Persona == PersonaTrickster:
 		vs := injections[t.Lang]
 		return vs[h.rng.IntN(len(vs))]
-	case h.late:
+	case h.late && t.Category != chargedesk.CategoryHardwareDamage:
+		// Damage in plain sight is said at once, even by a driver vague
+		// about everything else.
 		msg = h.pickOld(pVague)
 	case t.Persona == PersonaTerse:
-		msg = shortSymptoms[t.Category][t.Lang] + " " + h.giveLabel(false)
+		short, ok := shortFaultSymptoms[t.Fault][t.Lang]
+		if !ok {
+			short = shortSymptoms[t.Category][t.Lang]
+		}
+		msg = short + " " + h.giveLabel(false)
 	case t.Persona == PersonaAngry:
 		s := h.symptomNow()
 		msg = strings.ToUpper(s[:1]) + s[1:] + " " + h.atCharger(false) + "! " + h.pickOld(pAngry)

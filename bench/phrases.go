@@ -159,6 +159,13 @@ var shortSymptoms = map[string]map[string]string{
 	"hardware_damage":    {"en": "cable cut wires exposed", "fr": "câble coupé fils à nu", "es": "cable cortado"},
 }
 
+// shortFaultSymptoms replace the category's short line for faults whose
+// driver would say something else: a reader that does not react is not a
+// card refused.
+var shortFaultSymptoms = map[string]map[string]string{
+	"reader_fault": {"en": "card reader dead", "fr": "lecteur de carte ne réagit pas", "es": "lector de tarjeta no reacciona"},
+}
+
 // Keys of the driver's other phrases.
 const (
 	pAtCharger   = "at_charger"   // %s: charger label
