@@ -367,6 +367,13 @@ func waitState(ctx context.Context, t *testing.T, c *Charger, what string, cond 
 // startCharger runs a charger against url for the test's duration.
 func startCharger(t *testing.T, cfg ChargerConfig) *Charger {
 	t.Helper()
+	return startChargerAfter(t, cfg, nil)
+}
+
+// startChargerAfter is startCharger calling before, when not nil, on the
+// charger before it runs.
+func startChargerAfter(t *testing.T, cfg ChargerConfig, before func(*Charger)) *Charger {
+	t.Helper()
 	if cfg.Validator == nil {
 		cfg.Validator = testValidator
 	}
@@ -380,6 +387,9 @@ func startCharger(t *testing.T, cfg ChargerConfig) *Charger {
 		cfg.CallTimeout = 3 * time.Second
 	}
 	c := NewCharger(cfg)
+	if before != nil {
+		before(c)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()

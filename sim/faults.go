@@ -86,13 +86,16 @@ func stationWide(f Fault) bool {
 // FaultOptions parameterize an injection.
 type FaultOptions struct {
 	// IDTag is the token the fault is about: the stale or running
-	// transaction's token, or the token held stale in the local list.
+	// transaction's token, the token held stale in the local list, or
+	// the token of the session that ended before the lock stuck
+	// (lock_after_session: given, the charger runs that session first).
 	IDTag string
 	// InCache puts the local_list_stale entry in the authorization cache
 	// instead of the local list (ClearCache then fixes it).
 	InCache bool
-	// Age is how long ago the stale transaction began (zero: now); the
-	// charger reports its start with that time.
+	// Age is how long ago the stale transaction, or the session before a
+	// stuck lock, began (zero: now); the charger reports its start with
+	// that time.
 	Age time.Duration
 }
 
@@ -177,6 +180,7 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 		c.mu.Unlock()
 		return fmt.Errorf("sim: fault %s on connector %d (%s): %w", f, id, c.conn(id).spec.Type, ErrNoLock)
 	}
+	ownTag := opts.IDTag != ""
 	if opts.IDTag == "" {
 		opts.IDTag = "SIM" + string(f[:min(len(f), 8)])
 		opts.IDTag = sanitizeTag(opts.IDTag)
@@ -230,7 +234,25 @@ func (c *Charger) InjectFault(ctx context.Context, id int, f Fault, opts FaultOp
 			cn.scheduled = &v
 		}
 	case FaultLockAfterSession:
-		if cn.tx == nil {
+		switch {
+		case cn.tx == nil && ownTag:
+			// The session happened: the driver's token started it Age
+			// ago with the cable in, it ended now, and the lock stayed
+			// (onTxEndedLocked). The CSMS hears both, as it would have.
+			after = func(ctx context.Context) error {
+				var at time.Time
+				if opts.Age > 0 {
+					at = c.now().Add(-opts.Age)
+				}
+				c.mu.Lock()
+				cn.plugged, cn.finishing = true, false
+				c.mu.Unlock()
+				if err := c.beginTx(ctx, id, txStart{idTag: opts.IDTag, at: at}); err != nil {
+					return err
+				}
+				return c.stopTx(ctx, id, nil, reasonLocal, opts.IDTag)
+			}
+		case cn.tx == nil:
 			cn.plugged, cn.finishing, cn.lock = true, true, true
 			cn.setProblem(f, string(v16.ChargePointErrorCodeConnectorLockFailure), "", "")
 		}

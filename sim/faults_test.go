@@ -115,6 +115,13 @@ const simPassword = "sim-charger-secret-1"
 // connectors.
 func newFaultEnv(t *testing.T, st *stack, p chargedesk.Protocol, id string, edit func(*ChargerConfig)) *faultEnv {
 	t.Helper()
+	return newFaultEnvAfter(t, st, p, id, edit, nil)
+}
+
+// newFaultEnvAfter is newFaultEnv calling before, when not nil, with the
+// environment and its charger before the charger runs.
+func newFaultEnvAfter(t *testing.T, st *stack, p chargedesk.Protocol, id string, edit func(*ChargerConfig), before func(*faultEnv)) *faultEnv {
+	t.Helper()
 	ctx := testCtx(t)
 	n := st.seq.Add(1)
 	e := &faultEnv{ctx: ctx, st: st, p: p, id: id, drv: fmt.Sprintf("DRV-%04d", n), other: fmt.Sprintf("OTH-%04d", n),
@@ -133,7 +140,11 @@ func newFaultEnv(t *testing.T, st *stack, p chargedesk.Protocol, id string, edit
 	if edit != nil {
 		edit(&cfg)
 	}
-	e.c = startCharger(t, cfg)
+	var pre func(*Charger)
+	if before != nil {
+		pre = func(c *Charger) { e.c = c; before(e) }
+	}
+	e.c = startChargerAfter(t, cfg, pre)
 	waitState(ctx, t, e.c, "online", func(s Snapshot) bool { return s.Connected && s.BootStatus == chargedesk.RegistrationAccepted })
 	e.waitConnector(t, 1, "first status stored", func(k chargedesk.Connector) bool { return k.Status != "" })
 	e.waitOnline(t)

@@ -22,28 +22,43 @@ import (
 type demoFault struct {
 	fault     sim.Fault
 	connector int
-	// needsTag: the fault concerns a driver's token (filled from the fleet's
-	// drivers); needsLock: a connector that locks the cable (not J1772).
-	needsTag, needsLock bool
+	// card says whose card the fault concerns, if any.
+	card demoCard
+	// needsLock: a connector that locks the cable (not J1772); plugged: a
+	// car is plugged in, as the driver who met the fault left it.
+	needsLock, plugged bool
 	// what is the one-line story printed for the operator.
 	what string
 }
 
+// demoCard is whose charging card a demo fault concerns.
+type demoCard int
+
+const (
+	noCard       demoCard = iota
+	otherCard             // another driver of the network (not the demo driver)
+	ownCard               // the demo driver's first card, whose story the guide tells
+	ownSpareCard          // the demo driver's second card: a session on it leaves the first free to start another
+)
+
 // demoFaults is the mix the demo starts with: one charger each, the rest of
-// the fleet healthy.
+// the fleet healthy. The guide suggests four of them to the demo driver:
+// the stuck lock (after the demo driver's own session there), the
+// connector left inoperative, the hung controller (the car plugged in) and
+// the demo driver's session still running.
 var demoFaults = []demoFault{
-	{sim.FaultLockAfterSession, 1, false, true, "session ended but the connector lock stayed engaged"},
-	{sim.FaultControllerHung, 1, false, false, "controller hung: connector stuck in Preparing"},
-	{sim.FaultStaleStatus, 1, false, false, "last status said Unavailable after a glitch; nothing since"},
-	{sim.FaultLeftInoperative, 1, false, false, "left Inoperative after maintenance"},
-	{sim.FaultHardwareFaultPower, 1, false, false, "power module fault (Faulted)"},
-	{sim.FaultLocalListStale, 1, true, false, "local list holds a valid card as Invalid"},
-	{sim.FaultStaleTransaction, 1, true, false, "a previous session was never closed"},
-	{sim.FaultRemoteStartIgnored, 1, false, false, "firmware accepts remote starts but never starts"},
-	{sim.FaultLockMechanical, 1, false, true, "lock actuator broken: unlock always fails"},
-	{sim.FaultCommDropLong, 0, false, false, "modem outage: offline for good"},
-	{sim.FaultReaderFault, 0, false, false, "RFID reader dead"},
-	{sim.FaultOwnSessionRunning, 1, true, true, "a driver's own session is still running"},
+	{sim.FaultLockAfterSession, 1, ownCard, true, false, "session ended but the connector lock stayed engaged"},
+	{sim.FaultControllerHung, 1, noCard, false, true, "controller hung: car plugged in, connector stuck in Preparing"},
+	{sim.FaultStaleStatus, 1, noCard, false, false, "last status said Unavailable after a glitch; nothing since"},
+	{sim.FaultLeftInoperative, 1, noCard, false, false, "left Inoperative after maintenance"},
+	{sim.FaultHardwareFaultPower, 1, noCard, false, false, "power module fault (Faulted)"},
+	{sim.FaultLocalListStale, 1, otherCard, false, false, "local list holds a valid card as Invalid"},
+	{sim.FaultStaleTransaction, 1, otherCard, false, false, "a previous session was never closed"},
+	{sim.FaultRemoteStartIgnored, 1, noCard, false, false, "firmware accepts remote starts but never starts"},
+	{sim.FaultLockMechanical, 1, noCard, true, false, "lock actuator broken: unlock always fails"},
+	{sim.FaultCommDropLong, 0, noCard, false, false, "modem outage: offline for good"},
+	{sim.FaultReaderFault, 0, noCard, false, false, "RFID reader dead"},
+	{sim.FaultOwnSessionRunning, 1, ownSpareCard, true, false, "a driver's own session is still running"},
 }
 
 // demo runs the whole product with no configuration: chargedesk on
@@ -89,7 +104,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	network := sim.GenerateNetwork(*seed, *n)
 	pay := payments.NewBuiltin(time.Now)
 	var fleet *sim.Fleet
-	var injected []string
+	var setup demoSetup
 	hook := func(ctx context.Context, s *server) (httpapi.SimControl, error) {
 		if err := registerNetwork(ctx, s.store, pay, network, time.Now()); err != nil {
 			return nil, err
@@ -102,7 +117,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		control := newFleetControl(fleet, s.store, time.Now)
 		control.payments = pay
-		if injected, err = injectDemoFaults(ctx, control, network); err != nil {
+		if setup, err = injectDemoFaults(ctx, control, network); err != nil {
 			return nil, err
 		}
 		return control, nil
@@ -114,7 +129,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fleetDone := make(chan error, 1)
 	go func() { fleetDone <- fleet.Run(ctx) }()
 
-	printDemoGuide(stdout, srv, apiKey, network, injected)
+	printDemoGuide(stdout, srv, apiKey, network, setup)
 	waitFleetConnected(ctx, stdout, fleet, *n)
 
 	err = srv.wait(ctx)
@@ -200,14 +215,37 @@ func isCanadian(network sim.Network, city string) bool {
 	return false
 }
 
+// demoSetup is what injectDemoFaults did.
+type demoSetup struct {
+	// lines has a printed line per fault.
+	lines []string
+	// chargers has the charger of each fault injected into one.
+	chargers map[sim.Fault]string
+	// lockSession is when the demo driver's session before the stuck
+	// lock began.
+	lockSession time.Time
+}
+
 // injectDemoFaults spreads demoFaults over the fleet, one charger each, and
-// a blocked card on one driver's account. It returns a line per fault.
-func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Network) ([]string, error) {
-	var lines []string
+// a blocked card on one driver's account.
+// Faults about another driver's card take cards of drivers other than the
+// demo driver, so that nothing the guide has the demo driver try meets a
+// fault meant for someone else.
+func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Network) (demoSetup, error) {
+	setup := demoSetup{chargers: map[sim.Fault]string{}}
 	n := len(network.Chargers)
+	own := demoDriver(network)
+	others := make([]sim.Driver, 0, len(network.Drivers))
+	for _, d := range network.Drivers {
+		if d.ID != own.ID && len(d.IDTags) > 0 {
+			others = append(others, d)
+		}
+	}
 	tagOf := func(i int) string {
-		d := network.Drivers[i%len(network.Drivers)]
-		return d.IDTags[0]
+		if len(others) == 0 {
+			return ""
+		}
+		return others[i%len(others)].IDTags[0]
 	}
 	// Spread the faults over the fleet (a stride prime to its size visits
 	// every charger once), keeping at least half of it healthy.
@@ -232,40 +270,74 @@ func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Ne
 		if i >= n/2 {
 			break
 		}
+		tag := ""
+		switch f.card {
+		case ownCard:
+			tag = own.IDTags[0]
+		case ownSpareCard:
+			if len(own.IDTags) < 2 {
+				continue // a running session on the only card would refuse the guide's remote start
+			}
+			tag = own.IDTags[1]
+		case otherCard:
+			if tag = tagOf(i + 1); tag == "" {
+				continue // a network of one driver: no one else's card
+			}
+		}
 		c, ok := pick(i, f.needsLock)
 		if !ok {
 			continue
 		}
-		tag := ""
-		if f.needsTag {
-			tag = tagOf(i + 1)
+		if f.fault == sim.FaultLockAfterSession && tag != "" {
+			setup.lockSession = control.now().Add(-lockSessionAge)
 		}
 		if err := control.InjectFault(ctx, c.ID, f.connector, string(f.fault), tag); err != nil {
-			return nil, fmt.Errorf("inject %s into %s: %w", f.fault, c.ID, err)
+			return setup, fmt.Errorf("inject %s into %s: %w", f.fault, c.ID, err)
 		}
+		if f.plugged {
+			if _, err := control.Act(ctx, c.ID, f.connector, "plug", ""); err != nil {
+				return setup, fmt.Errorf("plug a car into %s: %w", c.ID, err)
+			}
+		}
+		setup.chargers[f.fault] = c.ID
 		where := c.ID
 		if f.connector > 0 {
 			where += fmt.Sprintf(" connector %d", f.connector)
 		}
 		line := fmt.Sprintf("  %-34s %-22s %s", where, f.fault, f.what)
-		if tag != "" {
+		switch {
+		case f.fault == sim.FaultLockAfterSession && f.card == ownCard:
+			line += " (after " + own.Name + "'s session, card " + tag + ")"
+		case f.card == ownCard || f.card == ownSpareCard:
+			line += " (" + own.Name + "'s card " + tag + ")"
+		case tag != "":
 			line += " (card " + tag + ")"
 		}
-		lines = append(lines, line)
+		setup.lines = append(setup.lines, line)
 	}
-	blocked := tagOf(0)
-	if err := control.InjectFault(ctx, network.Chargers[0].ID, 0, string(sim.FaultTokenBlocked), blocked); err != nil {
-		return nil, err
+	if blocked := tagOf(0); blocked != "" {
+		if err := control.InjectFault(ctx, network.Chargers[0].ID, 0, string(sim.FaultTokenBlocked), blocked); err != nil {
+			return setup, err
+		}
+		setup.lines = append(setup.lines, fmt.Sprintf("  %-34s %-22s %s", "card "+blocked, sim.FaultTokenBlocked, "the card is Blocked in the backend"))
 	}
-	lines = append(lines, fmt.Sprintf("  %-34s %-22s %s", "card "+blocked, sim.FaultTokenBlocked, "the card is Blocked in the backend"))
-	return lines, nil
+	return setup, nil
 }
 
-func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, injected []string) {
+func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, setup demoSetup) {
 	api := s.apiURL
 	if strings.HasPrefix(api, "http://[::]:") {
 		api = "http://localhost:" + strings.TrimPrefix(api, "http://[::]:")
 	}
+	// The curl examples fall back to the first charger in a fleet too
+	// small for the fault.
+	chargerOf := func(f sim.Fault) string {
+		if id := setup.chargers[f]; id != "" {
+			return id
+		}
+		return network.Chargers[0].ID
+	}
+	stuck, stale := chargerOf(sim.FaultLockAfterSession), chargerOf(sim.FaultStaleStatus)
 	fmt.Fprintf(w, `
 chargedesk demo — %s, %d simulated chargers in %d sites across the US and Canada
 
@@ -277,15 +349,7 @@ chargedesk demo — %s, %d simulated chargers in %d sites across the US and Cana
 
 Faults injected now:
 %s
-
-Try in the web chat (or: go run ./cmd/chargedesk chat -url %s) as driver %s
-(phone %s, card ending %s, charging card %s):
-  my cable is stuck at %s connector 1
-  la borne %s est indisponible, je ne peux pas charger
-  el cargador %s no arranca, se queda en preparando
-The agent checks who you are before it touches a session; asked when you started
-charging at a stuck connector, "a few minutes ago" is right for the demo's sessions.
-
+%s
 Things to try (in another terminal):
   export KEY=%s
   curl -s -H "Authorization: Bearer $KEY" '%s/api/v1/chargers?limit=3'
@@ -299,31 +363,54 @@ Things to try (in another terminal):
 Press Ctrl-C to stop.
 `, network.Operator, len(network.Chargers), len(network.Sites),
 		api, s.ocppURL, api, apiKey, api,
-		strings.Join(injected, "\n"),
-		api, demoDriver(network).Name, demoDriver(network).Phone, demoDriver(network).Payments[0].Last4, demoDriver(network).IDTags[0],
-		faultyCharger(injected, network), chargerOfLine(injected, string(sim.FaultLeftInoperative), network),
-		chargerOfLine(injected, string(sim.FaultControllerHung), network),
+		strings.Join(setup.lines, "\n"),
+		demoSuggestions(network, api, setup),
 		apiKey, api,
-		api, faultyCharger(injected, network), api, faultyCharger(injected, network), api, faultyCharger(injected, network),
-		api, stalestatusCharger(injected, network), api, stalestatusCharger(injected, network), api)
+		api, stuck, api, stuck, api, stuck,
+		api, stale, api, stale, api)
 }
 
-// faultyCharger is the charger of the first injected fault (the stuck lock).
-func faultyCharger(injected []string, network sim.Network) string {
-	return chargerOfLine(injected, string(sim.FaultLockAfterSession), network)
-}
-
-func stalestatusCharger(injected []string, network sim.Network) string {
-	return chargerOfLine(injected, string(sim.FaultStaleStatus), network)
-}
-
-func chargerOfLine(injected []string, fault string, network sim.Network) string {
-	for _, l := range injected {
-		if f := strings.Fields(l); len(f) >= 2 && strings.Contains(l, " "+fault+" ") {
-			return f[0]
-		}
+// demoSuggestions is the part of the guide that suggests conversations to
+// the demo driver, one per fault of theirs the fleet got, and says only
+// what is true of the setup: who the driver is, when their session at the
+// stuck connector ran, that their car is plugged in at the hung charger,
+// that their session still runs at another.
+func demoSuggestions(network sim.Network, api string, setup demoSetup) string {
+	stuck, inop, hung, own := setup.chargers[sim.FaultLockAfterSession], setup.chargers[sim.FaultLeftInoperative],
+		setup.chargers[sim.FaultControllerHung], setup.chargers[sim.FaultOwnSessionRunning]
+	if stuck == "" && inop == "" && hung == "" && own == "" {
+		return ""
 	}
-	return network.Chargers[0].ID
+	d := demoDriver(network)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nTry in the web chat (or: go run ./cmd/chargedesk chat -url %s) as driver %s:\n", api, d.Name)
+	if stuck != "" {
+		fmt.Fprintf(&b, "  my cable is stuck at %s connector 1\n", stuck)
+	}
+	if inop != "" {
+		fmt.Fprintf(&b, "  la borne %s est indisponible, je ne peux pas charger\n", inop)
+	}
+	if hung != "" {
+		fmt.Fprintf(&b, "  el cargador %s no arranca, se queda en preparando\n", hung)
+	}
+	if own != "" {
+		fmt.Fprintf(&b, "  my session at %s won't stop, I need to leave and the cable is locked\n", own)
+	}
+	fmt.Fprintf(&b, "Asked who you are: phone %s, then your card's last 4 digits, %s.\n", d.Phone, d.Payments[0].Last4)
+	if stuck != "" && !setup.lockSession.IsZero() {
+		began := setup.lockSession.Format("3:04 PM")
+		fmt.Fprintf(&b, "Your session at %s (card %s) ran from %s to %s;\n"+
+			"asked when you started charging there: %s. Once unlocked, pull the cable out\n"+
+			"(the unplug line below).\n",
+			stuck, d.IDTags[0], began, setup.lockSession.Add(lockSessionAge).Format("3:04 PM"), began)
+	}
+	if hung != "" {
+		fmt.Fprintf(&b, "Your car is plugged in at %s.\n", hung)
+	}
+	if own != "" {
+		fmt.Fprintf(&b, "Your session at %s (card %s) is still running.\n", own, d.IDTags[1])
+	}
+	return b.String()
 }
 
 // waitFleetConnected prints one line once every charger that can connect
@@ -356,8 +443,16 @@ func gcd(a, b int) int {
 	return a
 }
 
-// demoDriver is a driver of the network whose cards carry no injected fault:
-// the one the guide suggests to play.
+// demoDriver is the driver the guide suggests to play: the last of the
+// network with two cards (else the last). The faults about their cards are
+// their own sessions, the one before the stuck lock on the first card and
+// the one still running on the second (see injectDemoFaults); no other
+// fault touches them.
 func demoDriver(network sim.Network) sim.Driver {
+	for i := len(network.Drivers) - 1; i >= 0; i-- {
+		if d := network.Drivers[i]; len(d.IDTags) >= 2 {
+			return d
+		}
+	}
 	return network.Drivers[len(network.Drivers)-1]
 }

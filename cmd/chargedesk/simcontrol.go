@@ -90,6 +90,11 @@ func parseFault(name string) (sim.Fault, error) {
 // a session forgotten half an hour ago, as a driver finds it.
 const staleTransactionAge = 30 * time.Minute
 
+// lockSessionAge is how long ago the session before an injected
+// lock_after_session began, when the fault is given a card: the card's
+// driver charged for a few minutes, stopped, and the cable stayed locked.
+const lockSessionAge = 5 * time.Minute
+
 // InjectFault gives a charger's connector a charger fault, or a token (the
 // idTag, on that charger's account) a backend fault.
 func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int, name, idTag string) error {
@@ -103,8 +108,11 @@ func (f *fleetControl) InjectFault(ctx context.Context, id string, connector int
 	}
 	if sim.IsChargerFault(fault) {
 		opts := sim.FaultOptions{IDTag: idTag}
-		if fault == sim.FaultStaleTransaction {
+		switch {
+		case fault == sim.FaultStaleTransaction:
 			opts.Age = staleTransactionAge
+		case fault == sim.FaultLockAfterSession && idTag != "":
+			opts.Age = lockSessionAge
 		}
 		return simError(c.InjectFault(ctx, connector, fault, opts))
 	}
