@@ -3,6 +3,7 @@ package agent
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/sim"
@@ -269,5 +270,24 @@ func TestOtherCarOut(t *testing.T) {
 		if got := otherCarOut(text); got != want {
 			t.Errorf("otherCarOut(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+func TestStartTimeWords(t *testing.T) {
+	now := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
+	for text, ago := range map[string]time.Duration{
+		"a few minutes ago":        5 * time.Minute,
+		"a couple of minutes ago":  3 * time.Minute,
+		"il y a quelques minutes":  8 * time.Minute,
+		"hace unos minutos":        2 * time.Minute,
+		"about twenty minutes ago": 22 * time.Minute,
+		"il y a vingt minutes":     18 * time.Minute,
+	} {
+		if given, ok := startTimeMatches(text, now, now.Add(-ago)); !given || !ok {
+			t.Errorf("%q for a start %v ago: given %v, matches %v", text, ago, given, ok)
+		}
+	}
+	if _, ok := startTimeMatches("a few minutes ago", now, now.Add(-2*time.Hour)); ok {
+		t.Error("a few minutes ago matched a start two hours ago")
 	}
 }

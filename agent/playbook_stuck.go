@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chargedesk/chargedesk"
@@ -250,3 +251,31 @@ var (
 	releaseStems = []string{"unplug", "unlock", "remove", "release", "move", "debranch", "retir", "liber", "deverrouill",
 		"desconect", "desenchuf", "quit", "saqu", "sacar", "desbloque", "mover"}
 )
+
+// stopPhrases ask to end a running session, as folded word sequences.
+var stopPhrases = [][]string{
+	{"won't", "stop"}, {"wont", "stop"}, {"doesn't", "stop"}, {"can't", "stop"}, {"cant", "stop"}, {"cannot", "stop"},
+	{"stop", "my", "session"}, {"stop", "my", "charge"}, {"stop", "my", "charging"}, {"stop", "the", "session"},
+	{"end", "my", "session"}, {"stop", "charging"}, {"won't", "end"},
+	{"s'arrete", "pas"}, {"arrete", "pas"}, {"arreter", "ma", "recharge"}, {"arreter", "ma", "session"}, {"arreter", "la", "recharge"},
+	{"arreter", "la", "session"}, {"terminer", "ma", "session"}, {"terminer", "ma", "recharge"}, {"impossible", "d'arreter"},
+	{"peux", "pas", "arreter"}, {"arrive", "pas", "a", "arreter"},
+	{"sesion", "no", "para"}, {"carga", "no", "para"}, {"no", "se", "detiene"}, {"sesion", "no", "termina"}, {"parar", "mi", "sesion"}, {"parar", "la", "sesion"},
+	{"parar", "la", "carga"}, {"parar", "mi", "carga"}, {"detener", "mi", "sesion"}, {"detener", "la", "carga"},
+	{"terminar", "mi", "sesion"}, {"puedo", "parar"}, {"puedo", "detener"},
+}
+
+// wantsStop reports whether the driver asks for a running session to end
+// ("my session won't stop", "ma session ne s'arrête pas", "no puedo parar
+// mi sesión").
+func wantsStop(text string) bool {
+	ws := answerWords(text)
+	for _, p := range stopPhrases {
+		for i := 0; i+len(p) <= len(ws); i++ {
+			if slices.Equal(ws[i:i+len(p)], p) {
+				return true
+			}
+		}
+	}
+	return false
+}

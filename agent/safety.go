@@ -129,6 +129,15 @@ func clearHazard(text string) bool {
 	return false
 }
 
+// vagueFew and tensWords read spoken amounts of minutes: "a few", "a
+// couple of", "quelques", "unos"; "twenty", "vingt", "veinte".
+var (
+	vagueFew  = map[string]bool{"few": true, "couple": true, "several": true, "quelques": true, "unos": true, "unas": true, "algunos": true, "pocos": true}
+	tensWords = map[string]int{"ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+		"dix": 10, "quinze": 15, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50,
+		"diez": 10, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50}
+)
+
 // startTolerance is how far the start time a caller gives may be from the
 // stored one to bind them to the session.
 const startTolerance = 15 * time.Minute
@@ -185,13 +194,24 @@ func startTimeMatches(text string, now, started time.Time) (given, ok bool) {
 		if unit == 0 || i == 0 {
 			continue
 		}
-		n, err := strconv.ParseFloat(words[i-1], 64)
+		prev := words[i-1]
+		if prev == "of" && i >= 2 {
+			prev = words[i-2] // "a couple of minutes"
+		}
+		n, err := strconv.ParseFloat(prev, 64)
 		if err != nil {
-			switch words[i-1] {
-			case "an", "a", "one", "une", "un", "una":
+			switch w := prev; {
+			case w == "an" || w == "a" || w == "une" || w == "un" || w == "una":
 				n = 1
-			case "half":
+			case w == "half":
 				n = 0.5
+			case vagueFew[w]:
+				// "a few minutes ago": within the tolerance of five.
+				n = 5
+			case numberWords[w] > 0:
+				n = float64(numberWords[w])
+			case tensWords[w] > 0:
+				n = float64(tensWords[w])
 			default:
 				continue
 			}

@@ -203,9 +203,10 @@ func (s *session) record(ctx context.Context, act Action, meta any) error {
 // language, category, vehicle, connector, identity and charger.
 func (s *session) absorb(ctx context.Context) error {
 	u := s.u
-	if otherCarOut(s.text) {
-		// "Another car is plugged in, unplug it": a cable held by someone
-		// else's session, which the stuck-cable playbook refuses to touch.
+	if otherCarOut(s.text) || wantsStop(s.text) {
+		// "Another car is plugged in, unplug it", "my session won't
+		// stop": a cable held by a running session, which the
+		// stuck-cable playbook stops for its owner only.
 		u.Category, u.Confidence = chargedesk.CategoryConnectorStuck, max(u.Confidence, 0.6)
 	}
 	s.c.Language = s.d.language(s.c.Language, u, s.text)

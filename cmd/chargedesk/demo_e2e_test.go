@@ -479,13 +479,10 @@ func spokenPhone(t *testing.T, phone string) string {
 // suggests, each played by another driver of the network; the opening
 // names the charger with %s.
 var demoVariants = []demoCase{
-	{fault: sim.FaultOwnSessionRunning, lang: "en", opening: "my session at %s won't stop", fresh: true,
-		skip: `agent: once the driver is verified (phone, last 4) it answers with slow-charging advice ("You're getting 315.0 kW on a 350 kW connector. Power also depends on…") and marks the conversation resolved while the driver's session still runs and holds the cable; it should stop the session and unlock the connector, which it does only after the driver says "it's still stuck"`},
+	{fault: sim.FaultOwnSessionRunning, lang: "en", opening: "my session at %s won't stop", fresh: true},
 	{fault: sim.FaultOwnSessionRunning, lang: "en", opening: "please stop my session at %s, I need to leave", fresh: true},
-	{fault: sim.FaultOwnSessionRunning, lang: "fr", opening: "ma session à la borne %s ne s'arrête pas, je dois partir", fresh: true,
-		skip: `agent: once the driver is verified it answers with slow-charging advice ("Vous recevez 45.0 kW sur un connecteur de 50 kW. La puissance dépend aussi…") and marks the conversation resolved while the session still runs and holds the cable; it should stop the session and unlock ("J'ai terminé votre recharge. Le connecteur 1 … est déverrouillé"), which it does only after "il est toujours coincé"`},
-	{fault: sim.FaultOwnSessionRunning, lang: "es", opening: "no puedo parar mi sesión en %s, necesito irme", fresh: true,
-		skip: `agent: once the driver is verified it answers "El pago con su tarjeta que termina en 2427 está autorizado. Listo: su sesión empezó en el conector 1 en Lakeside Commons. Ya está cargando." and marks the conversation resolved — a start, to a driver who asked to stop the session that runs and holds the cable; it should stop the session and unlock ("Terminé su sesión. El conector 1 … está desbloqueado"), which it does only after "sigue atascado"`},
+	{fault: sim.FaultOwnSessionRunning, lang: "fr", opening: "ma session à la borne %s ne s'arrête pas, je dois partir", fresh: true},
+	{fault: sim.FaultOwnSessionRunning, lang: "es", opening: "no puedo parar mi sesión en %s, necesito irme", fresh: true},
 }
 
 func TestDemoSuggestedConversations(t *testing.T) {
