@@ -201,11 +201,37 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("commands %v", n)
 			}
 		}},
-		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
-			twin := e.id[:len(e.id)-1] + "9"
-			if twin == e.id {
-				twin = e.id[:len(e.id)-1] + "8"
+		{"unclear words about a held cable are asked about, not acted on", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultVehicleSideLock, sim.FaultOptions{})
+			e.waitStatus(e.occupied(chargedesk.StatusFinishing))
+			c := e.sms()
+			r := e.say(c, "la prise ne sort pas de mon auto à la borne "+e.id)
+			if r.Text != say("fr", keyAskProblem) || len(r.Actions) != 0 {
+				t.Fatalf("reply %q %v", r.Text, r.Actions)
 			}
+			r = e.say(c, "le câble est coincé dans l'auto")
+			if r.Text != say("fr", keyAskAtCharger, e.id, 1) {
+				t.Errorf("reply %q", r.Text)
+			}
+			e.noTicket(r)
+			if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 {
+				t.Errorf("commands %v", n)
+			}
+		}},
+		{"a start the words did not ask for is proposed: no sends nothing", envOpts{}, func(t *testing.T, e *env) {
+			c := e.proposedStart()
+			r := e.say(c, "no, I just want to know how much it costs")
+			if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 || r.Text == say("en", keyAskStartOK, 1, e.site.Name) {
+				t.Errorf("after a no: %v, reply %q", n, r.Text)
+			}
+		}},
+		{"a start the words did not ask for is proposed: yes starts it", envOpts{}, func(t *testing.T, e *env) {
+			c := e.proposedStart()
+			e.charging(e.say(c, "yes"))
+		}},
+		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
+			// One digit apart, and outside the ids the other cases use.
+			twin := e.id[:len(e.id)-4] + "9" + e.id[len(e.id)-3:]
 			e.run(e.chargerConfig(twin), e.site.ID)
 			c := e.sms()
 			r := e.say(c, "my cable is stuck at "+e.id)
@@ -290,4 +316,23 @@ func TestStartTimeWords(t *testing.T) {
 	if _, ok := startTimeMatches("a few minutes ago", now, now.Add(-2*time.Hour)); ok {
 		t.Error("a few minutes ago matched a start two hours ago")
 	}
+}
+
+// proposedStart leaves a stale session of another card on the connector
+// and the driver's car plugged in, and checks that a driver who says only
+// that they are at the charger is asked before a start is sent.
+func (e *env) proposedStart() *chargedesk.Conversation {
+	e.t.Helper()
+	e.inject(sim.FaultStaleTransaction, sim.FaultOptions{IDTag: e.other, Age: 10 * time.Minute})
+	poll(e, "stale transaction", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.other); return tx, tx != nil })
+	e.plugIn()
+	c := e.sms()
+	r := e.say(c, "hi, first time here, not sure what to do at "+e.id)
+	if r.Text != say("en", keyAskStartOK, 1, e.site.Name) {
+		e.t.Fatalf("reply %q %v", r.Text, r.Actions)
+	}
+	if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 {
+		e.t.Fatalf("commands before the driver agreed: %v", n)
+	}
+	return c
 }

@@ -132,7 +132,8 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 		return s.askCharger(ctx)
 	}
 	cause := topCause(diagnose.Diagnose(v))
-	if cc := dataCategoryOf(cause); cc != "" && cc != s.c.Category && !s.d.CategorySure {
+	if cc := dataCategoryOf(cause); cc != "" && cc != s.c.Category && s.d.wordsWeak() &&
+		!(cc == chargedesk.CategorySessionWontStart && s.d.StartDeclined) {
 		// The driver's words were unsure and the charger's data is not:
 		// the conversation is about what the data shows.
 		a.log.InfoContext(ctx, "category from the data", "conversation_id", s.c.ID, "words", s.c.Category, "data", cc)
@@ -173,7 +174,16 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	case diagnose.CodeSlowCharging:
 		return a.slowCharging(ctx, s, v)
 	}
-	// Nothing convincing in the data: follow the driver's words.
+	// Nothing convincing in the data: follow the driver's words, once they
+	// say clearly enough what is wrong.
+	if s.d.wordsWeak() {
+		if s.d.Ask == askProblem && s.d.Asked >= 2 {
+			return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
+		}
+		s.c.Status = chargedesk.ConversationOpen
+		s.ask(askProblem, keyAskProblem)
+		return nil
+	}
 	switch s.c.Category {
 	case chargedesk.CategorySessionWontStart:
 		return a.sessionPlaybook(ctx, s, v, cause)
@@ -208,6 +218,11 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 			return false, nil
 		}
 		return a.resumeStart(ctx, s)
+	case askStartOK:
+		if s.c.ChargerID == "" {
+			return false, nil
+		}
+		return a.resumeStartOK(ctx, s)
 	case askSchedule:
 		return true, a.checkScheduleCleared(ctx, s)
 	case askUnplugged, askCarRelease:
@@ -235,6 +250,7 @@ func (a *Agent) resumeStart(ctx context.Context, s *session) (bool, error) {
 		return true, nil
 	case yn > 0 || saysReady(s.text):
 		s.d.settle()
+		s.d.StartOK = true
 		return true, a.startSession(ctx, s, true)
 	case s.newIssue || stillBroken(s.text):
 		s.d.settle()
@@ -246,6 +262,39 @@ func (a *Agent) resumeStart(ctx context.Context, s *session) (bool, error) {
 	} else {
 		s.ask(askPlugIn, keyPlugIn, max(s.c.ConnectorID, 1))
 	}
+	return true, nil
+}
+
+// resumeStartOK continues when the agent proposed a start the driver's
+// words had not asked for: yes starts it; no, or another problem told,
+// goes back to what the driver says is wrong.
+func (a *Agent) resumeStartOK(ctx context.Context, s *session) (bool, error) {
+	yn := yesNo(s.text)
+	switch {
+	case yn > 0 || saysReady(s.text):
+		s.d.settle()
+		s.d.StartOK = true
+		return true, a.startSession(ctx, s, true)
+	case yn < 0 || s.newIssue || stillBroken(s.text) || letterWords(s.text) > 3:
+		s.d.settle()
+		s.d.StartDeclined = true
+		if s.c.Category == chargedesk.CategorySessionWontStart {
+			s.c.Category = ""
+		}
+		if letterWords(s.text) > 2 {
+			// "No, the plug won't come out": the rest of the message is
+			// the problem.
+			return false, nil
+		}
+		s.c.Status = chargedesk.ConversationOpen
+		s.ask(askProblem, keyStartDeclined)
+		return true, nil
+	}
+	if s.d.Asked >= 3 {
+		return true, a.humanHandoff(ctx, s, "the driver did not say whether to start the session the charger's data suggested")
+	}
+	s.c.Status = s.prev
+	s.ask(askStartOK, keyAskStartOK, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
 	return true, nil
 }
 

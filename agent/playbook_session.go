@@ -201,6 +201,12 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	if in, err := a.cableIn(ctx, s); err != nil || !in {
 		return err
 	}
+	if s.d.wordsWeak() && !s.d.Paid && !s.d.StartOK {
+		// The driver's words did not say they want a charge started (the
+		// charger's data suggested it): ask before sending anything.
+		s.ask(askStartOK, keyAskStartOK, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
+		return nil
+	}
 	before, err := a.activeTxIDs(ctx, s.c.ChargerID)
 	if err != nil {
 		return err

@@ -18,6 +18,9 @@ const (
 	keyAskLast4          = "ask_last4"
 	keyAskIdentityAgain  = "ask_identity_again"
 	keyGoodbyeAgain      = "goodbye_again"
+	keyAskStartOK        = "ask_start_ok"
+	keyAskStartOKAgain   = "ask_start_ok_again"
+	keyStartDeclined     = "start_declined"
 	keyDeclineFunds      = "decline_funds"
 	keyDeclineIssuer     = "decline_issuer"
 	keyDeclineProcessing = "decline_processing"
@@ -207,6 +210,21 @@ var replies = map[string]map[string]string{
 		"en": "Take care, and safe driving!",
 		"fr": "Bonne route, et prenez soin de vous!",
 		"es": "¡Cuídese y buen viaje!",
+	},
+	keyAskStartOK: {
+		"en": "Your car looks plugged in to connector %[1]d at %[2]s, but nothing is charging. Do you want me to start the charge now? Please answer yes or no.",
+		"fr": "Votre véhicule semble branché au connecteur %[1]d à %[2]s, mais rien ne charge. Voulez-vous que je lance la recharge maintenant? Répondez oui ou non.",
+		"es": "Su auto parece conectado al conector %[1]d en %[2]s, pero no está cargando. ¿Quiere que inicie la carga ahora? Responda sí o no.",
+	},
+	keyAskStartOKAgain: {
+		"en": "I only start a charge when you ask for it. Should I start charging on connector %[1]d now, yes or no?",
+		"fr": "Je lance une recharge seulement si vous le demandez. Dois-je lancer la recharge sur le connecteur %[1]d maintenant, oui ou non?",
+		"es": "Solo inicio una carga si usted lo pide. ¿Inicio la carga en el conector %[1]d ahora, sí o no?",
+	},
+	keyStartDeclined: {
+		"en": "All right, I won't start anything. What's going on at the charger — for example, the cable won't come out, or the screen shows an error?",
+		"fr": "D'accord, je ne lance rien. Que se passe-t-il à la borne — par exemple, le câble ne sort pas, ou l'écran affiche une erreur?",
+		"es": "De acuerdo, no inicio nada. ¿Qué pasa en el cargador? Por ejemplo, el cable no sale o la pantalla muestra un error.",
 	},
 	keyDeclineFunds: {
 		"en": "insufficient funds",

@@ -39,7 +39,22 @@ const (
 	askPlugIn     = "plug_in"
 	askStartTime  = "start_time"
 	askAtCharger  = "at_charger"
+	askStartOK    = "start_ok"
 )
+
+// Word confidence thresholds (nlu.Result.Confidence; calibration in
+// BENCHMARKS.md): at sureWords the driver's words decide the category
+// outright; from actOnWords they outweigh the charger's data; below, the
+// data may say what is wrong, and a start it suggests is proposed to the
+// driver before it is sent.
+const (
+	sureWords  = 0.6
+	actOnWords = 0.4
+)
+
+// wordsWeak reports whether the driver's words are too unsure to act on:
+// the charger's data, or the driver again, must say what is wrong.
+func (d *convData) wordsWeak() bool { return !d.CategorySure && d.CategoryConf < actOnWords }
 
 // convData is the agent's own state of a conversation, stored as JSON in
 // Conversation.Data.
@@ -91,6 +106,13 @@ type convData struct {
 	// with confidence; an unsure category yields to what the charger's
 	// data shows.
 	CategorySure bool `json:"categorySure,omitempty"`
+	// CategoryConf is the confidence of the words the category rests on;
+	// under actOnWords the charger's data may say what is wrong instead.
+	CategoryConf float64 `json:"categoryConf,omitempty"`
+	// StartOK is set once the driver agreed to a start the agent proposed
+	// from the charger's data; StartDeclined once they said no to it.
+	StartOK       bool `json:"startOK,omitempty"`
+	StartDeclined bool `json:"startDeclined,omitempty"`
 	// Methods are the payment methods seen when the card could not pay:
 	// only a method new or changed since then is authorized again.
 	Methods []payments.Method `json:"methods,omitempty"`
@@ -139,6 +161,7 @@ var askAgain = map[string]string{
 	askStartTime: keyAskTimeAgain,
 	askCharger:   keyChargerNotFound,
 	askAtCharger: keyAskAtChargerAgain,
+	askStartOK:   keyAskStartOKAgain,
 	askPlugIn:    keyPlugInAgain,
 	askReplug:    keyReplugAgain,
 }
@@ -150,7 +173,7 @@ func (s *session) ask(what, key string, args ...any) {
 	n := s.d.expect(what)
 	s.c.State = stateGathering
 	switch what {
-	case askReplug, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askPlugIn:
+	case askReplug, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askPlugIn, askStartOK:
 		s.c.State = stateWaiting
 	}
 	if again, ok := askAgain[what]; ok && n%2 == 0 {
@@ -219,16 +242,21 @@ func (s *session) absorb(ctx context.Context) error {
 	}
 	if cat := u.Category; cat != "" && cat != chargedesk.CategoryOther {
 		waitingOnDriver := s.d.Ask != "" && s.d.Ask != askProblem
-		sure := u.Confidence >= 0.6
+		sure := u.Confidence >= sureWords
 		switch {
 		case s.c.Category == "" || s.c.Category == chargedesk.CategoryOther:
 			s.setCategory(cat)
-			s.d.CategorySure = sure
-		case cat != s.c.Category && !waitingOnDriver && sure:
+			s.d.CategorySure, s.d.CategoryConf = sure, u.Confidence
+		case cat != s.c.Category && !waitingOnDriver && (sure || !s.d.CategorySure && u.Confidence >= actOnWords && u.Confidence > s.d.CategoryConf):
+			// Clear words move the conversation; while it is unsure,
+			// clearer words than those it rests on do too.
 			s.setCategory(cat)
-			s.d.CategorySure = true
-		case cat == s.c.Category && sure:
-			s.d.CategorySure = true
+			s.d.CategorySure, s.d.CategoryConf = sure, u.Confidence
+		case cat == s.c.Category:
+			// The same problem told again adds to what the first words
+			// said (as independent evidence: 1-(1-a)(1-b)).
+			s.d.CategorySure = s.d.CategorySure || sure
+			s.d.CategoryConf = 1 - (1-s.d.CategoryConf)*(1-u.Confidence)
 		}
 	} else if s.c.Category == "" && u.Confidence >= 0.6 {
 		s.c.Category = chargedesk.CategoryOther
@@ -363,14 +391,14 @@ func (s *session) step(ctx context.Context) error {
 		return nil
 	}
 	cat := s.c.Category
-	if !s.d.CategorySure && s.c.ChargerID != "" {
+	if s.d.wordsWeak() && s.c.ChargerID != "" {
 		// The words did not say for sure what is wrong, but the charger
 		// is known: its data may.
 		dc, err := a.dataCategory(ctx, s)
 		if err != nil {
 			return err
 		}
-		if dc != "" && dc != cat {
+		if dc != "" && dc != cat && !(dc == chargedesk.CategorySessionWontStart && s.d.StartDeclined) {
 			a.log.InfoContext(ctx, "category from the data", "conversation_id", s.c.ID, "words", cat, "data", dc)
 			s.c.Category, cat = dc, dc
 		}

@@ -23,6 +23,7 @@ const (
 	qStartTime = "start_time"
 	qYesNo     = "yes_no"
 	qAtCharger = "at_charger"
+	qStartNow  = "start_now"
 )
 
 // Things the agent may ask the driver to do.
@@ -91,6 +92,9 @@ var cues = []cue{
 	{qAtCharger, true, pats(`are you (standing )?(at|by|next to|in front of) (the )?(charger|station|it|[a-z]{3}-[a-z]{3}-\d+)|are you there`,
 		`etes-vous (a|pres de|devant|sur place)|vous etes a la borne`,
 		`esta (usted )?(en|junto|frente|al lado)( a| de)?( el|l)? cargador|esta (usted )?ahi`)},
+	{qStartNow, true, pats(`want me to start|should i start|shall i start`,
+		`voulez-vous que je (lance|demarre)|dois-je (lancer|demarrer)`,
+		`quiere que (inicie|empiece|arranque)|inicio la carga`)},
 	{qYesNo, true, pats(`yes or no|(send|text) you a .*link|want a .*link`,
 		`oui ou non|vous (envoyer|texter) un lien`,
 		`si o no|(enviar|mandar) .*enlace`)},

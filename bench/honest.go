@@ -563,6 +563,16 @@ func (h *honest) answer(ctx context.Context, q string, heard heard) string {
 		mins := max(1, int(time.Since(since).Round(time.Minute)/time.Minute))
 		h.gaveNow = append(h.gaveNow, qStartTime)
 		return h.line(hStartedAgo, mins)
+	case qStartNow:
+		if w.spec.goal != goalCharging {
+			// Charging is not what the driver called for: they say so
+			// and what is wrong.
+			return h.line(hNo) + ", " + h.symptomNow()
+		}
+		if h.isBare() {
+			return h.line(hYes)
+		}
+		return h.line(hStartYes)
 	case qAtCharger:
 		if h.isBare() {
 			return h.line(hYes)

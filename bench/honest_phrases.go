@@ -15,6 +15,7 @@ const (
 	hStartedAgo  = "started_ago"   // %d minutes
 	hYes         = "yes"           // bare
 	hAtCharger   = "at_charger"    // in a sentence
+	hStartYes    = "start_yes"     // in a sentence
 	hNo          = "no"            // bare
 	hYesLink     = "yes_link"      // in a sentence
 	hNoLink      = "no_link"       // in a sentence
@@ -52,6 +53,7 @@ var honestPhrases = map[string]map[string][]string{
 	hStartedAgo:  {"en": {"about %d minutes ago", "maybe %d minutes ago"}, "fr": {"il y a environ %d minutes", "ça fait à peu près %d minutes"}, "es": {"hace unos %d minutos", "hace como %d minutos"}},
 	hYes:         {"en": {"yes", "yeah", "ok yes"}, "fr": {"oui", "ouais", "oui svp"}, "es": {"sí", "si", "sí, por favor"}},
 	hAtCharger:   {"en": {"yes, I'm right here at the charger", "yes I'm standing next to it"}, "fr": {"oui, je suis juste à côté de la borne", "oui je suis devant"}, "es": {"sí, estoy aquí junto al cargador", "sí, estoy al lado"}},
+	hStartYes:    {"en": {"yes please start it", "yes, go ahead"}, "fr": {"oui, lancez-la svp", "oui allez-y"}, "es": {"sí, iníciela por favor", "sí, adelante"}},
 	hNo:          {"en": {"no"}, "fr": {"non"}, "es": {"no"}},
 	hYesLink:     {"en": {"yes please send me the link", "sure, text me the link"}, "fr": {"oui envoyez-moi le lien svp", "d'accord, textez-moi le lien"}, "es": {"sí, mándeme el enlace por favor", "claro, envíeme el enlace"}},
 	hNoLink:      {"en": {"no thanks, I don't want a link"}, "fr": {"non merci, je ne veux pas de lien"}, "es": {"no gracias, no quiero enlace"}},
