@@ -407,3 +407,9 @@ func TestHonestRun(t *testing.T) {
 		t.Errorf("table %q %v", b.String(), err)
 	}
 }
+
+func TestDetectLangIgnoresIDs(t *testing.T) {
+	if s, l := foreignSentence("Reporté la falla (ticket T-7b2f99f81177b4be26886f9ddffa8dd4).", "es"); s != "" {
+		t.Errorf("%q read as %s", s, l)
+	}
+}

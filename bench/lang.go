@@ -13,7 +13,7 @@ var stopWords = map[string][]string{
 	"en": {"the", "you", "your", "you're", "is", "are", "and", "to", "of", "it", "it's", "i", "i've", "i'll", "can", "what", "which",
 		"please", "this", "that", "with", "for", "at", "now", "don't", "can't", "isn't", "couldn't", "won't", "will", "my", "me",
 		"there", "here", "have", "has", "been", "from", "charger", "connector", "thanks", "thank", "again", "then", "when", "if",
-		"away", "nearest", "available", "ticket", "we", "they", "be", "or", "an", "by", "so", "any", "anything", "else", "help"},
+		"away", "nearest", "available", "we", "they", "be", "or", "an", "by", "so", "any", "anything", "else", "help"},
 	"fr": {"le", "les", "des", "du", "vous", "votre", "vos", "est", "et", "pour", "une", "je", "j'ai", "pas", "sur", "borne",
 		"avec", "dans", "ou", "ce", "cette", "qui", "puis", "merci", "ne", "il", "elle", "au", "aux", "nous", "mon", "ma", "mes",
 		"ai", "été", "être", "suis", "connecteur", "recharge", "billet", "plus", "proche", "quel", "quelle", "c'est", "ça",
@@ -46,13 +46,21 @@ var stopIndex = func() map[string]string {
 	return out
 }()
 
-// words splits text into lower-case words, apostrophes kept inside them.
+// words splits text into lower-case words, apostrophes kept inside them;
+// ids and numbers ("T-7b2f99", "CDA-FRE-1234") are not words.
 func words(text string) []string {
 	text = strings.ToLower(text)
 	text = strings.ReplaceAll(text, "’", "'")
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '\''
-	})
+	var out []string
+	for _, tok := range strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != '-'
+	}) {
+		if strings.ContainsFunc(tok, unicode.IsDigit) {
+			continue
+		}
+		out = append(out, strings.FieldsFunc(tok, func(r rune) bool { return r == '-' })...)
+	}
+	return out
 }
 
 // langScores counts each language's function words in text.
