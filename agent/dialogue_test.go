@@ -229,6 +229,27 @@ func TestDialogue(t *testing.T) {
 			c := e.proposedStart()
 			e.charging(e.say(c, "yes"))
 		}},
+		{"a message about something else is not a release that failed", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultVehicleSideLock, sim.FaultOptions{})
+			e.waitStatus(e.occupied(chargedesk.StatusFinishing))
+			c := e.sms()
+			r := e.say(c, "my cable is stuck at "+e.id+", it won't come out")
+			for i := 0; i < 3 && r.Text != say("en", keyVehicleLock); i++ {
+				r = e.say(c, "yes") // the agent may first ask whether the driver is there
+			}
+			if r.Text != say("en", keyVehicleLock) {
+				t.Fatalf("reply %q", r.Text)
+			}
+			r = e.say(c, "how long does that usually take?")
+			if r.Text != say("en", keyVehicleLockAgain) {
+				t.Errorf("reply %q", r.Text)
+			}
+			e.noTicket(r)
+			r = e.say(c, "still stuck")
+			if r.Conversation.TicketID == "" {
+				t.Errorf("no ticket after the release failed: %q", r.Text)
+			}
+		}},
 		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
 			// One digit apart, and outside the ids the other cases use.
 			twin := e.id[:len(e.id)-4] + "9" + e.id[len(e.id)-3:]

@@ -193,6 +193,16 @@ func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
 		s.say(keyCableOut)
 		return nil
 	}
+	if s.d.Ask == askCarRelease && !triedRelease(s) {
+		// The message is about something else (a number, a question):
+		// nothing was tried yet, so nothing is concluded.
+		if s.d.Asked >= 3 {
+			return a.humanHandoff(ctx, s, fmt.Sprintf("cable stuck in %s connector %d; the driver did not say whether releasing the car worked", s.c.ChargerID, s.c.ConnectorID))
+		}
+		s.c.Status = chargedesk.ConversationOpen
+		s.ask(askCarRelease, keyVehicleLock)
+		return nil
+	}
 	if s.d.Ask == askCarRelease && !s.d.Unlocked {
 		// The car was released, yet the cable stays: the charger's lock
 		// holds it, and with no session to bind the caller to, no unlock
@@ -208,6 +218,13 @@ func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
 	s.c.Status = chargedesk.ConversationOpen
 	s.ask(askCarRelease, keyVehicleLock)
 	return nil
+}
+
+// triedRelease reports whether the driver's message tells how releasing
+// the car went: done, still stuck, or the stuck cable told again.
+func triedRelease(s *session) bool {
+	return yesNo(s.text) != 0 || saysReady(s.text) || stillBroken(s.text) ||
+		s.u.Category == chargedesk.CategoryConnectorStuck && s.u.Confidence >= actOnWords
 }
 
 // connStatus names a connector's status for ticket text.

@@ -19,6 +19,7 @@ const (
 	keyAskIdentityAgain  = "ask_identity_again"
 	keyGoodbyeAgain      = "goodbye_again"
 	keyAskStartOK        = "ask_start_ok"
+	keyVehicleLockAgain  = "vehicle_lock_again"
 	keyAskStartOKAgain   = "ask_start_ok_again"
 	keyStartDeclined     = "start_declined"
 	keyDeclineFunds      = "decline_funds"
@@ -210,6 +211,11 @@ var replies = map[string]map[string]string{
 		"en": "Take care, and safe driving!",
 		"fr": "Bonne route, et prenez soin de vous!",
 		"es": "¡Cuídese y buen viaje!",
+	},
+	keyVehicleLockAgain: {
+		"en": "The plug is held on the car's side now. Unlock the car with its key fob or app, or press the charge-port release, then pull the cable. Did it come out?",
+		"fr": "La fiche est retenue du côté du véhicule. Déverrouillez-le avec la clé ou l'appli, ou utilisez le déverrouillage du port de recharge, puis tirez le câble. Est-il sorti?",
+		"es": "El conector está retenido del lado del auto. Desbloquee el auto con el control o la app, o use la liberación del puerto de carga, y luego saque el cable. ¿Salió?",
 	},
 	keyAskStartOK: {
 		"en": "Your car looks plugged in to connector %[1]d at %[2]s, but nothing is charging. Do you want me to start the charge now? Please answer yes or no.",

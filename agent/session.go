@@ -154,16 +154,17 @@ func (s *session) say(key string, args ...any) {
 // and says why it is needed: the second time a question is asked in a
 // row, the driver hears that, not the same line again.
 var askAgain = map[string]string{
-	askIdentity:  keyAskIdentityAgain,
-	askLast4:     keyAskLast4Again,
-	askConnector: keyAskConnectorAgain,
-	askProblem:   keyAskProblemAgain,
-	askStartTime: keyAskTimeAgain,
-	askCharger:   keyChargerNotFound,
-	askAtCharger: keyAskAtChargerAgain,
-	askStartOK:   keyAskStartOKAgain,
-	askPlugIn:    keyPlugInAgain,
-	askReplug:    keyReplugAgain,
+	askIdentity:   keyAskIdentityAgain,
+	askLast4:      keyAskLast4Again,
+	askConnector:  keyAskConnectorAgain,
+	askProblem:    keyAskProblemAgain,
+	askStartTime:  keyAskTimeAgain,
+	askCharger:    keyChargerNotFound,
+	askAtCharger:  keyAskAtChargerAgain,
+	askStartOK:    keyAskStartOKAgain,
+	askCarRelease: keyVehicleLockAgain,
+	askPlugIn:     keyPlugInAgain,
+	askReplug:     keyReplugAgain,
 }
 
 // ask asks the driver something and records that the agent waits for it.
