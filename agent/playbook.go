@@ -177,7 +177,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	// Nothing convincing in the data: follow the driver's words, once they
 	// say clearly enough what is wrong.
 	if s.d.wordsWeak() {
-		if s.d.Ask == askProblem && s.d.Asked >= 2 {
+		if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 			return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
 		}
 		s.c.Status = chargedesk.ConversationOpen
@@ -202,7 +202,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	case chargedesk.CategoryBillingDispute:
 		return a.billingDispute(ctx, s)
 	}
-	if s.d.Ask == askProblem && s.d.Asked >= 2 {
+	if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 		return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
 	}
 	s.ask(askProblem, keyAskProblem)

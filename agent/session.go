@@ -52,6 +52,10 @@ const (
 	actOnWords = 0.4
 )
 
+// maxProblemAsks is how many times the agent asks what is wrong before a
+// person takes over.
+const maxProblemAsks = 3
+
 // wordsWeak reports whether the driver's words are too unsure to act on:
 // the charger's data, or the driver again, must say what is wrong.
 func (d *convData) wordsWeak() bool { return !d.CategorySure && d.CategoryConf < actOnWords }
@@ -405,7 +409,7 @@ func (s *session) step(ctx context.Context) error {
 		}
 	}
 	if cat == "" || cat == chargedesk.CategoryOther && s.c.ChargerID == "" {
-		if s.d.Ask == askProblem && s.d.Asked >= 2 {
+		if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 			return a.humanHandoff(ctx, s, "the driver's problem could not be understood")
 		}
 		s.ask(askProblem, keyAskProblem)
