@@ -120,9 +120,27 @@ func askedLanguage(text string) string {
 	for i, w := range ws {
 		l, ok := languageNames[w]
 		if !ok {
+			l = languageNameNear(w)
+			ok = l != ""
+		}
+		if !ok {
 			continue
 		}
 		if len(ws) == 1 || i > 0 && requestBefore[ws[i-1]] {
+			return l
+		}
+	}
+	return ""
+}
+
+// languageNameNear returns the language whose name w is one typo from
+// ("Eglish", "fracais", as nearWord reads typos), or "".
+func languageNameNear(w string) string {
+	if len(w) < 5 {
+		return ""
+	}
+	for name, l := range languageNames {
+		if nearWord(w, name) {
 			return l
 		}
 	}

@@ -71,7 +71,7 @@ func TestDialogueLanguage(t *testing.T) {
 			{"je préfère parler en français s'il vous plaît", "fr"}}},
 		{"the first word decides before any sentence", []msg{{"hola", "es"}}},
 		{"asked for by name", []msg{{"la borne GRP-SLC-0002 est indisponible", "fr"},
-			{"sorry, can we continue in English please? 713 555 0161", "en"}, {"Français", "fr"}, {"¿habla español?", "es"},
+			{"sorry, can we continue in English please? 713 555 0161", "en"}, {"en fracais svp", "fr"}, {"in Eglish please", "en"}, {"Français", "fr"}, {"¿habla español?", "es"},
 			{"mi carro francés no carga", "es"}}},
 	}
 	for _, tt := range tests {

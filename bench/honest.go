@@ -494,6 +494,11 @@ func (h *honest) checkScreen(ctx context.Context) string {
 		h.note("driver pulls the cable: stuck")
 		return h.complain(hStillStuck)
 	}
+	if !h.told {
+		// The agent is on the wrong track: the driver says what it is
+		// really about.
+		return h.tellProblem(true)
+	}
 	return ""
 }
 
