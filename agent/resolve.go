@@ -55,9 +55,19 @@ func (a *Agent) resolveCharger(ctx context.Context, s *session) error {
 			s.setCharger(ms[0].ID)
 			return nil
 		default:
+			// Only the close contenders: a reference that nearly names a
+			// charger in Toronto is not offered one in Austin.
+			city := idCity(ref)
+			sameCity := city != "" && idCity(ms[0].ID) == city
 			var ids []string
 			for _, m := range ms[:min(len(ms), maxCandidates)] {
-				ids = append(ids, m.ID)
+				if ms[0].Score-m.Score < 0.15 && (!sameCity || idCity(m.ID) == city) {
+					ids = append(ids, m.ID)
+				}
+			}
+			if len(ids) == 1 {
+				s.setCharger(ids[0])
+				return nil
 			}
 			s.d.Candidates = ids
 			return nil
@@ -336,4 +346,13 @@ func containsWord(text, w string) bool {
 		}
 	}
 	return false
+}
+
+// idCity returns the city part of a NET-CITY-NNNN id, or "".
+func idCity(id string) string {
+	parts := strings.Split(strings.ToUpper(id), "-")
+	if len(parts) != 3 {
+		return ""
+	}
+	return parts[1]
 }

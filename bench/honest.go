@@ -225,6 +225,11 @@ func (h *honest) converse(ctx context.Context) {
 		if h.switchAt > 0 && h.turns+1 == h.switchAt && h.lang != "en" {
 			h.lang = "en"
 			msg = h.line(hSwitchLang) + " " + h.translate(msg)
+			if h.translate(msg) != msg {
+				// Only ids and numbers carried over: a fact said in words
+				// ("hace 5 minutos") is not given by its number alone.
+				h.gaveNow = slices.DeleteFunc(h.gaveNow, func(q string) bool { return q == qStartTime })
+			}
 		}
 		h.speaking = h.lang
 		r, err := h.driver.say(ctx, msg)
