@@ -40,6 +40,25 @@
 // time to resolution, turns and commands; WriteTranscripts writes the
 // failed conversations.
 //
+// BuildOpenings turns an operator's own driver openings (JSON lines
+// {"id","text","lang"?,"category","channel"?}) into tasks: each line of a
+// core category (CoreCategories) gets a fault of that category, the
+// category's faults dealt round-robin in an order drawn from the seed; the
+// line's language (detected by the understander when absent, "en" when it
+// cannot tell); its channel (chat by default); a protocol drawn from the
+// seed. The driver sends the line's text as its first message exactly as
+// written — no channel noise — then goes on as usual. When the text names
+// a charger as NET-CITY-NNNN, the task's charger is created with that id
+// (Task.ChargerID), so the charger the driver named is the one at fault;
+// otherwise the driver gives its own charger's label when asked. No
+// generated label takes an id an opening names, and Run never builds two
+// worlds with the same id on one stack: trials that would (two lines
+// naming one charger, or -seeds above 1) run in later rounds, each on a
+// fresh stack. Lines of other categories or languages are skipped and
+// counted (OpeningsNote, in Report.Openings); lines over
+// MaxOpeningLineBytes, files over MaxOpeningLines lines, invalid JSON, no
+// text or an unknown channel are errors naming the line.
+//
 // EvalMessages measures understanding alone over an operator's own driver
 // messages.
 package bench

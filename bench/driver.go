@@ -51,8 +51,11 @@ type driver struct {
 	waitedOnline bool
 	restated     int
 	misheard     bool
-	transcript   []string
-	err          error
+	// exact: the next message is sent as written, without the channel's
+	// noise (an operator's opening).
+	exact      bool
+	transcript []string
+	err        error
 
 	// exchanges are the conversation as the conversation grader reads
 	// it: each driver message with the agent's reply.
@@ -130,6 +133,11 @@ func (d *driver) label(careful bool) string {
 // opening is the driver's first message.
 func (d *driver) opening() string {
 	t := d.w.task
+	if t.Opening != "" {
+		// An operator's opening, exactly as written.
+		d.exact = true
+		return t.Opening
+	}
 	at := d.pick(pAtCharger, d.label(false))
 	switch t.Persona {
 	case PersonaTerse:
@@ -205,7 +213,10 @@ func (d *driver) phoneText() string {
 
 // say sends one message and records the time the agent took.
 func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
-	text = d.noise(text)
+	if !d.exact {
+		text = d.noise(text)
+	}
+	d.exact = false
 	d.turns++
 	t0 := time.Now()
 	r, err := d.w.agent.Handle(ctx, d.conv.ID, text)

@@ -96,6 +96,10 @@ func newHonest(d *driver) *honest {
 	case n < 9:
 		h.delay = delayStall
 	}
+	if t.Opening != "" {
+		// The opening is the operator's text: nothing is added to it.
+		h.early, h.late = false, false
+	}
 	h.ackOnly = r.IntN(4) == 0
 	if t.Lang != "en" && t.Persona != PersonaTerse && r.IntN(10) == 0 {
 		h.switchAt = 3
@@ -153,6 +157,11 @@ func (h *honest) giveLabel(careful bool) string {
 // opening is the driver's first message.
 func (h *honest) opening() string {
 	t := h.w.task
+	if t.Opening != "" {
+		// An operator's opening, exactly as written; it gives the charger
+		// when it names the task's own.
+		return h.openWith(t.Opening)
+	}
 	var msg string
 	switch {
 	case t.Persona == PersonaTrickster:
@@ -185,6 +194,17 @@ func (h *honest) opening() string {
 		msg += ". " + h.line(hCar, h.car)
 	}
 	return msg
+}
+
+// openWith sends text as the first message exactly as written (no
+// channel noise), and records the charger as given when text names it.
+func (h *honest) openWith(text string) string {
+	h.exact = true
+	if strings.Contains(text, h.w.id) {
+		h.gaveNow = append(h.gaveNow, qCharger)
+		h.gave[qCharger] = true
+	}
+	return text
 }
 
 // pickOld picks one of the oracle driver's shared phrases in the language

@@ -24,6 +24,8 @@ type Result struct {
 	Channel        chargedesk.Channel  `json:"channel"`
 	Protocol       chargedesk.Protocol `json:"protocol"`
 	ConversationID string              `json:"conversationId,omitempty"`
+	// OpeningID is the id of the opening line the task was built from.
+	OpeningID string `json:"openingId,omitempty"`
 	// Passed: the expected outcome reached, nothing forbidden, the audit
 	// log consistent.
 	Passed   bool     `json:"passed"`
@@ -127,7 +129,10 @@ type Report struct {
 	Languages  []GroupSummary `json:"languages"`
 	Channels   []GroupSummary `json:"channels"`
 	AuditError string         `json:"auditError,omitempty"`
-	Results    []Result       `json:"results"`
+	// Openings, when the tasks came from an openings file
+	// (BuildOpenings), says how many of its lines were used and skipped.
+	Openings *OpeningsNote `json:"openings,omitempty"`
+	Results  []Result      `json:"results"`
 }
 
 func newReport(results []Result, cfg RunConfig) *Report {
@@ -340,6 +345,9 @@ func (r *Report) WriteTranscripts(dir string) error {
 		var b strings.Builder
 		fmt.Fprintf(&b, "task %s trial %d: fault %s (%s), %s driver, %s, %s, OCPP %s\n", x.TaskID, x.Trial, x.Fault, x.Category,
 			x.Persona, x.Lang, x.Channel, x.Protocol)
+		if x.OpeningID != "" {
+			fmt.Fprintf(&b, "opening %s\n", x.OpeningID)
+		}
 		fmt.Fprintf(&b, "conversation %s, %d driver messages\n\nfailed:\n", x.ConversationID, x.Turns)
 		for _, f := range x.Failures {
 			fmt.Fprintf(&b, "  - %s\n", f)
@@ -366,6 +374,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "support benchmark: %d tasks x %d seeds, %s driver, charger latency %dms, %s\n\n", r.Tasks, r.Seeds, r.Driver,
 		r.LatencyMS, r.Elapsed)
+	if r.Openings != nil {
+		r.Openings.write(w)
+		fmt.Fprintln(w)
+	}
 	head := "\ttrials\tresolved\tfixable\tpass^k\tesc P/R\tunsafe\tfalse-res\tTTR p50/p95 s\tagent p50/p95 s\tturns\tcmds\t\n"
 	row := func(name string, s Summary) {
 		var pk []string

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,8 @@ func (c *RunConfig) defaults() {
 }
 
 // Run plays every task cfg.Seeds times against one real stack and grades
-// each trial. It returns an error only when the stack cannot start or ctx
+// each trial (tasks naming their charger's id may take more than one
+// stack, one after the other: see below). It returns an error only when the stack cannot start or ctx
 // ends; a trial whose world cannot be built counts as failed with the
 // error in its result.
 func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
@@ -120,61 +122,103 @@ func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
 	if !slices.Contains(Drivers(), cfg.Driver) {
 		return nil, fmt.Errorf("bench: unknown driver %q", cfg.Driver)
 	}
-	st, err := newStack(ctx, cfg.Dir, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
-	defer st.close()
 	type job struct {
 		task  Task
 		trial int
 		idx   int
 	}
-	jobs := make(chan job)
-	results := make([]Result, len(tasks)*cfg.Seeds)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for range cfg.Parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				r := st.trial(ctx, cfg, j.task, j.trial)
-				results[j.idx] = r
-				if cfg.Progress != nil {
-					mu.Lock()
-					verdict := "pass"
-					if !r.Passed {
-						verdict = "FAIL " + fmt.Sprint(r.Failures)
-					}
-					fmt.Fprintf(cfg.Progress, "%s #%d %s/%s/%s/%s %.1fs %s\n", r.TaskID, r.Trial, r.Persona, r.Lang, r.Channel, r.Protocol,
-						r.WallSeconds, verdict)
-					mu.Unlock()
-				}
-			}
-		}()
+	// A task whose charger takes the id its opening names shares a stack
+	// with no other world of that id (another opening naming it, another
+	// trial of the task): the trials are dealt into rounds, each with a
+	// stack of its own, in which every such id is used once. Without such
+	// tasks there is one round.
+	var rounds [][]job
+	var taken []map[string]bool
+	reserved := map[string]bool{}
+	for _, t := range tasks {
+		// Every id an opening names, not only the charger's: a generated
+		// label must not answer to a charger a driver mentions in passing.
+		for _, id := range chargerIDRE.FindAllString(t.Opening, -1) {
+			reserved[id] = true
+		}
 	}
-	started := time.Now()
-feed:
 	for k := range cfg.Seeds {
 		for i, t := range tasks {
+			n := 0
+			if t.ChargerID != "" {
+				reserved[t.ChargerID] = true
+				for n < len(taken) && taken[n][t.ChargerID] {
+					n++
+				}
+			}
+			for len(rounds) <= n {
+				rounds, taken = append(rounds, nil), append(taken, map[string]bool{})
+			}
+			if t.ChargerID != "" {
+				taken[n][t.ChargerID] = true
+			}
+			rounds[n] = append(rounds[n], job{task: t, trial: k, idx: k*len(tasks) + i})
+		}
+	}
+	results := make([]Result, len(tasks)*cfg.Seeds)
+	var mu sync.Mutex
+	var auditErrs []string
+	play := func(round []job) error {
+		st, err := newStack(ctx, cfg.Dir, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		st.reserved = reserved
+		jobs := make(chan job)
+		var wg sync.WaitGroup
+		for range cfg.Parallel {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					r := st.trial(ctx, cfg, j.task, j.trial)
+					results[j.idx] = r
+					if cfg.Progress != nil {
+						mu.Lock()
+						verdict := "pass"
+						if !r.Passed {
+							verdict = "FAIL " + fmt.Sprint(r.Failures)
+						}
+						fmt.Fprintf(cfg.Progress, "%s #%d %s/%s/%s/%s %.1fs %s\n", r.TaskID, r.Trial, r.Persona, r.Lang, r.Channel, r.Protocol,
+							r.WallSeconds, verdict)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+	feed:
+		for _, j := range round {
 			select {
-			case jobs <- job{task: t, trial: k, idx: k*len(tasks) + i}:
+			case jobs <- j:
 			case <-ctx.Done():
 				break feed
 			}
 		}
+		close(jobs)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := st.store.VerifyAudit(context.WithoutCancel(ctx)); err != nil {
+			auditErrs = append(auditErrs, err.Error())
+		}
+		return nil
 	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	started := time.Now()
+	for _, round := range rounds {
+		if err := play(round); err != nil {
+			return nil, err
+		}
 	}
 	rep := newReport(results, cfg)
 	rep.Elapsed = time.Since(started).Round(time.Millisecond).String()
-	if err := st.store.VerifyAudit(context.WithoutCancel(ctx)); err != nil {
-		rep.AuditError = err.Error()
-	}
+	rep.AuditError = strings.Join(auditErrs, "; ")
 	return rep, nil
 }
 
@@ -184,7 +228,7 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 	ctx, cancel := context.WithTimeout(ctx, cfg.TaskTimeout)
 	defer cancel()
 	r := Result{TaskID: t.ID, Trial: k, Fault: t.Fault, Category: t.Category, Persona: t.Persona, Lang: t.Lang,
-		Channel: t.Channel, Protocol: t.Protocol}
+		Channel: t.Channel, Protocol: t.Protocol, OpeningID: t.OpeningID}
 	spec, _ := faultSpec(t.Fault)
 	r.Fixable, r.ExpectEscalation = spec.Fixable, spec.Escalate != ""
 	w, err := st.newWorld(ctx, cfg, t)

@@ -54,6 +54,15 @@ type Task struct {
 	// Seed drives the driver's choices, phrasing and noise; trial k of a
 	// run mixes k into it.
 	Seed uint64 `json:"seed"`
+	// Opening, when set, is the driver's first message, sent exactly as
+	// written (an operator's opening, BuildOpenings); OpeningID is its
+	// line's id.
+	Opening   string `json:"opening,omitempty"`
+	OpeningID string `json:"openingId,omitempty"`
+	// ChargerID, when set, is the id the task's charger is created with
+	// (the one the opening names) instead of a generated label. Run never
+	// has two worlds with the same ChargerID on one stack.
+	ChargerID string `json:"chargerId,omitempty"`
 }
 
 // GenerateOptions narrow what Generate draws from; empty fields mean all.

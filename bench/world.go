@@ -41,7 +41,10 @@ type stack struct {
 	nlu       *nlu.Understander
 	validator *ocpp.Validator
 	seq       atomic.Int64
-	close     func()
+	// reserved are the charger ids the openings name (NET-CITY-NNNN): no
+	// generated label takes one.
+	reserved map[string]bool
+	close    func()
 }
 
 // newStack starts the stack in dir (a temporary directory when empty).
@@ -157,10 +160,17 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 		return nil, fmt.Errorf("bench: unknown fault %q", t.Fault)
 	}
 	n := st.seq.Add(1)
+	for st.reserved[chargerLabel(2*n)] || st.reserved[chargerLabel(2*n+1)] {
+		n = st.seq.Add(1)
+	}
 	w := &world{st: st, cfg: cfg, task: t, spec: spec, n: n,
 		id:  chargerLabel(2 * n),
 		tag: fmt.Sprintf("TAG%06d", n), other: fmt.Sprintf("OTH%06d", n), acct: fmt.Sprintf("acct-%d", n),
 		phone: fmt.Sprintf("+1%d555%04d", areaCodes[(n/10000)%8], n%10000), last4: "4242"}
+	if t.ChargerID != "" {
+		// The charger the opening names is the one at fault.
+		w.id = t.ChargerID
+	}
 	lat, lon := 20+float64(n%300)*0.1, -130+float64(n/300)*0.5
 	street := streetNames[n%int64(len(streetNames))]
 	site := &chargedesk.Site{ID: fmt.Sprintf("site-%d", n), Name: "Plaza " + street, Address: fmt.Sprintf("%d %s Drive", 100+n, street),

@@ -16,8 +16,9 @@ import (
 )
 
 // benchCommand is "chargedesk bench": the support benchmark (bench.Run)
-// over generated tasks, or, with -messages, understanding alone over an
-// operator's own driver messages. It prints a table, or JSON with -json,
+// over generated tasks, or over tasks built from an operator's own driver
+// openings with -openings (bench.BuildOpenings), or, with -messages,
+// understanding alone over an operator's own driver messages. It prints a table, or JSON with -json,
 // and fails when a trial attempted anything unsafe or the resolution rate
 // is below -min-resolution. The simulated driver is the honest one unless
 // -driver oracle; -transcripts writes the failed conversations.
@@ -35,6 +36,7 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		drop     = fs.Duration("comm-drop", bench.DefaultCommDropShort, "how long comm_drop_short keeps a charger off line")
 		asJSON   = fs.Bool("json", false, "print the report as JSON")
 		messages = fs.String("messages", "", "JSON-lines file of driver messages {\"id\",\"text\",\"lang\"?,\"category\"?} to evaluate understanding on (\"-\" for stdin)")
+		openings = fs.String("openings", "", "JSON-lines file of driver openings {\"id\",\"text\",\"lang\"?,\"category\",\"channel\"?}: one task per line of a core category, the driver opening with the line's text (\"-\" for stdin)")
 		minRes   = fs.Float64("min-resolution", 0, "fail when the overall resolution rate is below this (0..1)")
 		verbose  = fs.Bool("v", false, "print each trial as it finishes (to stderr)")
 		only     = fs.String("faults", "", "comma-separated faults to generate tasks from (default: every fault of the catalogue)")
@@ -55,7 +57,21 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
 	}
 	if *messages != "" {
+		if *openings != "" {
+			return fmt.Errorf("bench: -messages and -openings cannot be used together")
+		}
 		return benchMessages(*messages, *asJSON, *minRes, stdin, stdout)
+	}
+	if *openings != "" {
+		var bad []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "tasks" || f.Name == "faults" {
+				bad = append(bad, "-"+f.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return fmt.Errorf("bench: %s cannot be used with -openings (the tasks come from its lines)", strings.Join(bad, " and "))
+		}
 	}
 	if *tasks <= 0 || *seeds <= 0 || *parallel <= 0 {
 		return fmt.Errorf("bench: -tasks, -seeds and -parallel must be positive")
@@ -84,10 +100,21 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if *logs {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	rep, err := bench.Run(ctx, bench.Generate(*seed, *tasks, gen), cfg)
+	var list []bench.Task
+	var note *bench.OpeningsNote
+	if *openings != "" {
+		var err error
+		if list, note, err = readOpenings(*openings, *seed, stdin); err != nil {
+			return err
+		}
+	} else {
+		list = bench.Generate(*seed, *tasks, gen)
+	}
+	rep, err := bench.Run(ctx, list, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
+	rep.Openings = note
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -111,6 +138,20 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return fmt.Errorf("bench: resolution rate %.3f below the floor %.3f", o.ResolutionRate, *minRes)
 	}
 	return nil
+}
+
+// readOpenings builds the tasks of an openings file ("-": stdin).
+func readOpenings(path string, seed int64, stdin io.Reader) ([]bench.Task, *bench.OpeningsNote, error) {
+	in := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	return bench.BuildOpenings(in, bench.OpeningsOptions{Seed: seed})
 }
 
 // benchMessages evaluates understanding over a messages file.

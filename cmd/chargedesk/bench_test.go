@@ -17,6 +17,12 @@ func TestBenchCommand(t *testing.T) {
 	}
 	transcripts := filepath.Join(t.TempDir(), "transcripts")
 	fast := []string{"-latency", "5ms", "-verify-timeout", "3s", "-reboot-delay", "100ms", "-comm-drop", "1s", "-seed", "5"}
+	stdin := map[string]string{
+		"openings stdin floor": `{"id":"a","text":"my cable is stuck in the charger and won't come out","lang":"en","category":"connector_stuck"}
+{"id":"b","text":"what are your opening hours?","category":"other"}
+`,
+		"openings line too long": strings.Repeat(" ", 2501) + "\n",
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -71,13 +77,47 @@ func TestBenchCommand(t *testing.T) {
 					t.Errorf("%d transcripts for %d failed trials", len(files), rep.Overall.Trials-rep.Overall.Passed)
 				}
 			}},
+		{"openings json", append([]string{"-openings", "../../bench/testdata/openings.jsonl", "-json"}, fast...), "",
+			func(t *testing.T, out string) {
+				var rep struct {
+					Tasks      int
+					Categories []struct{ Category string }
+					Languages  []struct{ Group string }
+					Openings   struct{ Lines, Used, Skipped int }
+					Results    []struct {
+						OpeningID  string
+						Transcript []string
+					}
+				}
+				if err := json.Unmarshal([]byte(out), &rep); err != nil {
+					t.Fatalf("json %q: %v", out, err)
+				}
+				if rep.Tasks != 6 || len(rep.Categories) != 5 || len(rep.Languages) != 3 || rep.Openings.Lines != 7 ||
+					rep.Openings.Used != 6 || rep.Openings.Skipped != 1 || len(rep.Results) != 6 {
+					t.Errorf("%d tasks, categories %v, languages %v, openings %+v", rep.Tasks, rep.Categories, rep.Languages, rep.Openings)
+				}
+				for _, r := range rep.Results {
+					if r.OpeningID == "" || len(r.Transcript) == 0 || !strings.HasPrefix(r.Transcript[0], "driver: ") {
+						t.Errorf("result of opening %q: transcript %q", r.OpeningID, r.Transcript)
+					}
+				}
+			}},
+		{"openings stdin floor", append([]string{"-openings", "-", "-min-resolution", "1.01"}, fast...), "below the floor|unsafe",
+			func(t *testing.T, out string) {
+				if !strings.Contains(out, "openings: 2 lines, 1 used, 1 skipped (category other: 1)") || !strings.Contains(out, "connector_stuck") {
+					t.Errorf("table %q", out)
+				}
+			}},
+		{"openings and tasks", []string{"-openings", "-", "-tasks", "3"}, "-tasks cannot be used with -openings", nil},
+		{"openings and messages", []string{"-openings", "-", "-messages", msgs}, "cannot be used together", nil},
+		{"openings line too long", []string{"-openings", "-"}, "line 1 is 2501 bytes, longer than the limit of 2000", nil},
 		{"unknown driver", []string{"-driver", "psychic"}, "unknown driver", nil},
 		{"bad argument", []string{"extra"}, "unexpected argument", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut strings.Builder
-			err := benchCommand(t.Context(), tt.args, strings.NewReader(""), &out, &errOut)
+			err := benchCommand(t.Context(), tt.args, strings.NewReader(stdin[tt.name]), &out, &errOut)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !containsAny(err.Error(), strings.Split(tt.wantErr, "|"))) {
 				t.Fatalf("err %v, want %q; stderr %s", err, tt.wantErr, errOut.String())
 			}
