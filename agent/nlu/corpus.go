@@ -21,6 +21,7 @@ type example struct {
 	ID        string   `json:"id"`
 	Text      string   `json:"text"`
 	Lang      string   `json:"lang"`
+	Channel   string   `json:"channel,omitempty"`
 	Category  string   `json:"category"`
 	Also      []string `json:"also,omitempty"`
 	Injection bool     `json:"injection,omitempty"`
