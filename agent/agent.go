@@ -246,6 +246,7 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 		if err := s.step(ctx); err != nil {
 			return Reply{}, err
 		}
+		s.offerAlso()
 	}
 	return a.finish(ctx, s)
 }

@@ -239,6 +239,11 @@ func asksWhy(text string) bool {
 
 // numberWords are the numbers drivers say instead of digits, and the
 // ordinals of a choice.
+// ordinalWords are the ordinals of numberWords.
+var ordinalWords = map[string]bool{"first": true, "second": true, "third": true, "fourth": true, "premier": true, "premiere": true,
+	"deuxieme": true, "seconde": true, "troisieme": true, "quatrieme": true, "primero": true, "primera": true, "primer": true,
+	"segundo": true, "segunda": true, "tercero": true, "tercera": true, "cuarto": true, "cuarta": true}
+
 var numberWords = map[string]int{
 	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 	"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
@@ -257,7 +262,10 @@ func smallNumber(text string) (int, bool) {
 		return 0, false
 	}
 	found, n := 0, 0
-	for _, w := range ws {
+	for i, w := range ws {
+		if (w == "one" || w == "une" || w == "uno" || w == "una") && i > 0 && ordinalWords[ws[i-1]] {
+			continue // "the second one"
+		}
 		v, ok := numberWords[w]
 		if !ok {
 			if d, err := strconv.Atoi(w); err == nil && len(w) <= 2 {

@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/sim"
 )
 
@@ -352,4 +354,47 @@ func (e *env) proposedStart() *chargedesk.Conversation {
 		e.t.Fatalf("commands before the driver agreed: %v", n)
 	}
 	return c
+}
+
+func TestTwoProblems(t *testing.T) {
+	ranked := func(scores ...any) nlu.Result {
+		var r nlu.Result
+		for i := 0; i < len(scores); i += 2 {
+			r.Ranked = append(r.Ranked, nlu.Scored{Category: scores[i].(string), Score: scores[i+1].(float64)})
+		}
+		r.Category, r.Confidence = r.Ranked[0].Category, r.Ranked[0].Score
+		return r
+	}
+	pay, rfid, stuck, bill := chargedesk.CategoryPaymentFailure, chargedesk.CategoryRFIDFailure, chargedesk.CategoryConnectorStuck, chargedesk.CategoryBillingDispute
+	if got := closePair(ranked(pay, 0.45, rfid, 0.38, stuck, 0.05)); !slices.Equal(got, []string{pay, rfid}) {
+		t.Errorf("close pair %v", got)
+	}
+	for name, r := range map[string]nlu.Result{
+		"sure":        ranked(pay, 0.7, rfid, 0.65),
+		"far apart":   ranked(pay, 0.5, rfid, 0.2),
+		"other":       ranked(chargedesk.CategoryOther, 0.3, rfid, 0.25),
+		"second weak": ranked(pay, 0.12, rfid, 0.05),
+	} {
+		if got := closePair(r); got != nil {
+			t.Errorf("%s: close pair %v", name, got)
+		}
+	}
+	if got := secondProblem(ranked(stuck, 0.95, bill, 0.7, pay, 0.3)); got != bill {
+		t.Errorf("second problem %q", got)
+	}
+	if got := secondProblem(ranked(stuck, 0.95, bill, 0.4)); got != "" {
+		t.Errorf("second problem %q", got)
+	}
+	for _, lang := range []string{"en", "fr", "es"} {
+		for _, c := range chargedesk.Categories {
+			if c != chargedesk.CategoryOther && problemPhrases[lang][c] == "" {
+				t.Errorf("no %s phrase for %s", lang, c)
+			}
+		}
+	}
+	s := &session{d: convData{dialogue: dialogue{Ask: askProblem}, Choices: []string{pay, rfid}}, c: &chargedesk.Conversation{}, text: "the second one"}
+	s.choose()
+	if s.c.Category != rfid || !s.d.CategorySure || s.d.Ask != "" {
+		t.Errorf("after %q: category %q sure %v ask %q", s.text, s.c.Category, s.d.CategorySure, s.d.Ask)
+	}
 }

@@ -181,7 +181,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 			return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
 		}
 		s.c.Status = chargedesk.ConversationOpen
-		s.ask(askProblem, keyAskProblem)
+		s.askProblem()
 		return nil
 	}
 	switch s.c.Category {
@@ -205,7 +205,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 		return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
 	}
-	s.ask(askProblem, keyAskProblem)
+	s.askProblem()
 	return nil
 }
 
@@ -231,6 +231,8 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 		return true, a.paymentFollowUp(ctx, s)
 	case askReconnect:
 		return true, a.checkReconnected(ctx, s)
+	case askAlso:
+		s.resumeAlso()
 	}
 	return false, nil
 }

@@ -19,6 +19,8 @@ const (
 	keyAskIdentityAgain  = "ask_identity_again"
 	keyGoodbyeAgain      = "goodbye_again"
 	keyAskStartOK        = "ask_start_ok"
+	keyAskWhich          = "ask_which"
+	keyAlso              = "also"
 	keyVehicleLockAgain  = "vehicle_lock_again"
 	keyAskStartOKAgain   = "ask_start_ok_again"
 	keyStartDeclined     = "start_declined"
@@ -216,6 +218,16 @@ var replies = map[string]map[string]string{
 		"en": "The plug is held on the car's side now. Unlock the car with its key fob or app, or press the charge-port release, then pull the cable. Did it come out?",
 		"fr": "La fiche est retenue du côté du véhicule. Déverrouillez-le avec la clé ou l'appli, ou utilisez le déverrouillage du port de recharge, puis tirez le câble. Est-il sorti?",
 		"es": "El conector está retenido del lado del auto. Desbloquee el auto con el control o la app, o use la liberación del puerto de carga, y luego saque el cable. ¿Salió?",
+	},
+	keyAskWhich: {
+		"en": "Just to be sure I fix the right thing: is it that %[1]s, or that %[2]s?",
+		"fr": "Pour être sûr de régler le bon problème : est-ce que %[1]s, ou que %[2]s?",
+		"es": "Para asegurarme de resolver lo correcto: ¿es que %[1]s, o que %[2]s?",
+	},
+	keyAlso: {
+		"en": "You also mentioned that %[1]s. Is that still a problem? Tell me and I'll look at it.",
+		"fr": "Vous avez aussi mentionné que %[1]s. Est-ce encore un problème? Dites-le-moi et je m'en occupe.",
+		"es": "También mencionó que %[1]s. ¿Sigue siendo un problema? Dígame y lo reviso.",
 	},
 	keyAskStartOK: {
 		"en": "Your car looks plugged in to connector %[1]d at %[2]s, but nothing is charging. Do you want me to start the charge now? Please answer yes or no.",

@@ -40,6 +40,7 @@ const (
 	askStartTime  = "start_time"
 	askAtCharger  = "at_charger"
 	askStartOK    = "start_ok"
+	askAlso       = "also"
 )
 
 // Word confidence thresholds (nlu.Result.Confidence; calibration in
@@ -55,6 +56,93 @@ const (
 // maxProblemAsks is how many times the agent asks what is wrong before a
 // person takes over.
 const maxProblemAsks = 3
+
+// secondProblem returns another problem the message raises clearly
+// besides its first (scores are one-vs-rest: a message with two problems
+// scores high on both), or "".
+func secondProblem(u nlu.Result) string {
+	for _, r := range u.Ranked {
+		if r.Category != u.Category && r.Category != chargedesk.CategoryOther && r.Score >= sureWords {
+			return r.Category
+		}
+	}
+	return ""
+}
+
+// closePair returns the two problems the message is torn between — the
+// best under sureWords and the next within closeScores of it — or nil.
+func closePair(u nlu.Result) []string {
+	if len(u.Ranked) < 2 || u.Injection {
+		return nil
+	}
+	a, b := u.Ranked[0], u.Ranked[1]
+	if a.Score >= sureWords || a.Score-b.Score > closeScores || b.Score < 0.1 ||
+		a.Category == chargedesk.CategoryOther || b.Category == chargedesk.CategoryOther {
+		return nil
+	}
+	return []string{a.Category, b.Category}
+}
+
+// closeScores is how near two categories' scores must be for the agent to
+// ask which one it is.
+const closeScores = 0.15
+
+// askProblem asks what is wrong: when the driver's words are torn between
+// two problems, which of the two (once); otherwise in general.
+func (s *session) askProblem() {
+	if pair := closePair(s.u); pair != nil && len(s.d.Choices) == 0 {
+		s.d.Choices = pair
+		s.ask(askProblem, keyAskWhich, problemPhrase(s.c.Language, pair[0]), problemPhrase(s.c.Language, pair[1]))
+		return
+	}
+	s.ask(askProblem, keyAskProblem)
+}
+
+// choose reads the driver's pick between the two problems offered ("the
+// first", "2", or words that say one of them clearly enough).
+func (s *session) choose() {
+	if s.d.Ask != askProblem || len(s.d.Choices) != 2 {
+		return
+	}
+	pick := ""
+	if n, ok := smallNumber(s.text); ok && n <= 2 {
+		pick = s.d.Choices[n-1]
+	} else {
+		for _, r := range s.u.Ranked {
+			if (r.Category == s.d.Choices[0] || r.Category == s.d.Choices[1]) && r.Score >= actOnWords {
+				pick = r.Category
+				break
+			}
+		}
+	}
+	if pick == "" {
+		return
+	}
+	s.setCategory(pick)
+	s.d.CategorySure, s.d.CategoryConf, s.d.Choices = true, 1, nil
+	s.d.settle()
+}
+
+// offerAlso takes up the second problem of the opening message once the
+// first is settled.
+func (s *session) offerAlso() {
+	if s.d.Also == "" || s.d.Ask != "" || s.c.Status != chargedesk.ConversationResolved || s.d.Also == s.c.Category {
+		return
+	}
+	s.ask(askAlso, keyAlso, problemPhrase(s.c.Language, s.d.Also))
+}
+
+// resumeAlso reads the answer to offerAlso: yes opens the second problem.
+func (s *session) resumeAlso() {
+	also := s.d.Also
+	s.d.Also = ""
+	s.d.settle()
+	if yesNo(s.text) > 0 || stillBroken(s.text) {
+		s.setCategory(also)
+		s.d.CategorySure, s.d.CategoryConf = true, 1
+		s.c.Status, s.prev = chargedesk.ConversationOpen, chargedesk.ConversationOpen
+	}
+}
 
 // wordsWeak reports whether the driver's words are too unsure to act on:
 // the charger's data, or the driver again, must say what is wrong.
@@ -117,6 +205,11 @@ type convData struct {
 	// from the charger's data; StartDeclined once they said no to it.
 	StartOK       bool `json:"startOK,omitempty"`
 	StartDeclined bool `json:"startDeclined,omitempty"`
+	// Choices are the two problems the driver was asked to choose between
+	// (askProblem); Also is a second problem the opening message raised,
+	// taken up once the first is settled.
+	Choices []string `json:"choices,omitempty"`
+	Also    string   `json:"also,omitempty"`
 	// Methods are the payment methods seen when the card could not pay:
 	// only a method new or changed since then is authorized again.
 	Methods []payments.Method `json:"methods,omitempty"`
@@ -252,6 +345,7 @@ func (s *session) absorb(ctx context.Context) error {
 		case s.c.Category == "" || s.c.Category == chargedesk.CategoryOther:
 			s.setCategory(cat)
 			s.d.CategorySure, s.d.CategoryConf = sure, u.Confidence
+			s.d.Also = secondProblem(u)
 		case cat != s.c.Category && !waitingOnDriver && (sure || !s.d.CategorySure && u.Confidence >= actOnWords && u.Confidence > s.d.CategoryConf):
 			// Clear words move the conversation; while it is unsure,
 			// clearer words than those it rests on do too.
@@ -266,6 +360,7 @@ func (s *session) absorb(ctx context.Context) error {
 	} else if s.c.Category == "" && u.Confidence >= 0.6 {
 		s.c.Category = chargedesk.CategoryOther
 	}
+	s.choose()
 	if clearHazard(s.text) {
 		s.d.Hazard = true
 	}
@@ -412,7 +507,7 @@ func (s *session) step(ctx context.Context) error {
 		if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 			return a.humanHandoff(ctx, s, "the driver's problem could not be understood")
 		}
-		s.ask(askProblem, keyAskProblem)
+		s.askProblem()
 		return nil
 	}
 	if cat == chargedesk.CategoryBillingDispute {
