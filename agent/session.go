@@ -43,14 +43,14 @@ const (
 	askAlso       = "also"
 )
 
-// Word confidence thresholds (nlu.Result.Confidence; calibration in
+// Word confidence thresholds (nlu.Result.Confidence; its reliability in
 // BENCHMARKS.md): at sureWords the driver's words decide the category
 // outright; from actOnWords they outweigh the charger's data; below, the
 // data may say what is wrong, and a start it suggests is proposed to the
 // driver before it is sent.
 const (
-	sureWords  = 0.6
-	actOnWords = 0.4
+	sureWords  = 0.5
+	actOnWords = 0.3
 )
 
 // maxProblemAsks is how many times the agent asks what is wrong before a

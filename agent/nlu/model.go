@@ -59,10 +59,11 @@ type Result struct {
 	// Category is the best intent, one of the category constants. A message
 	// flagged as an injection attempt is always Other.
 	Category string `json:"category"`
-	// Confidence is the score of Category, 0..1. On the held-out test split
-	// messages with Confidence ≥ 0.6 were right 95% of the time and those
-	// under 0.4 about 73% (reliability table in BENCHMARKS.md): below 0.4,
-	// ask the driver rather than act.
+	// Confidence is the score of Category, 0..1. On the corpus's test split
+	// messages with Confidence ≥ 0.5 were right 96% of the time, from 0.3
+	// about 76%, and under 0.3 about 57% (reliability tables for both
+	// evaluation sets in BENCHMARKS.md): under 0.3, ask the driver rather
+	// than act.
 	Confidence float64 `json:"confidence"`
 	// Ranked lists all categories, best first. Scores are independent
 	// (one-vs-rest), so a message with two problems has two high scores.
