@@ -323,6 +323,11 @@ func (s *session) record(ctx context.Context, act Action, meta any) error {
 // absorb takes what the driver's message says into the conversation:
 // language, category, vehicle, connector, identity and charger.
 func (s *session) absorb(ctx context.Context) error {
+	if letterWords(s.text) == 0 {
+		// Numbers and ids ("1", "713 555 0161", "GRP-ORL-0001") answer a
+		// question; they do not say what is wrong.
+		s.u.Category, s.u.Confidence, s.u.Ranked = "", 0, nil
+	}
 	u := s.u
 	if otherCarOut(s.text) || wantsStop(s.text) {
 		// "Another car is plugged in, unplug it", "my session won't
@@ -335,7 +340,7 @@ func (s *session) absorb(ctx context.Context) error {
 		s.d.Vehicle = u.Slots.Vehicle
 	}
 	s.newIssue = false
-	if cat := u.Category; cat != "" && cat != chargedesk.CategoryOther && cat != s.c.Category && u.Confidence >= 0.6 {
+	if cat := u.Category; cat != "" && cat != chargedesk.CategoryOther && cat != s.c.Category && u.Confidence >= sureWords {
 		s.newIssue = true
 	}
 	if cat := u.Category; cat != "" && cat != chargedesk.CategoryOther {
