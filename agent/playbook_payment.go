@@ -549,6 +549,14 @@ func (a *Agent) needsPayment(ctx context.Context, s *session) (bool, error) {
 	if err != nil || pv == nil {
 		return false, err
 	}
+	// Nor does an account in the middle of a card change (a card the
+	// processor does not know yet) or whose default card has expired.
+	for i := range pv.Methods {
+		m := &pv.Methods[i]
+		if !m.Synced || m.Default && m.Expired(a.now()) {
+			return true, nil
+		}
+	}
 	return pv.LastAuthorization != nil && !pv.LastAuthorization.Approved, nil
 }
 

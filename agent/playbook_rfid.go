@@ -133,9 +133,11 @@ func orDash(s string) string {
 // react at all, rather than a card refused.
 func readerWords(text string) bool {
 	t := fold(text)
-	for _, w := range []string{"invalid", "refus", "reject", "declin", "rechaz", "not accepted", "pas accepte", "no acepta"} {
+	for _, w := range []string{"invalid", "refus", "reject", "declin", "rechaz", "not accepted", "pas accepte", "no acepta",
+		"credit", "debit", "bank card", "visa", "mastercard", "amex", "interac", "carte bancaire", "tarjeta bancaria"} {
 		if strings.Contains(t, w) {
-			// The reader read the card and said no.
+			// The reader read the card and said no, or it is the payment
+			// terminal, not the charging-card reader.
 			return false
 		}
 	}

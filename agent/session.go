@@ -129,13 +129,17 @@ func (s *session) offerAlso() {
 	if s.d.Also == "" || s.d.Ask != "" || s.c.Status != chargedesk.ConversationResolved || s.d.Also == s.c.Category {
 		return
 	}
-	s.ask(askAlso, keyAlso, problemPhrase(s.c.Language, s.d.Also))
+	s.d.Choices, s.d.Also = []string{s.d.Also}, ""
+	s.ask(askAlso, keyAlso, problemPhrase(s.c.Language, s.d.Choices[0]))
 }
 
 // resumeAlso reads the answer to offerAlso: yes opens the second problem.
 func (s *session) resumeAlso() {
-	also := s.d.Also
-	s.d.Also = ""
+	if len(s.d.Choices) != 1 {
+		return
+	}
+	also := s.d.Choices[0]
+	s.d.Choices = nil
 	s.d.settle()
 	if yesNo(s.text) > 0 || stillBroken(s.text) {
 		s.setCategory(also)
@@ -206,8 +210,9 @@ type convData struct {
 	StartOK       bool `json:"startOK,omitempty"`
 	StartDeclined bool `json:"startDeclined,omitempty"`
 	// Choices are the two problems the driver was asked to choose between
-	// (askProblem); Also is a second problem the opening message raised,
-	// taken up once the first is settled.
+	// (askProblem), or the second problem offered (askAlso); Also is a
+	// second problem the opening message raised, offered once the first is
+	// settled.
 	Choices []string `json:"choices,omitempty"`
 	Also    string   `json:"also,omitempty"`
 	// Methods are the payment methods seen when the card could not pay:

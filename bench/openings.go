@@ -94,13 +94,26 @@ func chargerIDIn(text string) string { return chargerIDRE.FindString(text) }
 // that is not JSON, has no text or names an unknown channel is an error
 // naming the line; so is a file with no line to use.
 func BuildOpenings(r io.Reader, opts OpeningsOptions) ([]Task, *OpeningsNote, error) {
+	u, err := nlu.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("bench: openings: %w", err)
+	}
 	detect := opts.Detect
 	if detect == nil {
-		u, err := nlu.New()
-		if err != nil {
-			return nil, nil, fmt.Errorf("bench: openings: %w", err)
-		}
 		detect = func(text string) string { return u.Understand(text, "").Lang }
+	}
+	// An id as the understanding reads it ("m p l dash t o r zero zero
+	// four two" in a voice transcript) names the charger too.
+	idIn := func(text, lang string) string {
+		if id := chargerIDIn(text); id != "" {
+			return id
+		}
+		for _, r := range u.Understand(text, lang).Slots.ChargerRefs {
+			if chargerIDRE.MatchString(r) && len(r) == len("MPL-TOR-0042") {
+				return r
+			}
+		}
+		return ""
 	}
 	rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f70656e696e6773))
 	// Each category's faults, in a shuffled order dealt round-robin.
@@ -195,7 +208,7 @@ func BuildOpenings(r io.Reader, opts OpeningsOptions) ([]Task, *OpeningsNote, er
 		}
 		t := Task{ID: fmt.Sprintf("o%03d-%s", len(tasks)+1, f.Name), Fault: f.Name, Category: f.Category, Persona: persona,
 			Lang: lang, Channel: channel, Protocol: protocol, Seed: rng.Uint64(), Opening: o.Text, OpeningID: id,
-			ChargerID: chargerIDIn(o.Text)}
+			ChargerID: idIn(o.Text, lang)}
 		if t.ChargerID != "" {
 			note.ChargerFromText++
 		}
