@@ -23,6 +23,13 @@ type Understander interface {
 	Understand(text, langHint string) nlu.Result
 }
 
+// ContextUnderstander is an Understander that may wait on something
+// outside the process (agent/llm asks a language model about unsure
+// messages); Handle then gives it the message's context.
+type ContextUnderstander interface {
+	UnderstandContext(ctx context.Context, text, langHint string) nlu.Result
+}
+
 // Defaults of Config.
 const (
 	DefaultVerifyTimeout  = 45 * time.Second
@@ -213,7 +220,11 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 	s.d.CardDigits = pan || partial
 	s.text = masked
 	if !pan {
-		s.u = a.nlu.Understand(masked, c.Language)
+		if cu, ok := a.nlu.(ContextUnderstander); ok {
+			s.u = cu.UnderstandContext(ctx, masked, c.Language)
+		} else {
+			s.u = a.nlu.Understand(masked, c.Language)
+		}
 	}
 	meta, _ := json.Marshal(map[string]any{"understanding": s.u, "cardNumberMasked": pan || partial})
 	if err := a.store.AppendTurn(ctx, &chargedesk.Turn{ConversationID: id, At: a.now(), Role: chargedesk.RoleDriver, Text: masked, Meta: meta}); err != nil {

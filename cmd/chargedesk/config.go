@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,8 @@ type config struct {
 	Node                 string
 	LogLevel             slog.Level
 	LogFormat            string
+	// LLM is the optional language model; off when its URL is empty.
+	LLM llmConfig
 }
 
 // envVar documents one setting for the README's configuration table.
@@ -54,12 +58,29 @@ var settings = []envVar{
 	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
 }
 
-// parseConfig reads flags over environment variables over defaults.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	vals := make(map[string]*string, len(settings))
-	for _, s := range settings {
+// llmSettings are the settings of the optional language model, taken by
+// serve, demo and nlu.
+var llmSettings = []envVar{
+	{"CHARGEDESK_LLM_URL", "llm-url", "", "base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1) that helps understand unsure messages; empty: off"},
+	{"CHARGEDESK_LLM_MODEL", "llm-model", "", "model name sent to that API"},
+	{"CHARGEDESK_LLM_API_KEY", "llm-api-key", "", "bearer key of that API (or _FILE)"},
+	{"CHARGEDESK_LLM_API_KEY_FILE", "llm-api-key-file", "", "file holding the bearer key"},
+}
+
+// llmConfig is the optional language model's configuration.
+type llmConfig struct {
+	URL, Model string
+	APIKey     string // never logged
+}
+
+// on reports whether a language model is configured.
+func (c llmConfig) on() bool { return c.URL != "" }
+
+// registerSettings declares a flag for each setting, its default taken
+// from its environment variable, and returns the flags' values by name.
+func registerSettings(fs *flag.FlagSet, list []envVar, getenv func(string) string) (map[string]*string, error) {
+	vals := make(map[string]*string, len(list))
+	for _, s := range list {
 		def := s.def
 		if v, err := readEnv(getenv, s.name); err != nil {
 			return nil, err
@@ -73,6 +94,53 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		} else {
 			fs.StringVar(&v, s.flag, def, s.help+" ["+s.name+"]")
 		}
+		if secretSettings[s.name] {
+			// The usage message shows no secret taken from the environment.
+			fs.Lookup(s.flag).DefValue = s.def
+		}
+	}
+	return vals, nil
+}
+
+// secretSettings are the settings whose values the usage message hides.
+var secretSettings = map[string]bool{"CHARGEDESK_API_KEYS": true, "CHARGEDESK_DATABASE_URL": true, "CHARGEDESK_LLM_API_KEY": true}
+
+// llmFromFlags reads the language model's settings after fs is parsed.
+// The key comes from -llm-api-key when given, else from the file of
+// -llm-api-key-file (or CHARGEDESK_LLM_API_KEY_FILE), else from
+// CHARGEDESK_LLM_API_KEY.
+func llmFromFlags(fs *flag.FlagSet, vals map[string]*string) (llmConfig, error) {
+	get := func(f string) string { return strings.TrimSpace(*vals[f]) }
+	c := llmConfig{URL: get("llm-url"), Model: get("llm-model"), APIKey: get("llm-api-key")}
+	keyFlag := false
+	fs.Visit(func(f *flag.Flag) { keyFlag = keyFlag || f.Name == "llm-api-key" })
+	if path := get("llm-api-key-file"); path != "" && !keyFlag {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("-llm-api-key-file: %w", err)
+		}
+		c.APIKey = strings.TrimSpace(string(b))
+	}
+	if c.URL == "" {
+		return c, nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("-llm-url: must be an http:// or https:// URL")
+	}
+	if c.Model == "" {
+		return c, fmt.Errorf("-llm-model: required with -llm-url")
+	}
+	return c, nil
+}
+
+// parseConfig reads flags over environment variables over defaults.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals, err := registerSettings(fs, append(slices.Clone(settings), llmSettings...), getenv)
+	if err != nil {
+		return nil, err
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -111,6 +179,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		errs = append(errs, errors.New("-tls-cert and -tls-key go together"))
 	}
 	if cfg.APIKeys, err = parseAPIKeys(get("api-keys")); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.LLM, err = llmFromFlags(fs, vals); err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.Node == "" {

@@ -65,7 +65,7 @@ var demoFaults = []demoFault{
 // :8080/:9000 with SQLite in a temporary directory and an embedded bus, a
 // simulated fleet of chargers across North American cities with a mix of
 // faults, and a printed guide. Ctrl-C stops everything.
-func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	httpAddr := fs.String("http", ":8080", "address of the operator API")
@@ -74,7 +74,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", 2026, "seed of the simulated network")
 	dataDir := fs.String("data", "", "data directory (default: a temporary one, removed at exit)")
 	logLevel := fs.String("log-level", "warn", "log level of the server (debug, info, warn, error)")
+	llmVals, err := registerSettings(fs, llmSettings, getenv)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	llmCfg, err := llmFromFlags(fs, llmVals)
+	if err != nil {
 		return err
 	}
 	if *n < 1 || *n > 2000 {
@@ -94,7 +102,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	apiKey := "demo-" + hex.EncodeToString(key)
 	cfg := &config{
 		HTTPAddr: *httpAddr, OCPPAddr: *ocppAddr, DataDir: dir, APIKeys: map[string]string{apiKey: "demo"},
-		HeartbeatInterval: 60 * time.Second, Node: "demo", LogFormat: "text",
+		HeartbeatInterval: 60 * time.Second, Node: "demo", LogFormat: "text", LLM: llmCfg,
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)

@@ -9,7 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
+	"github.com/chargedesk/chargedesk/agent"
 	"github.com/chargedesk/chargedesk/agent/nlu"
 )
 
@@ -38,13 +40,20 @@ type nluOut struct {
 // one JSON line per input on stdout with the category, confidence,
 // language, slots and injection flag, or {"id","error"} for a line that is
 // not valid JSON, has no text, or is longer than 8 KiB. It stops at the end
-// of input or when ctx is done.
-func nluCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// of input or when ctx is done. With -llm, the language model configured
+// by -llm-url (CHARGEDESK_LLM_URL) and the rest helps with unsure messages,
+// as in serve.
+func nluCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("nlu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ranked := fs.Bool("ranked", false, "also print every category's score")
+	withLLM := fs.Bool("llm", false, "let the language model of -llm-url help with unsure messages")
+	llmVals, err := registerSettings(fs, llmSettings, getenv)
+	if err != nil {
+		return fmt.Errorf("nlu: %w", err)
+	}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: chargedesk nlu [-ranked] < messages.jsonl\n\nReads JSON lines {\"id\",\"text\",\"lang\"?} and writes one JSON line per message.")
+		fmt.Fprintln(stderr, "Usage: chargedesk nlu [-ranked] [-llm] < messages.jsonl\n\nReads JSON lines {\"id\",\"text\",\"lang\"?} and writes one JSON line per message.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,9 +62,22 @@ func nluCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if fs.NArg() > 0 {
 		return fmt.Errorf("nlu: unexpected argument %q", fs.Arg(0))
 	}
-	u, err := nlu.New()
+	llmCfg, err := llmFromFlags(fs, llmVals)
 	if err != nil {
 		return fmt.Errorf("nlu: %w", err)
+	}
+	if !*withLLM {
+		llmCfg = llmConfig{}
+	} else if !llmCfg.on() {
+		return errors.New("nlu: -llm needs -llm-url and -llm-model (or CHARGEDESK_LLM_URL and CHARGEDESK_LLM_MODEL)")
+	}
+	u, err := newUnderstander(llmCfg, nil, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return fmt.Errorf("nlu: %w", err)
+	}
+	understand := u.Understand
+	if cu, ok := u.(agent.ContextUnderstander); ok {
+		understand = func(text, lang string) nlu.Result { return cu.UnderstandContext(ctx, text, lang) }
 	}
 	in := bufio.NewReaderSize(stdin, nluMaxLine+1)
 	out := bufio.NewWriter(stdout)
@@ -73,7 +95,7 @@ func nluCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("nlu: read line %d: %w", lineNo, err)
 		}
-		o := nluLine(u, line, tooLong, lineNo, *ranked)
+		o := nluLine(understand, line, tooLong, lineNo, *ranked)
 		if o != nil {
 			if werr := enc.Encode(o); werr != nil {
 				return fmt.Errorf("nlu: write: %w", werr)
@@ -91,7 +113,7 @@ func nluCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 }
 
 // nluLine answers one input line; nil for a blank line.
-func nluLine(u *nlu.Understander, line []byte, tooLong bool, lineNo int, ranked bool) *nluOut {
+func nluLine(understand func(text, lang string) nlu.Result, line []byte, tooLong bool, lineNo int, ranked bool) *nluOut {
 	if tooLong {
 		return &nluOut{ID: idOrLine(bestEffortID(line), lineNo), Error: fmt.Sprintf("line longer than %d bytes", nluMaxLine)}
 	}
@@ -105,7 +127,7 @@ func nluLine(u *nlu.Understander, line []byte, tooLong bool, lineNo int, ranked 
 	if m.Text == nil {
 		return &nluOut{ID: idOrLine(m.ID, lineNo), Error: `missing "text"`}
 	}
-	r := u.Understand(*m.Text, m.Lang)
+	r := understand(*m.Text, m.Lang)
 	o := &nluOut{ID: idOrLine(m.ID, lineNo), Category: r.Category, Confidence: r.Confidence, Lang: r.Lang, Slots: &r.Slots, Injection: r.Injection}
 	if ranked {
 		o.Ranked = r.Ranked

@@ -20,7 +20,7 @@ func TestNLUCommand(t *testing.T) {
 		`{"id":"5","text":"el cargador cuarenta y dos no arranca"}`,
 	}, "\n")
 	var out, errOut strings.Builder
-	if err := nluCommand(context.Background(), nil, strings.NewReader(input), &out, &errOut); err != nil {
+	if err := nluCommand(context.Background(), nil, noEnv, strings.NewReader(input), &out, &errOut); err != nil {
 		t.Fatalf("nluCommand: %v\n%s", err, errOut.String())
 	}
 	type line struct {
@@ -79,14 +79,17 @@ func TestNLUCommandCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut strings.Builder
-	if err := nluCommand(ctx, nil, strings.NewReader(`{"id":"1","text":"hi"}`), &out, &errOut); err == nil {
+	if err := nluCommand(ctx, nil, noEnv, strings.NewReader(`{"id":"1","text":"hi"}`), &out, &errOut); err == nil {
 		t.Error("nluCommand on a canceled context returned nil")
 	}
 }
 
 func TestNLUCommandBadFlag(t *testing.T) {
 	var out, errOut strings.Builder
-	if err := nluCommand(context.Background(), []string{"extra"}, strings.NewReader(""), &out, &errOut); err == nil {
+	if err := nluCommand(context.Background(), []string{"extra"}, noEnv, strings.NewReader(""), &out, &errOut); err == nil {
 		t.Error("nluCommand with a stray argument returned nil")
 	}
 }
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }

@@ -46,13 +46,13 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
-		return demo(ctx, args[1:], stdout, stderr)
+		return demo(ctx, args[1:], getenv, stdout, stderr)
 	case "sim":
 		return simCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "chat":
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "nlu":
-		return nluCommand(ctx, args[1:], stdin, stdout, stderr)
+		return nluCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent"
+	"github.com/chargedesk/chargedesk/agent/llm"
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/csms"
 	"github.com/chargedesk/chargedesk/httpapi"
@@ -150,9 +152,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	}
 	s.rules = &policy.Rules{Store: s.store, Now: now}
 	s.gateway = &policy.Gateway{Policy: s.rules, Audit: s.store, Next: s.bus, Logger: log, Now: now}
-	understander, err := nlu.New()
+	understander, err := newUnderstander(cfg.LLM, reg, log)
 	if err != nil {
-		return nil, fmt.Errorf("load the understanding model: %w", err)
+		return nil, err
 	}
 	if s.agent, err = agent.New(agent.Config{Store: s.store, Commands: s.gateway, NLU: understander,
 		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, Logger: log.With("component", "agent")}); err != nil {
@@ -190,6 +192,35 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	go func() { s.errc <- s.ocppSrv.Serve(ocppLn) }()
 	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node)
 	return s, nil
+}
+
+// newUnderstander returns the offline understander, with the language
+// model's help on unsure messages when one is configured. reg may be nil.
+func newUnderstander(c llmConfig, reg prometheus.Registerer, log *slog.Logger) (agent.Understander, error) {
+	offline, err := nlu.New()
+	if err != nil {
+		return nil, fmt.Errorf("load the understanding model: %w", err)
+	}
+	if !c.on() {
+		return offline, nil
+	}
+	u, err := llm.New(llm.Config{Offline: offline, URL: c.URL, Model: c.Model, APIKey: c.APIKey,
+		Registerer: reg, Logger: log.With("component", "llm")})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("language model helps with unsure messages", "url", redactedURL(c.URL), "model", c.Model, "timeout", llm.DefaultTimeout)
+	return u, nil
+}
+
+// redactedURL is u without user information or query, for logs.
+func redactedURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	p.User, p.RawQuery, p.Fragment = nil, "", ""
+	return p.String()
 }
 
 // printAddresses tells the operator where chargedesk listens.
