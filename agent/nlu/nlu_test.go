@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newU(t testing.TB) *Understander {
@@ -330,4 +331,22 @@ func BenchmarkNew(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkUnderstandLatency reads every message of the evaluation set in
+// turn and reports the 50th and 99th percentiles of one call.
+func BenchmarkUnderstandLatency(b *testing.B) {
+	u := newU(b)
+	exs := loadFile(b, filepath.Join("testdata", "eval", "openers.jsonl"))
+	var ds []time.Duration
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		u.Understand(exs[i%len(exs)].Text, "")
+		ds = append(ds, time.Since(start))
+		i++
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
 }
