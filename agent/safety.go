@@ -186,7 +186,7 @@ func startTimeMatches(text string, now, started time.Time) (given, ok bool) {
 	for i, w := range words {
 		unit := time.Duration(0)
 		switch {
-		case strings.HasPrefix(w, "min"):
+		case strings.HasPrefix(w, "min") || nearWord(w, "minutes") || nearWord(w, "minutos"):
 			unit = time.Minute
 		case w == "h" || strings.HasPrefix(w, "hour") || strings.HasPrefix(w, "heure") || strings.HasPrefix(w, "hora"):
 			unit = time.Hour
