@@ -322,6 +322,7 @@ func TestStartTimeWords(t *testing.T) {
 	now := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
 	for text, ago := range map[string]time.Duration{
 		"a few minutes ago":        5 * time.Minute,
+		"about 1 miutes ago":       1 * time.Minute,
 		"a couple of minutes ago":  3 * time.Minute,
 		"il y a quelques minutes":  8 * time.Minute,
 		"hace unos minutos":        2 * time.Minute,
