@@ -486,8 +486,10 @@ func (s *session) step(ctx context.Context) error {
 	if done, err := a.resume(ctx, s); done || err != nil {
 		return err
 	}
-	if ended && !s.newIssue && !stillBroken(s.text) {
-		// A question or a remark after the end: nothing to redo.
+	if ended && !s.newIssue && (!stillBroken(s.text) || s.prev == chargedesk.ConversationEscalated) {
+		// A question or a remark after the end: nothing to redo. "Still
+		// stuck" after a ticket is what the ticket is for: the agent does
+		// not try again what it already found it cannot fix.
 		s.c.Status = s.prev
 		s.d.settle()
 		switch {
