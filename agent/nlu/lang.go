@@ -157,6 +157,10 @@ func (m langModel) detect(text, folded, hint string) (string, float64) {
 		if words <= 1 {
 			score[hi] += 5
 		}
+	} else if words <= 4 {
+		// With no hint, a few words lean to English, the language most
+		// drivers in the US and Canada write in ("Unavailable").
+		score[langIndex("en")] += 0.5
 	}
 	best, second := 0, 1
 	if score[1] > score[0] {
