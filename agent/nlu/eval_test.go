@@ -138,10 +138,7 @@ var (
 
 // TestEvaluate measures the classifier on the held-out test split.
 func TestEvaluate(t *testing.T) {
-	u, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newU(t)
 	st := evaluate(t, u, loadSplit(t, "test.jsonl"))
 	t.Log("\n" + st.report())
 	if acc := float64(st.right) / float64(st.total); acc < floorOverall {
@@ -173,8 +170,8 @@ func TestEvaluate(t *testing.T) {
 // TestCrossValidate reports 4-fold cross-validated accuracy on the training
 // split; hyper-parameters and lexicons are tuned on this, not on test.
 func TestCrossValidate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-validation trains four models")
+	if testing.Short() || raceEnabled {
+		t.Skip("cross-validation trains four models (run it without -race)")
 	}
 	train := loadSplit(t, "train.jsonl")
 	right, total := 0, 0
@@ -271,10 +268,7 @@ func TestEvaluateTypos(t *testing.T) {
 // apart from the corpus (testdata/eval): other writers, other sources,
 // written before any tuning and never trained on.
 func TestEvaluateOpeners(t *testing.T) {
-	u, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newU(t)
 	st := evaluate(t, u, loadFile(t, filepath.Join("testdata", "eval", "openers.jsonl")))
 	t.Log("\n" + st.report())
 	if acc := float64(st.right) / float64(st.total); acc < floorOpeners {

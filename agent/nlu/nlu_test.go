@@ -6,17 +6,26 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
+// newU returns the model built from the embedded corpus, built once for
+// the package's tests (they only read it).
 func newU(t testing.TB) *Understander {
 	t.Helper()
-	u, err := New()
-	if err != nil {
-		t.Fatal(err)
+	shared.once.Do(func() { shared.u, shared.err = New() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	return u
+	return shared.u
+}
+
+var shared struct {
+	once sync.Once
+	u    *Understander
+	err  error
 }
 
 func TestSlots(t *testing.T) {
@@ -303,7 +312,14 @@ func TestCorpus(t *testing.T) {
 }
 
 func TestNewDeterministic(t *testing.T) {
-	a, b := newU(t), newU(t)
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(a.w, b.w) {
 		t.Error("two models from the same corpus differ")
 	}
