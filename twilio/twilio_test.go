@@ -117,7 +117,7 @@ func TestClientErrors(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Second):
 		}
 	}))
 	defer slow.Close()
