@@ -113,7 +113,9 @@ func (r *smsRig) text(body string) []string {
 	return r.textSID(smsSID(r.n), body)
 }
 
-func smsSID(n int) string { return "SM" + strings.Repeat("0", 30) + string(rune('a'+n%26)) + string(rune('a'+n/26)) }
+func smsSID(n int) string {
+	return "SM" + strings.Repeat("0", 30) + string(rune('a'+n%26)) + string(rune('a'+n/26))
+}
 
 func (r *smsRig) textSID(sid, body string) []string {
 	r.t.Helper()
