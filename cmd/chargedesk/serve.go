@@ -169,6 +169,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	api, err := httpapi.New(httpapi.Config{
 		Store: s.store, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl,
 		Agent:      agentAPI{agent: s.agent, rules: s.rules},
+		Twilio:     cfg.Twilio.api(s.store),
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready: func(ctx context.Context) error {
 			if err := s.store.Ping(ctx); err != nil {
