@@ -141,8 +141,9 @@ func NewVoice(cfg VoiceConfig) (*Voice, error) {
 	if v.log == nil {
 		v.log = slog.New(slog.DiscardHandler)
 	}
-	v.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chargedesk_twilio_voice_refused_total",
-		Help: "Voice webhooks and relay upgrades refused for a missing or wrong X-Twilio-Signature, by route."}, []string{"route"})
+	// The refusal counter is the one the SMS webhook counts in too.
+	v.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chargedesk_twilio_signature_failures_total",
+		Help: "Requests to the Twilio webhooks refused because their X-Twilio-Signature did not verify, by route."}, []string{"route"})
 	v.malformed = prometheus.NewCounter(prometheus.CounterOpts{Name: "chargedesk_twilio_relay_malformed_total",
 		Help: "Relay messages skipped because they were not JSON."})
 	v.bargeIns = prometheus.NewCounter(prometheus.CounterOpts{Name: "chargedesk_twilio_relay_interrupts_total",
@@ -152,7 +153,15 @@ func NewVoice(cfg VoiceConfig) (*Voice, error) {
 	v.handoffs = prometheus.NewCounter(prometheus.CounterOpts{Name: "chargedesk_twilio_voice_handoffs_total",
 		Help: "Calls handed to a person."})
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{v.refused, v.malformed, v.bargeIns, v.holdLines, v.handoffs} {
+		var already prometheus.AlreadyRegisteredError
+		if err := cfg.Registerer.Register(v.refused); errors.As(err, &already) {
+			if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+				v.refused = existing
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("twilio: register metrics: %w", err)
+		}
+		for _, c := range []prometheus.Collector{v.malformed, v.bargeIns, v.holdLines, v.handoffs} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("twilio: register metrics: %w", err)
 			}
