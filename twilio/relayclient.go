@@ -61,9 +61,9 @@ type VoiceTwiML struct {
 		} `xml:"ConversationRelay"`
 	} `xml:"Connect"`
 	Gather *struct {
-		Input    string `xml:"input,attr"`
-		Action   string `xml:"action,attr"`
-		Language string `xml:"language,attr"`
+		Input    string     `xml:"input,attr"`
+		Action   string     `xml:"action,attr"`
+		Language string     `xml:"language,attr"`
 		Says     []TwiMLSay `xml:"Say"`
 	} `xml:"Gather"`
 	Says     []TwiMLSay `xml:"Say"`

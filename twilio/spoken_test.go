@@ -53,3 +53,17 @@ func TestSentences(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysMean(t *testing.T) {
+	for _, tc := range []struct{ digits, reply, lang, want string }{
+		{"1", "Do you want me to start the charge now? Please answer yes or no.", "en", "yes"},
+		{"2", "Voulez-vous que je lance la recharge maintenant? Répondez oui ou non.", "fr", "non"},
+		{"1", "¿Inicio la carga en el conector 1 ahora, sí o no?", "es", "sí"},
+		{"1", "Charger X has 2 connectors. Which connector number are you using?", "en", "1"},
+		{"0042", "Which charger are you at?", "en", "0042"},
+	} {
+		if got := keysMean(tc.digits, tc.reply, tc.lang); got != tc.want {
+			t.Errorf("keysMean(%q after %q) = %q, want %q", tc.digits, tc.reply, got, tc.want)
+		}
+	}
+}

@@ -230,7 +230,7 @@ func conversationID(callSid string) (string, error) {
 	if !callSidRe.MatchString(callSid) {
 		return "", chargedesk.Errorf(chargedesk.EINVALID, "CallSid is missing or malformed")
 	}
-	return "CV-" + callSid, nil
+	return "C-" + callSid, nil
 }
 
 // open returns the call's conversation, started on its first webhook.
