@@ -36,6 +36,8 @@ type config struct {
 	LLM llmConfig
 	// Twilio connects a phone number; off when its auth token is empty.
 	Twilio twilioConfig
+	// Voice is the phone line's mode and human number.
+	Voice voiceConfig
 }
 
 // envVar documents one setting for the README's configuration table.
@@ -141,7 +143,7 @@ func llmFromFlags(fs *flag.FlagSet, vals map[string]*string) (llmConfig, error) 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vals, err := registerSettings(fs, slices.Concat(settings, llmSettings, twilioSettings), getenv)
+	vals, err := registerSettings(fs, slices.Concat(settings, llmSettings, twilioSettings, voiceSettings), getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +190,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		errs = append(errs, err)
 	}
 	if cfg.Twilio, err = twilioFromFlags(vals); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Voice, err = voiceFromFlags(vals); err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.Node == "" {

@@ -87,6 +87,9 @@ type serverOptions struct {
 	// payments is the payments processor the agent works with; nil leaves
 	// payment problems to billing.
 	payments payments.Processor
+	// voiceToken mounts the phone line with this auth token when no
+	// Twilio account is configured (the demo's).
+	voiceToken string
 }
 
 // startServer wires everything and starts serving. On error, whatever was
@@ -179,6 +182,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if api, err = s.withVoice(api, reg, opts.voiceToken); err != nil {
 		return nil, err
 	}
 
