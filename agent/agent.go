@@ -155,6 +155,39 @@ type Reply struct {
 // English). It stores the conversation with a greeting turn. A caller whose
 // phone number is on file is verified by it.
 func (a *Agent) Start(ctx context.Context, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error) {
+	return a.start(ctx, newID("C"), ch, from, lang)
+}
+
+// Open returns conversation id, started as Start does when it does not
+// exist yet; started reports whether this call started it. A channel's
+// own key for a contact (a phone call's id) thus opens one conversation
+// however many times, and on whichever node, it is asked for. ECONFLICT
+// when id is a conversation of another channel.
+func (a *Agent) Open(ctx context.Context, id string, ch chargedesk.Channel, from, lang string) (c *chargedesk.Conversation, started bool, err error) {
+	if id == "" || len(id) > 64 {
+		return nil, false, chargedesk.Errorf(chargedesk.EINVALID, "conversation id must be 1 to 64 characters")
+	}
+	c, err = a.store.Conversation(ctx, id)
+	if notFound(err) {
+		c, err = a.start(ctx, id, ch, from, lang)
+		if err == nil {
+			return c, true, nil
+		}
+		if chargedesk.ErrorCode(err) == chargedesk.ECONFLICT {
+			// Started meanwhile by another request for the same contact.
+			c, err = a.store.Conversation(ctx, id)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if c.Channel != ch {
+		return nil, false, chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %s is on another channel", id)
+	}
+	return c, false, nil
+}
+
+func (a *Agent) start(ctx context.Context, id string, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error) {
 	if !ch.Valid() {
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "unknown channel %q", ch)
 	}
@@ -162,7 +195,7 @@ func (a *Agent) Start(ctx context.Context, ch chargedesk.Channel, from, lang str
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "caller address is longer than 100 characters")
 	}
 	now := a.now()
-	c := &chargedesk.Conversation{ID: newID("C"), Channel: ch, Language: normLang(lang), From: from,
+	c := &chargedesk.Conversation{ID: id, Channel: ch, Language: normLang(lang), From: from,
 		Status: chargedesk.ConversationOpen, State: stateStart, CreatedAt: now, UpdatedAt: now}
 	if (ch == chargedesk.ChannelSMS || ch == chargedesk.ChannelVoice) && chargedesk.ValidPhone(from) {
 		d, err := a.store.DriverByPhone(ctx, from)

@@ -71,6 +71,12 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 			limited(perClient, clientAddr, log, limited(perChat, byID, log, chatOnly(store, log, handleChatMessage(agent, log)))))
 	}
 
+	if tw := cfg.Twilio; tw.enabled() && tw.SMS != nil && cfg.Agent != nil {
+		// Twilio's webhooks: no key, the account's signature instead.
+		guard := newTwilioGuard(tw, cfg.Registerer, log)
+		mux.Handle("POST /twilio/sms", handleTwilioSMS(newSMSChannel(cfg.Agent, store, tw, cfg.Now, log), guard))
+	}
+
 	api("GET /api/v1/audit", handleAuditList(store, log))
 	api("GET /api/v1/audit/verify", handleAuditVerify(store, log))
 }

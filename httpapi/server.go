@@ -46,6 +46,9 @@ type Config struct {
 	// Sim, when set, adds the /api/v1/sim routes that drive a simulated
 	// fleet (faults, driver actions); chargedesk demo sets it.
 	Sim SimControl
+	// Twilio, when set with an auth token, adds the Twilio webhooks
+	// (/twilio/sms for SMS when Agent and Twilio.SMS are set).
+	Twilio *TwilioConfig
 	// Now is the clock used for token timestamps; nil means time.Now.
 	Now func() time.Time
 }

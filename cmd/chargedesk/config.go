@@ -34,6 +34,10 @@ type config struct {
 	LogFormat            string
 	// LLM is the optional language model; off when its URL is empty.
 	LLM llmConfig
+	// Twilio connects a phone number; off when its auth token is empty.
+	Twilio twilioConfig
+	// Voice is the phone line's mode and human number.
+	Voice voiceConfig
 }
 
 // envVar documents one setting for the README's configuration table.
@@ -103,7 +107,8 @@ func registerSettings(fs *flag.FlagSet, list []envVar, getenv func(string) strin
 }
 
 // secretSettings are the settings whose values the usage message hides.
-var secretSettings = map[string]bool{"CHARGEDESK_API_KEYS": true, "CHARGEDESK_DATABASE_URL": true, "CHARGEDESK_LLM_API_KEY": true}
+var secretSettings = map[string]bool{"CHARGEDESK_API_KEYS": true, "CHARGEDESK_DATABASE_URL": true, "CHARGEDESK_LLM_API_KEY": true,
+	"CHARGEDESK_TWILIO_AUTH_TOKEN": true}
 
 // llmFromFlags reads the language model's settings after fs is parsed.
 // The key comes from -llm-api-key when given, else from the file of
@@ -138,7 +143,7 @@ func llmFromFlags(fs *flag.FlagSet, vals map[string]*string) (llmConfig, error) 
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vals, err := registerSettings(fs, append(slices.Clone(settings), llmSettings...), getenv)
+	vals, err := registerSettings(fs, slices.Concat(settings, llmSettings, twilioSettings, voiceSettings), getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +187,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		errs = append(errs, err)
 	}
 	if cfg.LLM, err = llmFromFlags(fs, vals); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Twilio, err = twilioFromFlags(vals); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Voice, err = voiceFromFlags(vals); err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.Node == "" {

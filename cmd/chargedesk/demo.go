@@ -130,7 +130,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		}
 		return control, nil
 	}
-	srv, err := startServer(ctx, cfg, log, serverOptions{hook: hook, payments: pay})
+	srv, err := startServer(ctx, cfg, log, serverOptions{hook: hook, payments: pay, voiceToken: demoVoiceToken})
 	if err != nil {
 		return err
 	}
@@ -404,6 +404,7 @@ func demoSuggestions(network sim.Network, api string, setup demoSetup) string {
 	if own != "" {
 		fmt.Fprintf(&b, "  my session at %s won't stop, I need to leave and the cable is locked\n", own)
 	}
+	fmt.Fprintf(&b, "Or phone it from your terminal: go run ./cmd/chargedesk call -url %s -from %s\n", api, d.Phone)
 	fmt.Fprintf(&b, "Asked who you are: phone %s, then your card's last 4 digits, %s.\n", d.Phone, d.Payments[0].Last4)
 	if stuck != "" && !setup.lockSession.IsZero() {
 		began := setup.lockSession.Format("3:04 PM")

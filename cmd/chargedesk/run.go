@@ -19,6 +19,7 @@ Usage:
   chargedesk serve [flags]   run the OCPP central system and the operator API
   chargedesk sim [flags]     run simulated chargers against any OCPP central system
   chargedesk chat [flags]    talk to the support agent of a running chargedesk
+  chargedesk call [flags]    phone the support agent of a running chargedesk (type what you'd say)
   chargedesk nlu [flags]     understand drivers' messages: JSON lines in, JSON lines out
   chargedesk bench [flags]   the support benchmark: simulated drivers with faults, graded on end state
   chargedesk version         print the version
@@ -51,6 +52,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return simCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "chat":
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "call":
+		return callCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "nlu":
 		return nluCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":

@@ -87,6 +87,9 @@ type serverOptions struct {
 	// payments is the payments processor the agent works with; nil leaves
 	// payment problems to billing.
 	payments payments.Processor
+	// voiceToken mounts the phone line with this auth token when no
+	// Twilio account is configured (the demo's).
+	voiceToken string
 }
 
 // startServer wires everything and starts serving. On error, whatever was
@@ -169,6 +172,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	api, err := httpapi.New(httpapi.Config{
 		Store: s.store, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl,
 		Agent:      agentAPI{agent: s.agent, rules: s.rules},
+		Twilio:     cfg.Twilio.api(s.store),
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready: func(ctx context.Context) error {
 			if err := s.store.Ping(ctx); err != nil {
@@ -178,6 +182,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if api, err = s.withVoice(api, reg, opts.voiceToken); err != nil {
 		return nil, err
 	}
 

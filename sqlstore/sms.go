@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// SMSMessageRetention is how long the id of a handled SMS is remembered:
+// far longer than the carrier ever retries a webhook.
+const SMSMessageRetention = 7 * 24 * time.Hour
+
+var _ chargedesk.SMSStore = (*Store)(nil)
+
+const smsThreadCols = `phone, conversation_id, language, stopped, last_at, updated_at`
+
+// ClaimMessage records the carrier's id of an incoming message and reports
+// whether it was new. Ids older than SMSMessageRetention are deleted in the
+// same transaction. EINVALID for an empty or too long id.
+func (s *Store) ClaimMessage(ctx context.Context, sid string, at time.Time) (bool, error) {
+	if sid == "" {
+		return false, chargedesk.Errorf(chargedesk.EINVALID, "message id is empty")
+	}
+	if err := checkText("sms message", textField{"id", sid, 64}); err != nil {
+		return false, err
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	claimed := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sms_messages WHERE received_at < ?`),
+			s.ts(at.Add(-SMSMessageRetention))); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sms_messages (sid, received_at) VALUES (?, ?)
+			ON CONFLICT (sid) DO NOTHING`), sid, s.ts(at))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	if err != nil {
+		return false, wrap("claim sms message", err)
+	}
+	return claimed, nil
+}
+
+// SMSThread returns a phone number's SMS thread. ENOTFOUND.
+func (s *Store) SMSThread(ctx context.Context, phone string) (*chargedesk.SMSThread, error) {
+	var t chargedesk.SMSThread
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT `+smsThreadCols+` FROM sms_threads WHERE phone = ?`), phone).
+		Scan(&t.Phone, &t.ConversationID, &t.Language, &t.Stopped, tc(&t.LastAt), tc(&t.UpdatedAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chargedesk.Errorf(chargedesk.ENOTFOUND, "no sms thread for %s", phone)
+	}
+	if err != nil {
+		return nil, wrap("get sms thread", err)
+	}
+	return &t, nil
+}
+
+// PutSMSThread creates or replaces a phone number's SMS thread; UpdatedAt
+// becomes now and t is updated to match what was stored. EINVALID.
+func (s *Store) PutSMSThread(ctx context.Context, t *chargedesk.SMSThread) error {
+	if t == nil || t.Phone == "" {
+		return chargedesk.Errorf(chargedesk.EINVALID, "sms thread needs a phone number")
+	}
+	if err := checkText("sms thread", textField{"phone", t.Phone, 64},
+		textField{"conversation id", t.ConversationID, 64}, textField{"language", t.Language, 8}); err != nil {
+		return err
+	}
+	now := micro(s.now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sms_threads (`+smsThreadCols+`) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (phone) DO UPDATE SET conversation_id = excluded.conversation_id,
+				language = excluded.language, stopped = excluded.stopped,
+				last_at = excluded.last_at, updated_at = excluded.updated_at`),
+			t.Phone, t.ConversationID, t.Language, t.Stopped, s.ts(t.LastAt), s.ts(now))
+		return err
+	})
+	if err != nil {
+		return wrap("put sms thread", err)
+	}
+	t.LastAt, t.UpdatedAt = micro(t.LastAt), now
+	return nil
+}

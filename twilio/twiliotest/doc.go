@@ -1,0 +1,5 @@
+// Package twiliotest is a fake Twilio for tests: a Signer that posts
+// webhooks to chargedesk signed as Twilio signs them, and an API that plays
+// Twilio's REST API on a loopback listener, checks basic auth and records
+// the Messages and Calls requests it receives.
+package twiliotest
