@@ -190,9 +190,9 @@ var replies = map[string]map[string]string{
 		"es": "Sin prisa. Conecte el cable a su auto y avíseme cuando esté conectado; entonces inicio la carga.",
 	},
 	keyNoContact: {
-		"en": "none on record",
-		"fr": "aucun au dossier",
-		"es": "ninguno registrado",
+		"en": "never",
+		"fr": "jamais",
+		"es": "nunca",
 	},
 	keyPlugInAgain: {
 		"en": "I can start the charge from here once the cable is in your car (connector %[1]d). Is it plugged in now? Reply yes when it is.",
@@ -365,9 +365,9 @@ var replies = map[string]map[string]string{
 		"es": "El cargador perdió la conexión un momento y ya volvió a estar en línea.",
 	},
 	keyOffline: {
-		"en": "Charger %[1]s is offline (last contact %[2]s), so I can't send it anything right now. I've reported the outage (ticket %[3]s).",
-		"fr": "La borne %[1]s est hors ligne (dernier contact %[2]s); je ne peux rien lui envoyer pour l'instant. J'ai signalé la panne (billet %[3]s).",
-		"es": "El cargador %[1]s está sin conexión (último contacto %[2]s), así que no puedo enviarle nada ahora. Reporté la falla (ticket %[3]s).",
+		"en": "Charger %[1]s is offline (last contact: %[2]s), so I can't send it anything right now. I've reported the outage (ticket %[3]s).",
+		"fr": "La borne %[1]s est hors ligne (dernier contact : %[2]s); je ne peux rien lui envoyer pour l'instant. J'ai signalé la panne (billet %[3]s).",
+		"es": "El cargador %[1]s está sin conexión (último contacto: %[2]s), así que no puedo enviarle nada ahora. Reporté la falla (ticket %[3]s).",
 	},
 	keyJustNow: {
 		"en": "less than a minute ago",
@@ -405,9 +405,9 @@ var replies = map[string]map[string]string{
 		"es": "Muchos autos retienen el conector mientras están bloqueados. Desbloquee el auto (llave o app) o use el botón o ajuste de liberación del puerto de carga y luego saque el cable. Avíseme si sigue atascado.",
 	},
 	keyReconnecting: {
-		"en": "Charger %[1]s lost its connection (last contact %[2]s) and is reconnecting by itself; that usually takes under a minute. It isn't online yet, so I can't send it anything. Write to me when its screen shows it's back and I'll carry on.",
-		"fr": "La borne %[1]s a perdu sa connexion (dernier contact %[2]s) et se reconnecte d'elle-même, habituellement en moins d'une minute. Elle n'est pas encore en ligne, je ne peux donc rien lui envoyer. Écrivez-moi quand l'écran indique qu'elle est revenue et je continue.",
-		"es": "El cargador %[1]s perdió la conexión (último contacto %[2]s) y se está reconectando solo; suele tardar menos de un minuto. Aún no está en línea, así que no puedo enviarle nada. Escríbame cuando la pantalla muestre que volvió y continúo.",
+		"en": "Charger %[1]s lost its connection (last contact: %[2]s) and is reconnecting by itself; that usually takes under a minute. It isn't online yet, so I can't send it anything. Write to me when its screen shows it's back and I'll carry on.",
+		"fr": "La borne %[1]s a perdu sa connexion (dernier contact : %[2]s) et se reconnecte d'elle-même, habituellement en moins d'une minute. Elle n'est pas encore en ligne, je ne peux donc rien lui envoyer. Écrivez-moi quand l'écran indique qu'elle est revenue et je continue.",
+		"es": "El cargador %[1]s perdió la conexión (último contacto: %[2]s) y se está reconectando solo; suele tardar menos de un minuto. Aún no está en línea, así que no puedo enviarle nada. Escríbame cuando la pantalla muestre que volvió y continúo.",
 	},
 	keyLockBroken: {
 		"en": "The connector's lock isn't releasing. I've sent a repair request to the field team (ticket %[1]s); they usually come within 1 business day — sorry, please don't force the cable.",
