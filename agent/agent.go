@@ -200,6 +200,17 @@ func (a *Agent) start(ctx context.Context, id string, ch chargedesk.Channel, fro
 	if (ch == chargedesk.ChannelSMS || ch == chargedesk.ChannelVoice) && chargedesk.ValidPhone(from) {
 		d, err := a.store.DriverByPhone(ctx, from)
 		switch {
+		case err == nil && ch == chargedesk.ChannelVoice:
+			// A caller ID can be made up: it names the account to check,
+			// and the card digits are still asked before anything is done.
+			data, err := json.Marshal(convData{PendingDriver: d.ID})
+			if err != nil {
+				return nil, fmt.Errorf("agent: encode state: %w", err)
+			}
+			c.Data = data
+			if lang == "" {
+				c.Language = normLang(d.Language)
+			}
 		case err == nil:
 			c.DriverID, c.Verified = d.ID, chargedesk.VerifiedPhone
 			if lang == "" {

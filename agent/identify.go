@@ -234,7 +234,9 @@ func last4InText(s *session) string {
 
 // Identity rule. A caller is bound to a driver account in one of two
 // ways:
-//   - an SMS or a call from the phone number on file (at Start);
+//   - an SMS from the phone number on file (at Start); a call from it
+//     only names the account (a caller ID is easily made up), and the
+//     last four digits below are still asked;
 //   - the phone number on file, given in the conversation (the claim),
 //     confirmed by the last four digits of a payment card on file (the
 //     proof). A charging card's printed id is not accepted as a claim: it

@@ -101,7 +101,7 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 	case digits != "":
 		text = keysMean(digits, lastAgentText(turns), lang)
 	case speech != "" && confidence >= MinConfidence:
-		text = cutUTF8(speech, MaxPromptLen)
+		text = heardMean(cutUTF8(speech, MaxPromptLen), lastAgentText(turns))
 	}
 	if text == "" {
 		// Not heard, or heard too unsure to act on: asked once more, then

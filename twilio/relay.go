@@ -112,7 +112,7 @@ type relaySession struct {
 	mu        sync.Mutex
 	convID    string
 	lang      string // the language Twilio speaks and listens in
-	lastReply string // the agent's last answer, for keypad yes and no
+	lastReply string // the agent's last answer: what keys and digits said answer
 	digits    []byte
 	dtmf      *time.Timer
 	closed    bool
@@ -206,6 +206,9 @@ func (s *relaySession) handle(ctx context.Context, m RelayMessage) {
 			text = cutUTF8(text, MaxPromptLen)
 		}
 		if text != "" {
+			s.mu.Lock()
+			text = heardMean(text, s.lastReply)
+			s.mu.Unlock()
 			s.enqueue(text)
 		}
 	case "dtmf":
@@ -260,10 +263,14 @@ func (s *relaySession) takeDigitsLocked() string {
 	return keysMean(d, s.lastReply, s.lang)
 }
 
-// keysMean is what keys typed after reply mean: 1 and 2 are yes and no
-// when the reply asked for one, any other keys are the digits themselves
-// (a charger's number, a connector, the last four digits of a card).
+// keysMean is what keys typed after reply mean: the digits themselves
+// when the reply asked the last 4 digits of a card; 1 and 2 are yes and no
+// when the reply asked for one; any other keys are the digits themselves
+// (a charger's number, a connector).
 func keysMean(digits, reply, lang string) string {
+	if asksLast4(reply) {
+		return digits
+	}
 	if (digits == "1" || digits == "2") && asksYesNo(reply) {
 		return yesNo[spokenLang(lang)][digits[0]-'1']
 	}

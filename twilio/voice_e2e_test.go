@@ -26,6 +26,7 @@ import (
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/csms"
 	"github.com/chargedesk/chargedesk/ocpp"
+	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sim"
 	"github.com/chargedesk/chargedesk/sqlstore"
@@ -53,6 +54,7 @@ var shared = sync.OnceValues(func() (*ocpp.Validator, *nlu.Understander) {
 // line is the central system, the agent and the phone line, on loopback.
 type line struct {
 	store  *sqlstore.Store
+	pay    *payments.Builtin
 	ocpp   string
 	agent  *agent.Agent
 	relay  string // the phone line in relay mode
@@ -91,12 +93,13 @@ func newLine(t *testing.T) *line {
 	hs := httptest.NewServer(srv.Handler())
 	rules := &policy.Rules{Store: store, Now: time.Now, AgentLimits: policy.AgentLimits{Network: 10000}}
 	gw := &policy.Gateway{Policy: rules, Audit: store, Next: srv, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	ag, err := agent.New(agent.Config{Store: store, Commands: gw, NLU: u, VerifyTimeout: 4 * time.Second,
+	pay := payments.NewBuiltin(time.Now)
+	ag, err := agent.New(agent.Config{Store: store, Commands: gw, NLU: u, Payments: pay, VerifyTimeout: 4 * time.Second,
 		Poll: 20 * time.Millisecond, CommandTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &line{store: store, ocpp: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", agent: ag}
+	l := &line{store: store, pay: pay, ocpp: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", agent: ag}
 	var servers []*httptest.Server
 	for _, mode := range []string{twilio.VoiceRelay, twilio.VoiceGather} {
 		v, err := twilio.NewVoice(twilio.VoiceConfig{AuthToken: testToken, Mode: mode, HumanNumber: humanNumber,
@@ -149,8 +152,16 @@ func (l *line) world(t *testing.T) *world {
 	site := &chargedesk.Site{ID: fmt.Sprintf("vsite-%d", n), Name: fmt.Sprintf("Plaza %d", n), Address: fmt.Sprintf("%d Rue Test", n),
 		City: "Montréal", Region: "QC", Country: "CA", Lat: 45 + float64(n)*0.5, Lon: -73}
 	must(t, l.store.PutSite(ctx, site))
-	w.driver = &chargedesk.Driver{ID: fmt.Sprintf("vdrv-%d", n), Name: "Voice Driver", Phone: fmt.Sprintf("+1514555%04d", n), Language: "en"}
+	acct := fmt.Sprintf("vacct-%d", n)
+	w.driver = &chargedesk.Driver{ID: fmt.Sprintf("vdrv-%d", n), Name: "Voice Driver", Phone: fmt.Sprintf("+1514555%04d", n), Language: "en",
+		PaymentAccountID: acct}
 	must(t, l.store.PutDriver(ctx, w.driver))
+	// The card whose last 4 digits the caller gives: a call from the
+	// phone number on file only names the account.
+	must(t, l.pay.AddAccount(acct, payments.CAD))
+	if _, err := l.pay.AddMethod(acct, payments.Card{Brand: "Visa", Last4: cardLast4, ExpMonth: 12, ExpYear: time.Now().Year() + 3}); err != nil {
+		t.Fatal(err)
+	}
 	must(t, l.store.PutToken(ctx, &chargedesk.Token{IDTag: w.tag, Status: chargedesk.AuthAccepted, DriverID: w.driver.ID}))
 	cfg := sim.ChargerConfig{ID: w.id, Password: "voice-test-secret-1", Protocol: chargedesk.OCPP16, URL: l.ocpp, Validator: validator,
 		Connectors:  []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}},
@@ -234,6 +245,69 @@ func (w *world) conversation(sid string) *chargedesk.Conversation {
 	return c
 }
 
+// cardLast4 ends the test driver's payment card. A call from the phone
+// number on file names the account but proves nothing (a caller ID can be
+// made up): before it acts, the line asks the last 4 digits of a card on
+// the account, and the scripted callers answer as a caller would.
+const cardLast4 = "4242"
+
+// digitWords are the digits as a caller says them, by language.
+var digitWords = map[string][10]string{
+	"en": {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"},
+	"fr": {"zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"},
+	"es": {"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"},
+}
+
+// spokenDigits says digits one by one in lang: "4242" is "four two four
+// two".
+func spokenDigits(digits, lang string) string {
+	words := make([]string, 0, len(digits))
+	for _, d := range digits {
+		words = append(words, digitWords[lang][d-'0'])
+	}
+	return strings.Join(words, " ")
+}
+
+// last4Asks and startTimeAsks are how the line asks, in its spoken
+// words, the last 4 digits of a card on the account and the time a
+// session started.
+var (
+	last4Asks     = []string{"last four digits", "quatre derniers chiffres", "últimos cuatro dígitos"}
+	startTimeAsks = []string{"what time did you start", "quelle heure avez-vous commencé", "qué hora aproximada empezó"}
+)
+
+func asks(answer string, phrases []string) bool {
+	a := strings.ToLower(answer)
+	for _, p := range phrases {
+		if strings.Contains(a, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// startedAgo is how a caller says they started charging a moment ago.
+var startedAgo = map[string]string{
+	"en": "about 2 minutes ago",
+	"fr": "il y a environ 2 minutes",
+	"es": "hace unos 2 minutos",
+}
+
+// prove answers the proof the line's answer asks for, by voice in lang:
+// the last 4 digits of the card on the account, or, for a cable left
+// after a session ended, when the session started.
+func (w *world) prove(p *twiliotest.RelayPlayer, asked twiliotest.Turn, lang string) twiliotest.Turn {
+	w.t.Helper()
+	switch {
+	case asks(asked.Answer, last4Asks):
+		return w.say(p, spokenDigits(cardLast4, lang), lang+"-US")
+	case asks(asked.Answer, startTimeAsks):
+		return w.say(p, startedAgo[lang], lang+"-US")
+	}
+	w.t.Fatalf("the line acted without asking who calls, or asked something else: %q", asked.Answer)
+	return asked
+}
+
 // spokenOnly fails when an answer holds what a phone must not say.
 func spokenOnly(t *testing.T, answer, chargerID string) {
 	t.Helper()
@@ -274,6 +348,13 @@ func TestRelayFixes(t *testing.T) {
 			if lang != "en" && (len(turn.Languages) == 0 || !strings.HasPrefix(turn.Languages[0], lang)) {
 				t.Errorf("no language message for %s: %v", lang, turn.Languages)
 			}
+			spokenOnly(t, turn.Answer, w.id)
+			// The caller ID only names the account: the line asks the
+			// card's last 4 digits, and the caller says them.
+			if !asks(turn.Answer, last4Asks) {
+				t.Fatalf("the card's last 4 not asked: %q", turn.Answer)
+			}
+			turn = w.prove(p, turn, lang)
 			// The agent resets the charger and starts again: it holds
 			// within a second and never leaves five seconds of silence.
 			if turn.Holds == 0 {
@@ -309,6 +390,17 @@ func TestRelayFixes(t *testing.T) {
 			p := w.call(sid)
 			turn := w.say(p, fmt.Sprintf(openings["stuck"][lang], w.id), lang+"-US")
 			spokenOnly(t, turn.Answer, w.id)
+			// This test once had the cable released at the first turn,
+			// the caller verified by caller ID. The caller ID now only
+			// names the account, so the line first binds the caller to
+			// the session that ended (today: by when it started; the
+			// last 4 of the card if it asks those) and the caller
+			// answers.
+			if c := w.conversation(sid); c.Status == chargedesk.ConversationResolved {
+				t.Fatalf("cable released before the caller was bound to the session: %q", turn.Answer)
+			}
+			turn = w.prove(p, turn, lang)
+			spokenOnly(t, turn.Answer, w.id)
 			if c := w.conversation(sid); c.Status != chargedesk.ConversationResolved {
 				t.Fatalf("conversation %s after %q", c.Status, turn.Answer)
 			}
@@ -341,8 +433,22 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 	}
 	heard := strings.TrimSpace(m.Token)
 	must(t, p.Interrupt(w.ctx, heard, 850))
-	if _, err := p.Await(w.ctx); err != nil {
+	first, err := p.Await(w.ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("after the barge-in: %q", first.Answer)
+	spokenOnly(t, first.Answer, w.id)
+
+	// This test once typed the charger's id right after the barge-in, the
+	// caller verified by caller ID. The caller ID now only names the
+	// account, and until the card's last 4 are given the agent reads a
+	// bare four-digit answer as those digits (its rule), even when it has
+	// just asked for the charger. So this caller says the card's end
+	// first, in words, as a caller who knows the line asks it would.
+	turn := w.say(p, "my card ends in "+spokenDigits(cardLast4, "en"), "en-US")
+	if c := w.conversation(sid); c.Verified != chargedesk.VerifiedCard {
+		t.Fatalf("not verified by the card's last 4 (%s): %q", c.Verified, turn.Answer)
 	}
 	w.poll("barge-in kept in the transcript", func() bool {
 		turns, err := l.store.Turns(w.ctx, "C-"+sid)
@@ -369,7 +475,7 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 
 	// The charger's id by keypad: its digits, then #.
 	digits := w.id[len(w.id)-4:]
-	turn, err := p.Type(w.ctx, digits+"#")
+	turn, err = p.Type(w.ctx, digits+"#")
 	must(t, err)
 	t.Logf("keys %s#: %q holds=%d", digits, turn.Answer, turn.Holds)
 	c := w.conversation(sid)
@@ -468,7 +574,14 @@ func TestRelayDropLeavesTheFix(t *testing.T) {
 	must(t, w.c.PlugIn(w.ctx, 1))
 	sid := fmt.Sprintf("CA%032d", 7000+w.n)
 	p := w.call(sid)
-	must(t, p.Prompt(w.ctx, fmt.Sprintf(openings["wont_start"]["en"], w.id), "en-US"))
+	// The line asks the card's last 4 first (the caller ID only names the
+	// account): the caller types them, then hangs up while the agent
+	// resets the charger.
+	turn := w.say(p, fmt.Sprintf(openings["wont_start"]["en"], w.id), "en-US")
+	if !asks(turn.Answer, last4Asks) {
+		t.Fatalf("the card's last 4 not asked: %q", turn.Answer)
+	}
+	must(t, p.Keys(w.ctx, cardLast4+"#"))
 	time.Sleep(200 * time.Millisecond)
 	p.Drop()
 	w.poll("the fix finished after the drop", func() bool {
@@ -523,6 +636,22 @@ func TestGatherFixesASessionThatWontStart(t *testing.T) {
 	// The agent resets the charger: a holding line and a redirect until
 	// its answer is ready.
 	polls := 0
+	for tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll") {
+		polls++
+		if len(tw.Says) == 0 {
+			t.Fatal("redirect without a holding line")
+		}
+		tw = post(tw.Redirect, nil)
+		if polls > 40 {
+			t.Fatal("holding loop never ends")
+		}
+	}
+	// The caller ID only names the account: the line asks the card's last
+	// 4, and the caller types them.
+	if tw.Gather == nil || len(tw.Gather.Says) == 0 || !asks(tw.Gather.Says[0].Text, last4Asks) {
+		t.Fatalf("the card's last 4 not asked: %+v", tw)
+	}
+	tw = post(tw.Gather.Action, url.Values{"Digits": {cardLast4}})
 	for tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll") {
 		polls++
 		if len(tw.Says) == 0 {

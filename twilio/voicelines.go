@@ -1,6 +1,9 @@
 package twilio
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // What the phone line says on its own (the agent says everything else),
 // by language: en, fr (Québec) and es (US).
@@ -100,6 +103,60 @@ var yesNoAsks = []string{"yes or no", "reply yes", "answer yes", "oui ou non", "
 // line returns a line in lang (English when lang is not spoken).
 func line(key, lang string) string {
 	return lines[key][spokenLang(lang)]
+}
+
+// last4Asks are how the agent's replies ask the last 4 digits of a card
+// on the account.
+var last4Asks = []string{"last 4 digits", "those 4 digits", "4 derniers chiffres", "ces 4 chiffres", "últimos 4 dígitos", "esos 4 dígitos"}
+
+// asksLast4 reports whether an agent reply asks the last 4 digits of a
+// card.
+func asksLast4(reply string) bool {
+	r := strings.ToLower(reply)
+	for _, a := range last4Asks {
+		if strings.Contains(r, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// digitWords are the digits as callers say them in en, fr and es (no word
+// is one digit in a language and another in the next).
+var digitWords = map[string]byte{
+	"zero": '0', "oh": '0', "one": '1', "two": '2', "three": '3', "four": '4', "five": '5', "six": '6', "seven": '7', "eight": '8', "nine": '9',
+	"zéro": '0', "un": '1', "deux": '2', "trois": '3', "quatre": '4', "cinq": '5', "sept": '7', "huit": '8', "neuf": '9',
+	"cero": '0', "uno": '1', "dos": '2', "tres": '3', "cuatro": '4', "cinco": '5', "seis": '6', "siete": '7', "ocho": '8', "nueve": '9',
+}
+
+// heardMean is what a transcript heard after reply means: when the reply
+// asked the last 4 digits of a card and the caller said nothing but
+// digits ("four two four two", "quatre deux quatre deux"), the digits as
+// typed, which is how the agent reads them; any other transcript as it is.
+func heardMean(text, reply string) string {
+	if !asksLast4(reply) {
+		return text
+	}
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	var digits []byte
+	for _, w := range words {
+		if d, ok := digitWords[w]; ok {
+			digits = append(digits, d)
+			continue
+		}
+		for _, r := range w {
+			if r < '0' || r > '9' {
+				return text
+			}
+		}
+		digits = append(digits, w...)
+	}
+	if len(digits) == 0 {
+		return text
+	}
+	return string(digits)
 }
 
 // asksYesNo reports whether an agent reply asks for a yes or a no.

@@ -405,6 +405,7 @@ func demoSuggestions(network sim.Network, api string, setup demoSetup) string {
 		fmt.Fprintf(&b, "  my session at %s won't stop, I need to leave and the cable is locked\n", own)
 	}
 	fmt.Fprintf(&b, "Or phone it from your terminal: go run ./cmd/chargedesk call -url %s -from %s\n", api, d.Phone)
+	fmt.Fprintf(&b, "(a call from %s still asks your card's last 4 digits, %s, before anything is done).\n", d.Phone, d.Payments[0].Last4)
 	fmt.Fprintf(&b, "Asked who you are: phone %s, then your card's last 4 digits, %s.\n", d.Phone, d.Payments[0].Last4)
 	if stuck != "" && !setup.lockSession.IsZero() {
 		began := setup.lockSession.Format("3:04 PM")
