@@ -248,6 +248,23 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("no ticket after the release failed: %q", r.Text)
 			}
 		}},
+		{"a call names the account; the card is still asked, and a charger's digits are not a card check", envOpts{}, func(t *testing.T, e *env) {
+			c, err := e.agent.Start(e.ctx, chargedesk.ChannelVoice, e.driver.Phone, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Verified != "" {
+				t.Fatalf("a call verified by its caller ID: %q", c.Verified)
+			}
+			r := e.say(c, "hi the charger won't start")
+			r = e.say(c, e.id[len(e.id)-4:])
+			if strings.Contains(r.Text, say("en", keyLast4NoMatch)) {
+				t.Errorf("the charger's digits were checked as a card: %q", r.Text)
+			}
+			if r.Conversation.Verified != "" {
+				t.Errorf("verified without the card: %q", r.Conversation.Verified)
+			}
+		}},
 		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
 			// One digit apart, and outside the ids the other cases use.
 			twin := e.id[:len(e.id)-4] + "9" + e.id[len(e.id)-3:]

@@ -295,6 +295,11 @@ func (a *Agent) identify(ctx context.Context, s *session) error {
 			return nil
 		}
 	}
+	if s.d.Ask != askLast4 && s.d.Ask != askIdentity && s.u.Slots.CardLast4 == "" {
+		// Bare digits answer the question asked (a charger's "0041"), not
+		// a card check nobody asked for.
+		return nil
+	}
 	l4 := last4InText(s)
 	if l4 == "" {
 		return nil
