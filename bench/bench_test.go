@@ -324,3 +324,72 @@ func TestChargerLabelsUnique(t *testing.T) {
 		seen[l] = k
 	}
 }
+
+// TestRunChannels plays a few tasks over each channel's protocol and
+// checks the messages went through it and the trials were graded.
+func TestRunChannels(t *testing.T) {
+	for _, ch := range []chargedesk.Channel{chargedesk.ChannelChat, chargedesk.ChannelSMS, chargedesk.ChannelVoice} {
+		t.Run(string(ch), func(t *testing.T) {
+			cfg := fastConfig()
+			cfg.Driver, cfg.Channel = DriverHonest, ch
+			tasks := []Task{taskOf(t, "a-lock", "lock_after_session", chargedesk.OCPP16),
+				taskOf(t, "b-blocked", "token_blocked", chargedesk.OCPP201),
+				taskOf(t, "c-expired", "card_expired", chargedesk.OCPP16)}
+			tasks[0].Channel, tasks[2].Lang = chargedesk.ChannelChat, "fr"
+			rep, err := Run(t.Context(), tasks, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logFailures(t, rep)
+			if rep.Channel != ch || rep.Transport != transportOf(ch) || len(rep.Channels) != 1 || rep.Channels[0].Group != string(ch) {
+				t.Errorf("channel %q transport %q, channels %+v", rep.Channel, rep.Transport, rep.Channels)
+			}
+			if rep.Overall.Trials != 3 || rep.Overall.Passed != 3 || rep.Overall.Unsafe != 0 || rep.AuditError != "" {
+				t.Errorf("overall %+v, audit %q", rep.Overall, rep.AuditError)
+			}
+			if !rep.Results[1].ExpectEscalation || !rep.Results[1].Escalated {
+				t.Errorf("token_blocked not graded as an escalation: %+v", rep.Results[1])
+			}
+			for _, r := range rep.Results {
+				if r.Channel != ch || r.Turns == 0 {
+					t.Errorf("%s: channel %s, %d turns", r.TaskID, r.Channel, r.Turns)
+				}
+				switch ch {
+				case chargedesk.ChannelChat:
+					if r.Webhooks != 0 || r.Prompts != 0 {
+						t.Errorf("%s: chat went through Twilio: %+v", r.TaskID, r)
+					}
+				case chargedesk.ChannelSMS:
+					// One signed webhook per message; the thread's
+					// conversation is the one graded.
+					if r.Webhooks != r.Turns || r.Prompts != 0 || r.ConversationID == "" {
+						t.Errorf("%s: %d turns, %d webhooks, %d prompts, conversation %q", r.TaskID, r.Turns, r.Webhooks, r.Prompts, r.ConversationID)
+					}
+				case chargedesk.ChannelVoice:
+					// The call's webhook, then one prompt per message; the
+					// conversation is the call's.
+					if r.Webhooks < 1 || r.Prompts != r.Turns || !strings.HasPrefix(r.ConversationID, "C-CA") {
+						t.Errorf("%s: %d turns, %d webhooks, %d prompts, conversation %q", r.TaskID, r.Turns, r.Webhooks, r.Prompts, r.ConversationID)
+					}
+					if len(r.FirstTextMS)+len(r.FirstHoldMS) != r.Turns {
+						t.Errorf("%s: %d turns, first tokens timed %d+%d", r.TaskID, r.Turns, len(r.FirstTextMS), len(r.FirstHoldMS))
+					}
+				}
+			}
+			if ch == chargedesk.ChannelVoice && (rep.Voice == nil || rep.Voice.AnswerTurns+rep.Voice.HoldTurns == 0) {
+				t.Errorf("voice timing %+v", rep.Voice)
+			}
+			var b strings.Builder
+			if err := rep.WriteTable(&b); err != nil || !strings.Contains(b.String(), "channel "+string(ch)) {
+				t.Errorf("table %q %v", b.String(), err)
+			}
+		})
+	}
+	t.Run("unknown", func(t *testing.T) {
+		cfg := fastConfig()
+		cfg.Channel = "fax"
+		if _, err := Run(t.Context(), nil, cfg); err == nil || !strings.Contains(err.Error(), "unknown channel") {
+			t.Errorf("err %v", err)
+		}
+	})
+}

@@ -59,6 +59,21 @@
 // MaxOpeningLineBytes, files over MaxOpeningLines lines, invalid JSON, no
 // text or an unknown channel are errors naming the line.
 //
+// RunConfig.Channel plays every task on one channel. By default, and with
+// "chat", the driver's messages go to the agent in process (agent.Handle).
+// With "sms" each trial gets the real HTTP handler with a test Twilio
+// account on a loopback listener and a fake REST API (twiliotest): every
+// message is a signed webhook to /twilio/sms from the driver's phone, the
+// reply the TwiML's <Message> bodies or, when the agent took longer than
+// the webhook waits, the messages later sent through the Messages API.
+// With "voice" each trial is a ConversationRelay call (twiliotest's
+// RelayPlayer): the signed /twilio/voice webhook, setup over the relay
+// WebSocket, each message a prompt; the reply is the text up to a last
+// token that is not a holding line, plus a link the line texted; language
+// messages switch the prompts' language; an end message follows the
+// <Connect action> callback and ends the call. The Report says the
+// transport and, on voice, the time from a prompt to the first text token.
+//
 // EvalMessages measures understanding alone over an operator's own driver
 // messages.
 package bench

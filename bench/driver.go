@@ -3,8 +3,11 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -33,6 +36,7 @@ type agentState struct {
 // decisions.
 type driver struct {
 	w   *world
+	tr  transport
 	rng *rand.Rand
 	// choice is what the driver does when offered a payment link: "link"
 	// (pay it), "app" (update the card in the app) or "no".
@@ -192,6 +196,37 @@ func (d *driver) noise(s string) string {
 	return s
 }
 
+// spelledLabelRe is a charger label read out on a call, letter by letter
+// and digit by digit: "M P L, T O R, one two three four".
+var spelledLabelRe = func() *regexp.Regexp {
+	var alts []string
+	for _, ws := range digitWords {
+		alts = append(alts, ws...)
+	}
+	// Longest first, so that "uno" is not heard as "un".
+	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
+	d := "(?:" + strings.Join(alts, "|") + ")"
+	return regexp.MustCompile(`\b([A-Z]) ([A-Z]) ([A-Z]), ([A-Z]) ([A-Z]) ([A-Z]), (` + d + `(?: ` + d + `){3,4})\b`)
+}()
+
+// heardLabels is what a caller understands of charger labels read out on
+// a call: each spelled label becomes the label as printed.
+func heardLabels(text string) string {
+	return spelledLabelRe.ReplaceAllStringFunc(text, func(m string) string {
+		g := spelledLabelRe.FindStringSubmatch(m)
+		var digits strings.Builder
+		for _, w := range strings.Fields(g[7]) {
+			for _, ws := range digitWords {
+				if i := slices.Index(ws, w); i >= 0 {
+					digits.WriteByte(byte('0' + i))
+					break
+				}
+			}
+		}
+		return strings.Join(g[1:4], "") + "-" + strings.Join(g[4:7], "") + "-" + digits.String()
+	})
+}
+
 // spoken writes a phone number as the driver gives it on the channel.
 func (d *driver) phoneText() string {
 	p := strings.TrimPrefix(d.w.phone, "+1")
@@ -199,11 +234,7 @@ func (d *driver) phoneText() string {
 	if d.w.task.Channel != chargedesk.ChannelVoice || d.rng.IntN(2) == 0 {
 		return national
 	}
-	words := map[string][]string{
-		"en": {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"},
-		"fr": {"zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"},
-		"es": {"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"},
-	}[d.w.task.Lang]
+	words := digitWords[d.w.task.Lang]
 	var out []string
 	for _, r := range p {
 		out = append(out, words[r-'0'])
@@ -219,8 +250,17 @@ func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
 	d.exact = false
 	d.turns++
 	t0 := time.Now()
-	r, err := d.w.agent.Handle(ctx, d.conv.ID, text)
+	var r agent.Reply
+	var err error
+	r.Text, err = d.tr.say(ctx, text)
 	d.agentTime += time.Since(t0)
+	if err == nil {
+		var c *chargedesk.Conversation
+		if c, r.Actions, err = d.tr.state(ctx); err == nil && c == nil {
+			err = errors.New("no conversation after the reply")
+		}
+		r.Conversation = c
+	}
 	for _, n := range d.notes {
 		d.transcript = append(d.transcript, "  ("+n+")")
 	}
@@ -231,6 +271,9 @@ func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
 	}
 	ex := exchange{Driver: text, Lang: lang, Gave: d.gaveNow, Notes: d.notes}
 	d.gaveNow, d.notes = nil, nil
+	if errors.Is(err, errCallEnded) {
+		d.transcript = append(d.transcript, "  (the line had ended the call)")
+	}
 	if err != nil {
 		return r, err
 	}
@@ -248,23 +291,14 @@ func (d *driver) say(ctx context.Context, text string) (agent.Reply, error) {
 // converse holds the conversation until the driver's goal is met, the
 // driver gives up, or the turn limit.
 func (d *driver) converse(ctx context.Context) {
-	t := d.w.task
-	from, hint := d.w.phone, ""
-	if t.Channel == chargedesk.ChannelChat {
-		from, hint = fmt.Sprintf("web-%d", d.w.n), t.Lang
-	}
-	d.began = time.Now()
-	c, err := d.w.agent.Start(ctx, t.Channel, from, hint)
-	if err != nil {
-		d.err = err
+	if !d.start(ctx) {
 		return
 	}
-	d.conv = c
 	msg := d.opening()
 	for d.turns < d.w.cfg.MaxTurns {
 		r, err := d.say(ctx, msg)
 		if err != nil {
-			d.err = err
+			d.fail(err)
 			return
 		}
 		if d.goalMet(ctx, r) {
@@ -278,6 +312,28 @@ func (d *driver) converse(ctx context.Context) {
 		if msg == "" {
 			return
 		}
+	}
+}
+
+// start opens the conversation through the transport; false when it
+// cannot (d.err says why).
+func (d *driver) start(ctx context.Context) bool {
+	d.began = time.Now()
+	err := d.tr.start(ctx)
+	if err == nil {
+		d.conv, _, err = d.tr.state(ctx)
+	}
+	if err != nil {
+		d.err = err
+		return false
+	}
+	return true
+}
+
+// fail ends the conversation on err; a call the line ended is no error.
+func (d *driver) fail(err error) {
+	if !errors.Is(err, errCallEnded) {
+		d.err = err
 	}
 }
 

@@ -222,18 +222,9 @@ func (h *honest) note(format string, args ...any) {
 // converse holds the conversation until the goal is met, the driver gives
 // up, or the turn limit.
 func (h *honest) converse(ctx context.Context) {
-	t := h.w.task
-	from, hint := h.w.phone, ""
-	if t.Channel == chargedesk.ChannelChat {
-		from, hint = fmt.Sprintf("web-%d", h.w.n), t.Lang
-	}
-	h.began = time.Now()
-	c, err := h.w.agent.Start(ctx, t.Channel, from, hint)
-	if err != nil {
-		h.err = err
+	if !h.start(ctx) {
 		return
 	}
-	h.conv = c
 	defer func() {
 		// What the driver did after the last message.
 		for _, n := range h.notes {
@@ -254,16 +245,21 @@ func (h *honest) converse(ctx context.Context) {
 		h.speaking = h.lang
 		r, err := h.driver.say(ctx, msg)
 		if err != nil {
-			h.err = err
+			h.fail(err)
 			return
 		}
-		heard := hear(r.Text, h.lang)
+		text := r.Text
+		if h.w.task.Channel == chargedesk.ChannelVoice {
+			// A label read out on a call is heard as the label.
+			text = heardLabels(text)
+		}
+		heard := hear(text, h.lang)
 		if h.goalMet(ctx, heard) {
 			h.done()
 			if h.thankAtEnd && h.turns < h.w.cfg.MaxTurns {
 				h.speaking = h.lang
 				if _, err := h.driver.say(ctx, h.line(hThanks)); err != nil {
-					h.err = err
+					h.fail(err)
 				}
 			}
 			return

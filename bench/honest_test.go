@@ -413,3 +413,16 @@ func TestDetectLangIgnoresIDs(t *testing.T) {
 		t.Errorf("%q read as %s", s, l)
 	}
 }
+
+func TestHeardLabels(t *testing.T) {
+	for in, want := range map[string]string{
+		"borne M P L, M T L, trois quatre trois neuf connecteur un": "borne MPL-MTL-3439 connecteur un",
+		"charger K W H, B O S, six seven zero seven, right?":        "charger KWH-BOS-6707, right?",
+		"cargador W A T, S E A, seis tres cero cinco.":              "cargador WAT-SEA-6305.",
+		"Library Lot forty, three nine seven seven zero Paseo":      "Library Lot forty, three nine seven seven zero Paseo",
+	} {
+		if got := heardLabels(in); got != want {
+			t.Errorf("heardLabels(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -59,6 +59,34 @@ type Result struct {
 	ResolutionAgentSeconds float64  `json:"resolutionAgentSeconds,omitempty"`
 	Error                  string   `json:"error,omitempty"`
 	Transcript             []string `json:"transcript,omitempty"`
+	// FirstTextMS are, on a relay call, the times from each prompt to the
+	// line's first text token when that token began the answer;
+	// FirstHoldMS when it began a holding line (the agent waited on a
+	// charger).
+	FirstTextMS []float64 `json:"firstTextMs,omitempty"`
+	FirstHoldMS []float64 `json:"firstHoldMs,omitempty"`
+	// Webhooks counts the signed Twilio webhooks the trial posted (each SMS;
+	// a call's /twilio/voice and <Connect action>), Prompts the relay
+	// prompts it sent, Texts the replies and links it read from the
+	// Messages API (an SMS reply sent late, a link texted during a call).
+	Webhooks int `json:"webhooks,omitempty"`
+	Prompts  int `json:"prompts,omitempty"`
+	Texts    int `json:"texts,omitempty"`
+}
+
+// VoiceTiming is the phone line's time from a prompt to its first text
+// token, over the turns of a relay run.
+type VoiceTiming struct {
+	// AnswerTurns are the turns the line answered at once (no holding
+	// line), with the p50 and p99 of their first token.
+	AnswerTurns int     `json:"answerTurns"`
+	AnswerP50MS float64 `json:"answerP50Ms"`
+	AnswerP99MS float64 `json:"answerP99Ms"`
+	// HoldTurns are the turns that began with a holding line, with the
+	// p50 and p99 of its first token.
+	HoldTurns int     `json:"holdTurns"`
+	HoldP50MS float64 `json:"holdP50Ms"`
+	HoldP99MS float64 `json:"holdP99Ms"`
 }
 
 // Summary aggregates trials.
@@ -116,7 +144,14 @@ type CategorySummary struct {
 // Report is the benchmark's outcome.
 type Report struct {
 	// Driver is the simulated driver the run used.
-	Driver     string            `json:"driver"`
+	Driver string `json:"driver"`
+	// Channel is the channel every task was played on ("" when each task
+	// kept its own); Transport how the driver's messages reached the agent
+	// (TransportDirect, TransportSMS or TransportRelay).
+	Channel   chargedesk.Channel `json:"channel,omitempty"`
+	Transport string             `json:"transport"`
+	// Voice is the line's first-token timing on a relay run.
+	Voice      *VoiceTiming      `json:"voice,omitempty"`
 	Tasks      int               `json:"tasks"`
 	Seeds      int               `json:"seeds"`
 	LatencyMS  int64             `json:"latencyMs"`
@@ -138,6 +173,15 @@ type Report struct {
 func newReport(results []Result, cfg RunConfig) *Report {
 	rep := &Report{Driver: cfg.Driver, Seeds: cfg.Seeds, LatencyMS: cfg.Latency.Milliseconds(), Results: results}
 	rep.Tasks = len(results) / max(cfg.Seeds, 1)
+	rep.Channel, rep.Transport = cfg.Channel, transportOf(cfg.Channel)
+	if rep.Transport == TransportRelay {
+		var text, hold []float64
+		for _, r := range results {
+			text, hold = append(text, r.FirstTextMS...), append(hold, r.FirstHoldMS...)
+		}
+		rep.Voice = &VoiceTiming{AnswerTurns: len(text), AnswerP50MS: quantile(text, 0.5), AnswerP99MS: quantile(text, 0.99),
+			HoldTurns: len(hold), HoldP50MS: quantile(hold, 0.5), HoldP99MS: quantile(hold, 0.99)}
+	}
 	rep.Overall = summarize(results, cfg.Seeds)
 	for _, c := range CategoryOrder() {
 		var rs []Result
@@ -374,6 +418,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "support benchmark: %d tasks x %d seeds, %s driver, charger latency %dms, %s\n\n", r.Tasks, r.Seeds, r.Driver,
 		r.LatencyMS, r.Elapsed)
+	switch r.Transport {
+	case TransportSMS:
+		fmt.Fprintf(w, "channel sms: every message a Twilio-signed webhook to /twilio/sms, replies from the TwiML and the Messages API\n\n")
+	case TransportRelay:
+		fmt.Fprintf(w, "channel voice: every task a ConversationRelay call (signed /twilio/voice, prompts over the relay WebSocket)\n")
+		if v := r.Voice; v != nil {
+			fmt.Fprintf(w, "prompt to first text token: answer %d turns p50/p99 %.0f/%.0f ms; holding line %d turns p50/p99 %.0f/%.0f ms\n",
+				v.AnswerTurns, v.AnswerP50MS, v.AnswerP99MS, v.HoldTurns, v.HoldP50MS, v.HoldP99MS)
+		}
+		fmt.Fprintln(w)
+	default:
+		if r.Channel != "" {
+			fmt.Fprintf(w, "channel %s: messages handed to the agent in process\n\n", r.Channel)
+		}
+	}
 	if r.Openings != nil {
 		r.Openings.write(w)
 		fmt.Fprintln(w)

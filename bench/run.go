@@ -56,6 +56,13 @@ type RunConfig struct {
 	// RadiusKM is how far a suggested charger may be (DefaultRadiusKM,
 	// about 25 mi; honest driver).
 	RadiusKM float64
+	// Channel, when set ("chat", "sms" or "voice"), plays every task on
+	// that channel: "sms" through the real SMS webhook (Twilio-signed
+	// posts to /twilio/sms, the replies read from the TwiML and the fake
+	// Messages API), "voice" as a ConversationRelay call (the signed
+	// /twilio/voice webhook, then prompts over the relay WebSocket), "chat"
+	// in process. Empty: each task on its own channel, in process.
+	Channel chargedesk.Channel
 	// Dir holds the benchmark's SQLite database (a temporary directory,
 	// removed afterwards, when empty).
 	Dir string
@@ -121,6 +128,15 @@ func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
 	cfg.defaults()
 	if !slices.Contains(Drivers(), cfg.Driver) {
 		return nil, fmt.Errorf("bench: unknown driver %q", cfg.Driver)
+	}
+	if cfg.Channel != "" {
+		if !slices.Contains(Channels(), cfg.Channel) {
+			return nil, fmt.Errorf("bench: unknown channel %q", cfg.Channel)
+		}
+		tasks = slices.Clone(tasks)
+		for i := range tasks {
+			tasks[i].Channel = cfg.Channel
+		}
 	}
 	type job struct {
 		task  Task
@@ -239,6 +255,12 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 	}
 	defer w.close()
 	d := newDriver(w, k)
+	if d.tr, err = w.newTransport(); err != nil {
+		r.Error = err.Error()
+		r.Failures = []string{"setup: " + err.Error()}
+		return r
+	}
+	defer d.tr.close()
 	began := time.Now()
 	if cfg.Driver == DriverOracle {
 		d.converse(ctx)
@@ -249,6 +271,15 @@ func (st *stack) trial(ctx context.Context, cfg RunConfig, t Task, k int) Result
 	r.AgentSeconds = d.agentTime.Seconds()
 	r.Turns = d.turns
 	r.Transcript = d.transcript
+	r.Webhooks, r.Prompts, r.Texts = d.tr.counts()
+	if rt, ok := d.tr.(*relayTransport); ok {
+		for _, x := range rt.firstText {
+			r.FirstTextMS = append(r.FirstTextMS, float64(x.Microseconds())/1000)
+		}
+		for _, x := range rt.firstHold {
+			r.FirstHoldMS = append(r.FirstHoldMS, float64(x.Microseconds())/1000)
+		}
+	}
 	if d.conv == nil {
 		r.Error = fmt.Sprint("start conversation: ", d.err)
 		r.Failures = []string{r.Error}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/bench"
 )
@@ -21,7 +22,8 @@ import (
 // understanding alone over an operator's own driver messages. It prints a table, or JSON with -json,
 // and fails when a trial attempted anything unsafe or the resolution rate
 // is below -min-resolution. The simulated driver is the honest one unless
-// -driver oracle; -transcripts writes the failed conversations.
+// -driver oracle; -transcripts writes the failed conversations. -channel
+// sms or voice plays every task through that channel's real Twilio protocol.
 func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,6 +46,7 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		driver   = fs.String("driver", bench.DriverHonest, "simulated driver: honest (hears only the agent's words; the headline number) or oracle (reads the agent's state; a regression baseline of the playbooks)")
 		trans    = fs.String("transcripts", "", "write one text transcript per failed trial into this directory")
 		radius   = fs.Float64("radius-km", bench.DefaultRadiusKM, "farthest a suggested charger may be (honest driver)")
+		channel  = fs.String("channel", "", "play every task on this channel: chat, sms (signed Twilio webhooks to /twilio/sms, TwiML and REST replies) or voice (ConversationRelay calls over the relay WebSocket); default: each task on its own channel, handed to the agent in process")
 		fixTurns = fs.Int("max-fix-turns", bench.DefaultMaxFixTurns, "most driver messages a fixable task may take (honest driver)")
 	)
 	fs.Usage = func() {
@@ -79,6 +82,9 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if !slices.Contains(bench.Drivers(), *driver) {
 		return fmt.Errorf("bench: unknown driver %q (want one of %s)", *driver, strings.Join(bench.Drivers(), ", "))
 	}
+	if *channel != "" && !slices.Contains(bench.Channels(), chargedesk.Channel(*channel)) {
+		return fmt.Errorf("bench: unknown channel %q (want chat, sms or voice)", *channel)
+	}
 	var gen bench.GenerateOptions
 	if *only != "" {
 		for _, f := range strings.Split(*only, ",") {
@@ -90,7 +96,8 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		}
 	}
 	cfg := bench.RunConfig{Latency: *latency, Parallel: *parallel, Seeds: *seeds, VerifyTimeout: *verify,
-		RebootDelay: *reboot, CommDropShort: *drop, Driver: *driver, RadiusKM: *radius, MaxFixTurns: *fixTurns}
+		RebootDelay: *reboot, CommDropShort: *drop, Driver: *driver, RadiusKM: *radius, MaxFixTurns: *fixTurns,
+		Channel: chargedesk.Channel(*channel)}
 	if *latency == 0 {
 		cfg.Latency = -1
 	}

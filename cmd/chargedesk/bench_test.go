@@ -111,6 +111,30 @@ func TestBenchCommand(t *testing.T) {
 		{"openings and tasks", []string{"-openings", "-", "-tasks", "3"}, "-tasks cannot be used with -openings", nil},
 		{"openings and messages", []string{"-openings", "-", "-messages", msgs}, "cannot be used together", nil},
 		{"openings line too long", []string{"-openings", "-"}, "line 1 is 2501 bytes, longer than the limit of 2000", nil},
+		{"sms channel json", append([]string{"-tasks", "2", "-json", "-channel", "sms"}, fast...), "", func(t *testing.T, out string) {
+			var rep struct {
+				Channel, Transport string
+				Overall            struct{ Trials int }
+				Results            []struct {
+					Channel         string
+					Turns, Webhooks int
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Channel != "sms" || rep.Transport != "twilio-sms" || rep.Overall.Trials != 2 {
+				t.Fatalf("json %q: %v", out, err)
+			}
+			for _, r := range rep.Results {
+				if r.Channel != "sms" || r.Turns == 0 || r.Webhooks != r.Turns {
+					t.Errorf("result %+v", r)
+				}
+			}
+		}},
+		{"voice channel table", append([]string{"-tasks", "2", "-channel", "voice"}, fast...), "", func(t *testing.T, out string) {
+			if !strings.Contains(out, "channel voice: every task a ConversationRelay call") || !strings.Contains(out, "prompt to first text token") {
+				t.Errorf("table %q", out)
+			}
+		}},
+		{"unknown channel", []string{"-channel", "fax"}, "unknown channel", nil},
 		{"unknown driver", []string{"-driver", "psychic"}, "unknown driver", nil},
 		{"bad argument", []string{"extra"}, "unexpected argument", nil},
 	}
