@@ -68,10 +68,25 @@ func (a *Agent) refreshAuthorization(ctx context.Context, s *session, tok *charg
 	case chargedesk.ResultChargerOffline, chargedesk.ResultTimeout:
 		return a.commDrop(ctx, s)
 	case chargedesk.ResultAccepted:
+		// Every valid card of the caller's, not only the one a start would
+		// use: the card they tapped may be another.
+		toks, err := a.usableTokens(ctx, s)
+		if err != nil {
+			return err
+		}
+		if len(toks) == 0 {
+			toks = []*chargedesk.Token{tok}
+		}
+		var entries []chargedesk.LocalListEntry
+		for _, t := range toks {
+			if len(t.IDTag) > 20 && len(toks[0].IDTag) <= 20 {
+				continue // longer than an OCPP 1.6 idTag; the shorter ones go
+			}
+			entries = append(entries, chargedesk.LocalListEntry{IDTag: t.IDTag, Status: chargedesk.AuthAccepted, ExpiresAt: t.ExpiresAt, ParentIDTag: t.ParentIDTag})
+		}
 		version := max(res.ListVersion, 0) + 1
-		entry := chargedesk.LocalListEntry{IDTag: tok.IDTag, Status: chargedesk.AuthAccepted, ExpiresAt: tok.ExpiresAt, ParentIDTag: tok.ParentIDTag}
 		if _, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdSendLocalList, UpdateType: chargedesk.UpdateDifferential,
-			ListVersion: version, LocalList: []chargedesk.LocalListEntry{entry}}, "the charger's local list may hold the caller's valid token as invalid"); err != nil {
+			ListVersion: version, LocalList: entries}, "the charger's local list may hold the caller's valid tokens as invalid"); err != nil {
 			return err
 		}
 	}

@@ -146,22 +146,32 @@ func (a *Agent) freshReading(ctx context.Context, s *session, tx *chargedesk.Tra
 // usableToken returns the caller's token that the backend accepts now, or
 // nil.
 func (a *Agent) usableToken(ctx context.Context, s *session) (*chargedesk.Token, error) {
+	toks, err := a.usableTokens(ctx, s)
+	if err != nil || len(toks) == 0 {
+		return nil, err
+	}
+	return toks[0], nil
+}
+
+// usableTokens returns the caller's tokens the backend accepts, those an
+// OCPP 1.6 charger can hold (20 characters at most) first.
+func (a *Agent) usableTokens(ctx context.Context, s *session) ([]*chargedesk.Token, error) {
 	toks, err := a.store.Tokens(ctx, chargedesk.TokenFilter{DriverID: s.c.DriverID, Limit: 100})
 	if err != nil {
 		return nil, fmt.Errorf("agent: tokens: %w", err)
 	}
 	now := a.now()
+	var short, long []*chargedesk.Token
 	for _, t := range toks {
-		if t.Verdict(now) == chargedesk.AuthAccepted && len(t.IDTag) <= 20 {
-			return t, nil
+		switch {
+		case t.Verdict(now) != chargedesk.AuthAccepted:
+		case len(t.IDTag) <= 20:
+			short = append(short, t)
+		default:
+			long = append(long, t)
 		}
 	}
-	for _, t := range toks {
-		if t.Verdict(now) == chargedesk.AuthAccepted {
-			return t, nil
-		}
-	}
-	return nil, nil
+	return append(short, long...), nil
 }
 
 // startSession starts the caller's session remotely with their own valid
