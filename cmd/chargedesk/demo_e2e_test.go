@@ -147,6 +147,9 @@ func sentenceScores(s string) map[string]int {
 	return scores
 }
 
+// linkPattern is a URL in a reply.
+var linkPattern = regexp.MustCompile(`https?://\S+`)
+
 // sentenceEnd splits a reply into sentences.
 var sentenceEnd = regexp.MustCompile(`[.!?;:]+(\s|$)|\n`)
 
@@ -154,6 +157,8 @@ var sentenceEnd = regexp.MustCompile(`[.!?;:]+(\s|$)|\n`)
 // language than lang (more of its stop words than of lang's), and whether
 // the reply as a whole reads as lang (when it has any stop words at all).
 func languageDrift(lang, reply string) (foreign []string, whole bool) {
+	// A link is in no language (its random letters could read as one).
+	reply = linkPattern.ReplaceAllString(reply, "")
 	for _, s := range sentenceEnd.Split(reply, -1) {
 		sc := sentenceScores(s)
 		for other, n := range sc {

@@ -377,10 +377,13 @@ func TestSMSEndToEnd(t *testing.T) {
 	s := startSMSStack(t, ctx)
 
 	t.Run("failures", func(t *testing.T) {
+		// Drivers are given out in the matrix's order, before the
+		// conversations run in parallel: each run plays the same drivers.
 		for _, tc := range smsCases {
+			who := s.driver(t, tc.lang)
 			t.Run(tc.lang+"/"+tc.failure+"/"+string(tc.fault), func(t *testing.T) {
 				t.Parallel()
-				s.fix(t, ctx, tc)
+				s.fix(t, ctx, tc, who)
 			})
 		}
 	})
@@ -389,11 +392,10 @@ func TestSMSEndToEnd(t *testing.T) {
 	t.Run("bad signature", func(t *testing.T) { s.badSignature(t, ctx) })
 }
 
-// fix plays one conversation of the matrix and checks the charger's end
+// fix plays one conversation of the matrix, by driver who, and checks the charger's end
 // state and the replies' language.
-func (s *smsStack) fix(t *testing.T, ctx context.Context, tc smsCase) {
+func (s *smsStack) fix(t *testing.T, ctx context.Context, tc smsCase, who sim.Driver) {
 	c := &e2eClient{t: t, ctx: ctx, api: s.c.api, key: s.c.key, hc: s.c.hc}
-	who := s.driver(t, tc.lang)
 	tag := who.IDTags[0]
 	id := s.charger(c)
 	mine := func(v chargerView) bool {
