@@ -67,6 +67,9 @@ const (
 	heardStartTime
 	heardPlugged
 	heardConnector
+	// heardYesNo: a question the driver answers yes or no to (start the
+	// charge now? text a payment link?).
+	heardYesNo
 )
 
 var hearing = map[string][]struct {
@@ -79,6 +82,7 @@ var hearing = map[string][]struct {
 		{heardStartTime, []string{"what time", "when did you start", "when you started", "rough time"}},
 		{heardPlugged, []string{"plugged in?", "is your car plugged", "is the car plugged", "plug the cable", "plug your car", "plug in your car"}},
 		{heardConnector, []string{"which connector", "connector number"}},
+		{heardYesNo, []string{"yes or no"}},
 	},
 	"fr": {
 		{heardLast4, []string{"4 derniers", "quatre derniers"}},
@@ -86,6 +90,7 @@ var hearing = map[string][]struct {
 		{heardStartTime, []string{"quelle heure", "quand avez-vous commencé", "heure approximative"}},
 		{heardPlugged, []string{"branché?", "branché ?", "est-il branché", "est branché", "branchez le câble", "branchez votre"}},
 		{heardConnector, []string{"quel connecteur", "numéro de connecteur"}},
+		{heardYesNo, []string{"oui ou non"}},
 	},
 	"es": {
 		{heardLast4, []string{"últimos 4", "últimos cuatro"}},
@@ -93,6 +98,7 @@ var hearing = map[string][]struct {
 		{heardStartTime, []string{"qué hora", "cuándo empezó", "cuándo comenzó", "hora aproximada"}},
 		{heardPlugged, []string{"conectado?", "enchufado", "está conectado", "conecte el cable", "conecte su auto"}},
 		{heardConnector, []string{"qué conector", "número de conector"}},
+		{heardYesNo, []string{"sí o no", "si o no"}},
 	},
 }
 
@@ -141,6 +147,9 @@ func sentenceScores(s string) map[string]int {
 	return scores
 }
 
+// linkPattern is a URL in a reply.
+var linkPattern = regexp.MustCompile(`https?://\S+`)
+
 // sentenceEnd splits a reply into sentences.
 var sentenceEnd = regexp.MustCompile(`[.!?;:]+(\s|$)|\n`)
 
@@ -148,6 +157,8 @@ var sentenceEnd = regexp.MustCompile(`[.!?;:]+(\s|$)|\n`)
 // language than lang (more of its stop words than of lang's), and whether
 // the reply as a whole reads as lang (when it has any stop words at all).
 func languageDrift(lang, reply string) (foreign []string, whole bool) {
+	// A link is in no language (its random letters could read as one).
+	reply = linkPattern.ReplaceAllString(reply, "")
 	for _, s := range sentenceEnd.Split(reply, -1) {
 		sc := sentenceScores(s)
 		for other, n := range sc {
@@ -189,12 +200,13 @@ func languageOf(text string) string {
 	return best
 }
 
-// e2eClient calls the demo's APIs, bounded by ctx.
+// e2eClient calls a running chargedesk's APIs (the demo's, or a test's
+// own server) at api with the operator key, bounded by ctx.
 type e2eClient struct {
-	t   *testing.T
-	ctx context.Context
-	d   *demoProc
-	hc  *http.Client
+	t        *testing.T
+	ctx      context.Context
+	api, key string
+	hc       *http.Client
 }
 
 // do sends a request (with the operator key when op) and decodes the JSON
@@ -209,12 +221,12 @@ func (c *e2eClient) do(method, path string, body any, op bool, out any) int {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(c.ctx, method, c.d.apiURL+path, rd)
+	req, err := http.NewRequestWithContext(c.ctx, method, c.api+path, rd)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	if op {
-		req.Header.Set("Authorization", "Bearer "+c.d.key)
+		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -237,6 +249,7 @@ type chargerView struct {
 		ID     int    `json:"id"`
 		Status string `json:"status"`
 	} `json:"connectors"`
+	Connected          bool `json:"connected"`
 	ActiveTransactions []struct {
 		ConnectorID int    `json:"connectorId"`
 		IDTag       string `json:"idTag"`
@@ -414,7 +427,7 @@ func (ch *e2eChat) say(text string) string {
 	ch.c.t.Helper()
 	ch.transcript = append(ch.transcript, "driver: "+text)
 	body, _ := json.Marshal(map[string]string{"text": text})
-	req, err := http.NewRequestWithContext(ch.c.ctx, "POST", ch.c.d.apiURL+"/chat/api/conversations/"+ch.id+"/messages", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ch.c.ctx, "POST", ch.c.api+"/chat/api/conversations/"+ch.id+"/messages", bytes.NewReader(body))
 	if err != nil {
 		ch.c.t.Fatal(err)
 	}
@@ -493,7 +506,7 @@ func TestDemoSuggestedConversations(t *testing.T) {
 	d := startDemo(t, chargers)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := &e2eClient{t: t, ctx: ctx, d: d, hc: &http.Client{Timeout: e2eReplyTimeout}}
+	c := &e2eClient{t: t, ctx: ctx, api: d.apiURL, key: d.key, hc: &http.Client{Timeout: e2eReplyTimeout}}
 
 	driver := demoDriver(sim.GenerateNetwork(2026, chargers))
 	// The first card started the session before the stuck lock; the
@@ -600,7 +613,7 @@ func TestDemoSuggestedConversations(t *testing.T) {
 			if dc.skip != "" {
 				t.Skip(dc.skip)
 			}
-			c := &e2eClient{t: t, ctx: ctx, d: d, hc: c.hc}
+			c := &e2eClient{t: t, ctx: ctx, api: c.api, key: c.key, hc: c.hc}
 			if dc.fresh {
 				dc.charger = c.freshCharger(used)
 				used[dc.charger] = true

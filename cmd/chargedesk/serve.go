@@ -90,6 +90,9 @@ type serverOptions struct {
 	// voiceToken mounts the phone line with this auth token when no
 	// Twilio account is configured (the demo's).
 	voiceToken string
+	// verifyTimeout bounds the agent's wait for a charger to confirm a
+	// fix; 0 is agent.DefaultVerifyTimeout (tests shorten it).
+	verifyTimeout time.Duration
 }
 
 // startServer wires everything and starts serving. On error, whatever was
@@ -160,7 +163,8 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		return nil, err
 	}
 	if s.agent, err = agent.New(agent.Config{Store: s.store, Commands: s.gateway, NLU: understander,
-		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, Logger: log.With("component", "agent")}); err != nil {
+		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, VerifyTimeout: opts.verifyTimeout,
+		Logger: log.With("component", "agent")}); err != nil {
 		return nil, err
 	}
 	var simCtl httpapi.SimControl
