@@ -4,7 +4,8 @@ package twilio_test
 // agent over SQLite, simulated chargers with injected faults, the phone
 // line's handler, and a fake Twilio (twiliotest.RelayPlayer, RelayCall)
 // that signs its webhooks and upgrade and plays the relay's messages as
-// Twilio documents them.
+// Twilio documents them, and whose Messages API (twiliotest.API) records
+// the links the line texts.
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +40,11 @@ import (
 const (
 	testToken   = "voice-test-auth-token"
 	humanNumber = "+15145550199"
+	// testAccount and lineNumber are the Twilio account and the number
+	// drivers call: the line texts links from it through the fake
+	// Messages API, as CHARGEDESK_TWILIO_ACCOUNT_SID and _FROM configure.
+	testAccount = "AC0e2e0000000000000000000000000011"
+	lineNumber  = "+18005550100"
 )
 
 var shared = sync.OnceValues(func() (*ocpp.Validator, *nlu.Understander) {
@@ -59,7 +67,9 @@ type line struct {
 	agent  *agent.Agent
 	relay  string // the phone line in relay mode
 	gather string // the phone line in gather mode
-	seq    atomic.Int64
+	// texts is the fake Messages API the line texts links through.
+	texts *twiliotest.API
+	seq   atomic.Int64
 }
 
 type voiceAgent struct{ a *agent.Agent }
@@ -99,11 +109,20 @@ func newLine(t *testing.T) *line {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &line{store: store, pay: pay, ocpp: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", agent: ag}
+	l := &line{store: store, pay: pay, ocpp: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", agent: ag,
+		texts: twiliotest.NewAPI(testAccount, testToken)}
+	// The line texts a link the agent gives (a pay link) as serve wires
+	// it when a From number is configured.
+	sms := twilio.NewClient(twilio.Config{AccountSID: testAccount, AuthToken: testToken, From: lineNumber, APIURL: l.texts.URL,
+		Timeout: 5 * time.Second}, nil)
+	textLink := func(ctx context.Context, to, body string) error {
+		_, err := sms.SendSMS(ctx, to, body)
+		return err
+	}
 	var servers []*httptest.Server
 	for _, mode := range []string{twilio.VoiceRelay, twilio.VoiceGather} {
 		v, err := twilio.NewVoice(twilio.VoiceConfig{AuthToken: testToken, Mode: mode, HumanNumber: humanNumber,
-			Agent: voiceAgent{ag}, Store: store, HoldEvery: 1500 * time.Millisecond, DTMFIdle: 300 * time.Millisecond,
+			Agent: voiceAgent{ag}, Store: store, TextLink: textLink, HoldEvery: 1500 * time.Millisecond, DTMFIdle: 300 * time.Millisecond,
 			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
@@ -121,6 +140,7 @@ func newLine(t *testing.T) *line {
 			s.CloseClientConnections()
 			s.Close()
 		}
+		l.texts.Close()
 		srv.Close()
 		hs.Close()
 		cancel()
@@ -140,6 +160,9 @@ type world struct {
 	c      *sim.Charger
 	driver *chargedesk.Driver
 	tag    string
+	acct   string // the driver's payment account
+	// payLink is the id of the pay link texted and paid, once it is.
+	payLink string
 }
 
 func (l *line) world(t *testing.T) *world {
@@ -153,6 +176,7 @@ func (l *line) world(t *testing.T) *world {
 		City: "Montréal", Region: "QC", Country: "CA", Lat: 45 + float64(n)*0.5, Lon: -73}
 	must(t, l.store.PutSite(ctx, site))
 	acct := fmt.Sprintf("vacct-%d", n)
+	w.acct = acct
 	w.driver = &chargedesk.Driver{ID: fmt.Sprintf("vdrv-%d", n), Name: "Voice Driver", Phone: fmt.Sprintf("+1514555%04d", n), Language: "en",
 		PaymentAccountID: acct}
 	must(t, l.store.PutDriver(ctx, w.driver))
@@ -166,7 +190,9 @@ func (l *line) world(t *testing.T) *world {
 	cfg := sim.ChargerConfig{ID: w.id, Password: "voice-test-secret-1", Protocol: chargedesk.OCPP16, URL: l.ocpp, Validator: validator,
 		Connectors:  []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}},
 		CallTimeout: 5 * time.Second, RebootDelay: 100 * time.Millisecond, BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		Settings: map[string]string{"MeterValueSampleInterval": "1"}}
+		// A short outage (comm_drop_short) lasts two seconds.
+		CommDropShort: 2 * time.Second,
+		Settings:      map[string]string{"MeterValueSampleInterval": "1"}}
 	if _, err := l.store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: cfg.ID,
 		PasswordHash: chargedesk.HashPassword(cfg.Password), BootStatus: chargedesk.RegistrationAccepted}); err != nil {
 		t.Fatal(err)
@@ -316,6 +342,61 @@ func spokenOnly(t *testing.T, answer, chargerID string) {
 	}
 }
 
+// heldWhileWorking fails unless the line, in a turn where the agent
+// worked on a charger for longer than a moment, spoke a holding line
+// within about a second and never left five seconds of silence.
+func heldWhileWorking(t *testing.T, turn twiliotest.Turn, what string) {
+	t.Helper()
+	if turn.Holds == 0 {
+		t.Errorf("no holding line while %s", what)
+	}
+	wordsSoon(t, turn)
+}
+
+// wordsSoon fails unless the caller heard words, a holding line or the
+// answer, within about a second of their turn, and never five seconds
+// of silence after.
+func wordsSoon(t *testing.T, turn twiliotest.Turn) {
+	t.Helper()
+	if len(turn.HoldGaps) > 0 && turn.HoldGaps[0] > 1200*time.Millisecond {
+		t.Errorf("first words after %v (%d holding lines before %q)", turn.HoldGaps[0], turn.Holds, turn.Answer)
+	}
+	noLongSilence(t, turn)
+}
+
+// noLongSilence fails when the line left the caller more than five
+// seconds without words in a turn.
+func noLongSilence(t *testing.T, turn twiliotest.Turn) {
+	t.Helper()
+	for _, g := range turn.HoldGaps {
+		if g > 5*time.Second {
+			t.Errorf("silence of %v before %q", g, turn.Answer)
+		}
+	}
+}
+
+// resolvedIn fails unless the call's conversation is resolved, in lang.
+func (w *world) resolvedIn(sid, lang string) {
+	w.t.Helper()
+	if c := w.conversation(sid); c.Status != chargedesk.ConversationResolved || c.Language != lang {
+		w.t.Errorf("conversation %s in %s, want resolved in %s", c.Status, c.Language, lang)
+	}
+}
+
+// stuckCable leaves the driver's session ended and the cable locked in
+// connector 1.
+func (w *world) stuckCable() {
+	w.t.Helper()
+	w.inject(sim.FaultLockAfterSession)
+	must(w.t, w.c.PlugIn(w.ctx, 1))
+	if _, err := w.c.TapCard(w.ctx, 1, w.tag); err != nil {
+		w.t.Fatal(err)
+	}
+	w.poll("session", w.activeTx)
+	must(w.t, w.c.StopLocal(w.ctx, 1))
+	w.poll("stopped", func() bool { return !w.activeTx() })
+}
+
 // opening is how a driver tells each problem, by language.
 var openings = map[string]map[string]string{
 	"wont_start": {
@@ -327,6 +408,21 @@ var openings = map[string]map[string]string{
 		"en": "my session ended but the cable is stuck in charger %s, it won't come out",
 		"fr": "ma recharge est finie mais le câble est coincé dans la borne %s, il ne sort pas",
 		"es": "mi sesión terminó pero el cable está atascado en el cargador %s, no sale",
+	},
+	"payment": {
+		"en": "my payment was declined at charger %s and the session won't start",
+		"fr": "mon paiement a été refusé à la borne %s et la recharge ne démarre pas",
+		"es": "mi pago fue rechazado en el cargador %s y la carga no arranca",
+	},
+	"offline": {
+		"en": "charger %s is offline, the screen says unavailable",
+		"fr": "la borne %s est hors ligne, l'écran dit indisponible",
+		"es": "el cargador %s está fuera de línea, la pantalla dice no disponible",
+	},
+	"rfid": {
+		"en": "my charging card isn't accepted at charger %s, it says invalid card",
+		"fr": "ma carte de recharge est refusée à la borne %s, elle affiche carte invalide",
+		"es": "mi tarjeta de carga no es aceptada en el cargador %s, dice tarjeta inválida",
 	},
 }
 
@@ -355,22 +451,10 @@ func TestRelayFixes(t *testing.T) {
 				t.Fatalf("the card's last 4 not asked: %q", turn.Answer)
 			}
 			turn = w.prove(p, turn, lang)
-			// The agent resets the charger and starts again: it holds
-			// within a second and never leaves five seconds of silence.
-			if turn.Holds == 0 {
-				t.Errorf("no holding line while the charger was reset")
-			} else if turn.HoldGaps[0] > 1200*time.Millisecond {
-				t.Errorf("first holding words after %v", turn.HoldGaps[0])
-			}
-			for _, g := range turn.HoldGaps {
-				if g > 5*time.Second {
-					t.Errorf("silence of %v", g)
-				}
-			}
+			// The agent resets the charger and starts again.
+			heldWhileWorking(t, turn, "the charger was reset")
 			spokenOnly(t, turn.Answer, w.id)
-			if c := w.conversation(sid); c.Status != chargedesk.ConversationResolved || c.Language != lang {
-				t.Errorf("conversation %s in %s, want resolved in %s", c.Status, c.Language, lang)
-			}
+			w.resolvedIn(sid, lang)
 			if !w.activeTx() {
 				t.Error("not charging")
 			}
@@ -378,14 +462,7 @@ func TestRelayFixes(t *testing.T) {
 		t.Run("stuck/"+lang, func(t *testing.T) {
 			t.Parallel()
 			w := l.world(t)
-			w.inject(sim.FaultLockAfterSession)
-			must(t, w.c.PlugIn(w.ctx, 1))
-			if _, err := w.c.TapCard(w.ctx, 1, w.tag); err != nil {
-				t.Fatal(err)
-			}
-			w.poll("session", w.activeTx)
-			must(t, w.c.StopLocal(w.ctx, 1))
-			w.poll("stopped", func() bool { return !w.activeTx() })
+			w.stuckCable()
 			sid := fmt.Sprintf("CA%032d", w.n)
 			p := w.call(sid)
 			turn := w.say(p, fmt.Sprintf(openings["stuck"][lang], w.id), lang+"-US")
@@ -597,86 +674,382 @@ func TestRelayDropLeavesTheFix(t *testing.T) {
 	}
 }
 
+// gatherCall plays Twilio's side of a call on the <Gather> line: one
+// signed webhook per turn of the caller, and the holding loop (<Say>,
+// then <Redirect> to the poll) followed to the answer.
+type gatherCall struct {
+	w    *world
+	call *twilio.RelayCall
+	// polls counts the holding loop's redirects followed.
+	polls int
+}
+
+func (w *world) gatherCall(sid string) *gatherCall {
+	return &gatherCall{w: w, call: &twilio.RelayCall{Target: w.l.gather, AuthToken: testToken, CallSid: sid, From: w.driver.Phone, To: lineNumber}}
+}
+
+// post sends a webhook and reads its TwiML, which must come within
+// Twilio's 15 s.
+func (g *gatherCall) post(path string, form url.Values) twilio.VoiceTwiML {
+	t := g.w.t
+	t.Helper()
+	began := time.Now()
+	status, body, err := g.call.Post(g.w.ctx, path, form)
+	must(t, err)
+	if status != http.StatusOK {
+		t.Fatalf("%s: http %d", path, status)
+	}
+	if d := time.Since(began); d > 15*time.Second {
+		t.Errorf("%s answered after %v, over Twilio's 15 s", path, d)
+	}
+	tw, err := twilio.ParseVoiceTwiML(body)
+	must(t, err)
+	t.Logf("%s %v -> %s", path, form, body)
+	return tw
+}
+
+// hold follows the holding loop from tw to the agent's answer: each
+// redirect says a holding line.
+func (g *gatherCall) hold(tw twilio.VoiceTwiML) twilio.VoiceTwiML {
+	t := g.w.t
+	t.Helper()
+	for n := 0; tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll"); n++ {
+		g.polls++
+		if len(tw.Says) == 0 {
+			t.Fatal("redirect without a holding line")
+		}
+		if n > 40 {
+			t.Fatal("holding loop never ends")
+		}
+		tw = g.post(tw.Redirect, nil)
+	}
+	return tw
+}
+
+// turn answers tw's <Gather> with form and returns the line's answer.
+func (g *gatherCall) turn(tw twilio.VoiceTwiML, form url.Values) twilio.VoiceTwiML {
+	g.w.t.Helper()
+	if tw.Gather == nil {
+		g.w.t.Fatalf("no <Gather> to answer: %+v", tw)
+	}
+	return g.hold(g.post(tw.Gather.Action, form))
+}
+
+// speech is what Twilio posts for a caller's words heard with confidence.
+func speech(text string) url.Values {
+	return url.Values{"SpeechResult": {text}, "Confidence": {"0.92"}}
+}
+
+// converse plays a call on the <Gather> line: the caller tells the
+// problem in lang, then answers the line (w.answer) until it asks
+// nothing more, when fixed must report the charger fixed. It returns the
+// line's last TwiML.
+func (g *gatherCall) converse(lang, opening string, fixed func() bool) twilio.VoiceTwiML {
+	w := g.w
+	w.t.Helper()
+	tw := g.post("/twilio/voice", nil)
+	if tw.Gather == nil || tw.Gather.Input != "speech dtmf" || len(tw.Gather.Says) == 0 {
+		w.t.Fatalf("no <Gather>: %+v", tw)
+	}
+	tw = g.turn(tw, speech(opening))
+	for range 8 {
+		if tw.Gather == nil || len(tw.Gather.Says) == 0 {
+			w.t.Fatalf("the line's answer gathers nothing: %+v", tw)
+		}
+		said := tw.Gather.Says[0].Text
+		spokenOnly(w.t, said, w.id)
+		if code := twilioLangs[lang]; tw.Gather.Language != code || tw.Gather.Says[0].Language != code {
+			w.t.Errorf("the line gathers in %s and says in %s, want %s: %q", tw.Gather.Language, tw.Gather.Says[0].Language, code, said)
+		}
+		text := w.answer(said, lang, fixed())
+		if text == "" {
+			w.poll("the charger to show the fix after "+strconv.Quote(said), fixed)
+			return tw
+		}
+		tw = g.turn(tw, speech(text))
+	}
+	w.t.Fatal("not fixed after 8 turns")
+	return tw
+}
+
+// twilioLangs are the languages the line speaks and gathers in.
+var twilioLangs = map[string]string{"en": "en-US", "fr": "fr-CA", "es": "es-US"}
+
 func TestGatherFixesASessionThatWontStart(t *testing.T) {
 	l := newLine(t)
 	w := l.world(t)
 	w.inject(sim.FaultRemoteStartIgnored)
 	must(t, w.c.PlugIn(w.ctx, 1))
-	call := &twilio.RelayCall{Target: l.gather, AuthToken: testToken, CallSid: fmt.Sprintf("CA%032d", 6000+w.n), From: w.driver.Phone}
-	post := func(path string, form url.Values) twilio.VoiceTwiML {
-		t.Helper()
-		status, body, err := call.Post(w.ctx, path, form)
-		must(t, err)
-		if status != http.StatusOK {
-			t.Fatalf("%s: http %d", path, status)
-		}
-		tw, err := twilio.ParseVoiceTwiML(body)
-		must(t, err)
-		t.Logf("%s %v -> %s", path, form, body)
-		return tw
-	}
-	tw := post("/twilio/voice", nil)
+	g := w.gatherCall(fmt.Sprintf("CA%032d", 6000+w.n))
+	tw := g.post("/twilio/voice", nil)
 	if tw.Gather == nil || tw.Gather.Input != "speech dtmf" || len(tw.Gather.Says) == 0 {
 		t.Fatalf("no <Gather>: %+v", tw)
 	}
 	// Unsure speech: asked again once, then the keypad menu.
-	tw = post(tw.Gather.Action, url.Values{"SpeechResult": {"mumble"}, "Confidence": {"0.2"}})
+	tw = g.post(tw.Gather.Action, url.Values{"SpeechResult": {"mumble"}, "Confidence": {"0.2"}})
 	if tw.Gather == nil || !strings.Contains(tw.Gather.Action, "retry=1") {
 		t.Fatalf("no re-prompt: %+v", tw)
 	}
-	tw = post(tw.Gather.Action, url.Values{"SpeechResult": {"mumble"}, "Confidence": {"0.1"}})
+	tw = g.post(tw.Gather.Action, url.Values{"SpeechResult": {"mumble"}, "Confidence": {"0.1"}})
 	if tw.Gather == nil || !strings.Contains(tw.Gather.Action, "menu=1") || !strings.Contains(tw.Gather.Says[0].Text, "Press 1") {
 		t.Fatalf("no keypad menu: %+v", tw)
 	}
-	tw = post(tw.Gather.Action, url.Values{"Digits": {"1"}})
+	tw = g.post(tw.Gather.Action, url.Values{"Digits": {"1"}})
 	if tw.Gather == nil {
 		t.Fatalf("menu choice answered %+v", tw)
 	}
-	tw = post(tw.Gather.Action, url.Values{"SpeechResult": {"I'm at charger " + w.id}, "Confidence": {"0.92"}})
 	// The agent resets the charger: a holding line and a redirect until
 	// its answer is ready.
-	polls := 0
-	for tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll") {
-		polls++
-		if len(tw.Says) == 0 {
-			t.Fatal("redirect without a holding line")
-		}
-		tw = post(tw.Redirect, nil)
-		if polls > 40 {
-			t.Fatal("holding loop never ends")
-		}
-	}
+	tw = g.turn(tw, speech("I'm at charger "+w.id))
 	// The caller ID only names the account: the line asks the card's last
 	// 4, and the caller types them.
 	if tw.Gather == nil || len(tw.Gather.Says) == 0 || !asks(tw.Gather.Says[0].Text, last4Asks) {
 		t.Fatalf("the card's last 4 not asked: %+v", tw)
 	}
-	tw = post(tw.Gather.Action, url.Values{"Digits": {cardLast4}})
-	for tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll") {
-		polls++
-		if len(tw.Says) == 0 {
-			t.Fatal("redirect without a holding line")
-		}
-		tw = post(tw.Redirect, nil)
-		if polls > 40 {
-			t.Fatal("holding loop never ends")
-		}
-	}
+	tw = g.turn(tw, url.Values{"Digits": {cardLast4}})
 	for i := 0; i < 3 && !w.activeTx(); i++ {
-		if tw.Gather == nil {
-			t.Fatalf("answer %+v", tw)
-		}
-		tw = post(tw.Gather.Action, url.Values{"SpeechResult": {"yes"}, "Confidence": {"0.9"}})
-		for tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll") {
-			polls++
-			tw = post(tw.Redirect, nil)
-		}
+		tw = g.turn(tw, url.Values{"SpeechResult": {"yes"}, "Confidence": {"0.9"}})
 	}
-	if polls == 0 {
+	if g.polls == 0 {
 		t.Error("no holding loop while the charger was reset")
 	}
-	c := w.conversation(call.CallSid)
+	c := w.conversation(g.call.CallSid)
 	if c.Status != chargedesk.ConversationResolved || !w.activeTx() {
 		t.Fatalf("conversation %s, charging %v", c.Status, w.activeTx())
+	}
+}
+
+// TestGatherFixesTheCableAndTheCard: over <Gather>, a cable stuck after a
+// session (in Québec French) and a card the charger refuses (in US
+// Spanish).
+func TestGatherFixesTheCableAndTheCard(t *testing.T) {
+	l := newLine(t)
+	t.Run("stuck/fr", func(t *testing.T) {
+		t.Parallel()
+		w := l.world(t)
+		w.stuckCable()
+		g := w.gatherCall(fmt.Sprintf("CA%032d", 4000+w.n))
+		// Fixed: the lock released; the caller pulls the cable out.
+		released := func() bool { k := w.c.State().Connectors[0]; return !k.LockEngaged }
+		g.converse("fr", fmt.Sprintf(openings["stuck"]["fr"], w.id), released)
+		if err := w.c.Unplug(w.ctx, 1); err != nil {
+			t.Errorf("cable still locked: %v", err)
+		}
+		w.resolvedIn(g.call.CallSid, "fr")
+	})
+	t.Run("rfid/es", func(t *testing.T) {
+		t.Parallel()
+		w := l.world(t)
+		setups["rfid"](w, "es")
+		g := w.gatherCall(fmt.Sprintf("CA%032d", 4000+w.n))
+		g.converse("es", fmt.Sprintf(openings["rfid"]["es"], w.id), func() bool { return fixedChecks["rfid"](w) })
+		w.resolvedIn(g.call.CallSid, "es")
+	})
+}
+
+// What a caller says, by language: yes, that the link is paid, that they
+// tapped their card again, that the charger's screen is back.
+var (
+	yesWords       = map[string]string{"en": "yes please", "fr": "oui s'il vous plaît", "es": "sí por favor"}
+	paidWords      = map[string]string{"en": "ok, I paid it", "fr": "c'est payé", "es": "ya pagué"}
+	tappedWords    = map[string]string{"en": "done, I tapped my card again", "fr": "c'est fait, j'ai repassé ma carte", "es": "listo, pasé mi tarjeta otra vez"}
+	backOnlineWord = map[string]string{"en": "the screen shows it's back now", "fr": "l'écran indique qu'elle est revenue", "es": "la pantalla muestra que ya volvió"}
+)
+
+// How the line, in its spoken words, offers to text a pay link, asks a
+// card to be tapped again, and says a charger is reconnecting by itself.
+var (
+	payLinkOffers = []string{"payment link", "lien de paiement", "enlace de pago"}
+	tapAsks       = []string{"tap your card", "passez votre carte", "pase su tarjeta"}
+	reconnecting  = []string{"reconnecting", "se reconnecte", "reconectando"}
+	linkTexted    = []string{"texted you the link", "envoyé le lien par texto", "enlace por mensaje de texto"}
+)
+
+// payURL is a pay link in a text, as the caller taps it.
+var payURL = regexp.MustCompile(`https?://\S+/p/([A-Za-z0-9_-]+)`)
+
+// textedLink returns the pay link the line texted to the caller and the
+// text, once it is there, or "".
+func (w *world) textedLink() (string, twiliotest.Message) {
+	for _, m := range w.l.texts.Messages() {
+		if m.To == w.driver.Phone {
+			if sub := payURL.FindStringSubmatch(m.Body); sub != nil {
+				return sub[1], m
+			}
+		}
+	}
+	return "", twiliotest.Message{}
+}
+
+// answer is what the scripted caller says to the line's answer, in lang,
+// having done at the charger or on their phone what the line asked: the
+// card's last 4 or when the session started when asked; a texted pay link
+// paid through the payments API; yes to the pay link offer; the card
+// tapped again; the screen watched until the charger is back; yes to
+// another question while the problem lasts. "" when the line asks
+// nothing.
+func (w *world) answer(said, lang string, fixed bool) string {
+	w.t.Helper()
+	switch {
+	case asks(said, last4Asks):
+		return spokenDigits(cardLast4, lang)
+	case asks(said, startTimeAsks):
+		return startedAgo[lang]
+	case w.payLink == "" && asks(said, linkTexted):
+		id, m := w.textedLink()
+		if id == "" {
+			w.t.Fatalf("the line says it texted a link, but the Messages API sent none to %s: %+v", w.driver.Phone, w.l.texts.Messages())
+		}
+		if m.From != lineNumber {
+			w.t.Errorf("the link was texted from %q, want the line's number %s", m.From, lineNumber)
+		}
+		// The caller opens the link on their phone and pays.
+		if _, err := w.l.pay.MarkPayLinkPaid(w.ctx, id); err != nil {
+			w.t.Fatalf("pay the link %s: %v", id, err)
+		}
+		w.payLink = id
+		return paidWords[lang]
+	case w.payLink == "" && asks(said, payLinkOffers):
+		return yesWords[lang]
+	case fixed:
+		return ""
+	case asks(said, tapAsks) && !w.hasFault(sim.FaultLocalListStale):
+		if _, err := w.c.TapCard(w.ctx, 1, w.tag); err != nil {
+			w.t.Fatal(err)
+		}
+		return tappedWords[lang]
+	case asks(said, reconnecting):
+		w.poll("the charger back on line", func() bool { return w.c.State().Connected })
+		return backOnlineWord[lang]
+	case strings.HasSuffix(strings.TrimSpace(said), "?"):
+		return yesWords[lang]
+	}
+	return ""
+}
+
+// hasFault reports whether the simulated charger still has fault f.
+func (w *world) hasFault(f sim.Fault) bool {
+	for _, a := range w.c.State().Faults {
+		if a.Name == f {
+			return true
+		}
+	}
+	return false
+}
+
+// converse plays a call: the caller tells the problem in lang, then
+// answers the line until it asks nothing more, when fixed must report
+// the charger fixed. It returns the line's turns.
+func (w *world) converse(p *twiliotest.RelayPlayer, lang, opening string, fixed func() bool) []twiliotest.Turn {
+	w.t.Helper()
+	turns := []twiliotest.Turn{w.say(p, opening, lang+"-US")}
+	for len(turns) < 8 {
+		said := turns[len(turns)-1].Answer
+		spokenOnly(w.t, said, w.id)
+		text := w.answer(said, lang, fixed())
+		if text == "" {
+			// The line asks nothing: the fix must show on the charger.
+			w.poll("the charger to show the fix after "+strconv.Quote(said), fixed)
+			return turns
+		}
+		turns = append(turns, w.say(p, text, lang+"-US"))
+	}
+	w.t.Fatalf("not fixed after %d turns", len(turns))
+	return turns
+}
+
+// setups bring a charger into each failure as the driver met it.
+var setups = map[string]func(w *world, lang string){
+	// The app tried to authorize the session on the account's card,
+	// which has expired.
+	"payment": func(w *world, lang string) {
+		if _, err := w.l.pay.InjectFault(w.acct, payments.FaultCardExpired); err != nil {
+			w.t.Fatal(err)
+		}
+		must(w.t, w.c.PlugIn(w.ctx, 1))
+		res, err := w.l.pay.Authorize(w.ctx, payments.AuthRequest{AccountID: w.acct, AmountCents: 3000, IdempotencyKey: "app-" + w.id})
+		if err != nil || res.Approved {
+			w.t.Fatalf("the app's authorization on an expired card: %+v %v", res, err)
+		}
+	},
+	// The charger shows unavailable though nothing is wrong
+	// (stale_status), or dropped its connection for a moment
+	// (comm_drop_short, in French).
+	"offline": func(w *world, lang string) {
+		if lang == "fr" {
+			w.inject(sim.FaultCommDropShort)
+			w.poll("the charger off line", func() bool { return !w.c.State().Connected })
+			return
+		}
+		w.inject(sim.FaultStaleStatus)
+		w.poll("connector 1 unavailable", func() bool {
+			ch, err := w.l.store.Charger(w.ctx, w.id)
+			return err == nil && ch.Connector(1) != nil && ch.Connector(1).Status == chargedesk.StatusUnavailable
+		})
+	},
+	// The charger's local list holds the driver's card invalid: the tap
+	// is refused.
+	"rfid": func(w *world, lang string) {
+		must(w.t, w.c.InjectFault(w.ctx, 1, sim.FaultLocalListStale, sim.FaultOptions{IDTag: w.tag}))
+		must(w.t, w.c.PlugIn(w.ctx, 1))
+		got, err := w.c.TapCard(w.ctx, 1, w.tag)
+		must(w.t, err)
+		if !strings.Contains(got, "Invalid") {
+			w.t.Fatalf("tap of %s: %q, want the card refused as Invalid", w.tag, got)
+		}
+	},
+}
+
+// fixedChecks report each failure fixed, as the charger shows it: charging on
+// the driver's card; back on line and available; charging, the refused
+// card no longer held invalid.
+var fixedChecks = map[string]func(w *world) bool{
+	"payment": (*world).activeTx,
+	"offline": func(w *world) bool {
+		ch, err := w.l.store.Charger(w.ctx, w.id)
+		return err == nil && ch.Connected && ch.Connector(1) != nil && ch.Connector(1).Status == chargedesk.StatusAvailable
+	},
+	"rfid": func(w *world) bool { return w.activeTx() && !w.hasFault(sim.FaultLocalListStale) },
+}
+
+// TestRelayFixesTheOtherFailures: a payment that fails on an expired card,
+// a charger showing off line and a card the charger refuses, each fixed
+// over the relay in English, Québec French and US Spanish.
+func TestRelayFixesTheOtherFailures(t *testing.T) {
+	l := newLine(t)
+	for _, failure := range []string{"payment", "offline", "rfid"} {
+		for _, lang := range []string{"en", "fr", "es"} {
+			t.Run(failure+"/"+lang, func(t *testing.T) {
+				t.Parallel()
+				w := l.world(t)
+				setups[failure](w, lang)
+				fixed := func() bool { return fixedChecks[failure](w) }
+				sid := fmt.Sprintf("CA%032d", 5000+w.n)
+				p := w.call(sid)
+				turns := w.converse(p, lang, fmt.Sprintf(openings[failure][lang], w.id), fixed)
+				if first := turns[0]; lang != "en" && (len(first.Languages) == 0 || !strings.HasPrefix(first.Languages[0], lang)) {
+					t.Errorf("no language message for %s: %v", lang, first.Languages)
+				}
+				// The caller ID only names the account: the line asks the
+				// card's last 4 before it acts.
+				if !asks(turns[0].Answer, last4Asks) {
+					t.Errorf("the card's last 4 not asked first: %q", turns[0].Answer)
+				}
+				// Whether the line works on the charger (a command and its
+				// verification) or not, the caller hears words within a
+				// second, a holding line when the work takes longer, and
+				// never five seconds of silence.
+				for _, turn := range turns {
+					wordsSoon(t, turn)
+				}
+				if failure == "payment" && w.payLink == "" {
+					t.Errorf("no pay link texted and paid")
+				}
+				w.resolvedIn(sid, lang)
+				if !fixed() {
+					t.Errorf("%s not fixed on the charger: %+v", failure, w.c.State())
+				}
+			})
+		}
 	}
 }
