@@ -117,17 +117,12 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 	if len(turns) > 0 {
 		after = turns[len(turns)-1].Seq
 	}
-	type result struct {
-		reply string
-		c     *chargedesk.Conversation
-		err   error
-	}
-	done := make(chan result, 1)
+	done := make(chan agentAnswer, 1)
 	go func() {
 		// The agent's work outlives this request: its answer is stored and
 		// the holding loop's polls find it there, on any node.
 		reply, c, err := v.cfg.Agent.Reply(context.WithoutCancel(ctx), c.ID, text)
-		done <- result{reply, c, err}
+		done <- agentAnswer{reply, c, err}
 	}()
 	select {
 	case res := <-done:

@@ -308,17 +308,12 @@ func (s *relaySession) turn(text string) {
 	s.mu.Lock()
 	id, lang := s.convID, s.lang
 	s.mu.Unlock()
-	type result struct {
-		reply string
-		c     *chargedesk.Conversation
-		err   error
-	}
-	done := make(chan result, 1)
+	done := make(chan agentAnswer, 1)
 	go func() {
 		// The agent's work outlives the socket: a dropped call still gets
 		// its fix verified and stored.
 		reply, c, err := s.v.cfg.Agent.Reply(context.Background(), id, text)
-		done <- result{reply, c, err}
+		done <- agentAnswer{reply, c, err}
 	}()
 	hold := time.NewTimer(s.v.cfg.HoldAfter)
 	defer hold.Stop()

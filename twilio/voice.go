@@ -441,3 +441,11 @@ func (b *twiml) text(name, text string, attrs ...string) {
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
 
 func xmlEscape(s string) string { return xmlEscaper.Replace(s) }
+
+// agentAnswer is the agent's answer to one turn of a call, handed from the
+// goroutine that waits on it.
+type agentAnswer struct {
+	reply string
+	c     *chargedesk.Conversation
+	err   error
+}

@@ -535,8 +535,7 @@ func (s *smsStack) fix(t *testing.T, ctx context.Context, tc smsCase, who sim.Dr
 			reply = phone.text(pers.yes)
 		case cable:
 			// The driver tries to pull the cable out.
-			code := c.do("POST", "/api/v1/sim/chargers/"+id+"/connectors/1/actions", map[string]string{"action": "unplug"}, true, nil)
-			if code == http.StatusOK {
+			if c.act(id, 1, "unplug") {
 				reply = phone.text(pers.cableOut)
 				done = true
 			} else {
