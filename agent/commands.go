@@ -137,21 +137,40 @@ func (a *Agent) ownActive(ctx context.Context, s *session) (*chargedesk.Transact
 // conversation's connector, one that was not active before (before).
 func (a *Agent) waitStarted(ctx context.Context, s *session, idTag string, before map[string]bool) (*chargedesk.Transaction, error) {
 	var got *chargedesk.Transaction
+	var refused chargedesk.AuthStatus
 	_, err := a.waitOK(ctx, a.verify, func() (bool, error) {
-		txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, ActiveOnly: true})
+		txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, IDTag: idTag, Limit: 20})
 		if err != nil {
 			return false, err
 		}
 		for _, tx := range txs {
-			if !before[tx.ID] && tx.IDTag == idTag && tx.ConnectorID == s.c.ConnectorID {
+			if before[tx.ID] || tx.IDTag != idTag || tx.ConnectorID != s.c.ConnectorID {
+				continue
+			}
+			if tx.AuthStatus != "" && tx.AuthStatus != chargedesk.AuthAccepted {
+				// The charger started, and the central system's verdict
+				// (the card already charging elsewhere) ended it.
+				refused = tx.AuthStatus
+				return true, nil
+			}
+			if tx.Active() {
 				got = tx
 				return true, nil
 			}
 		}
 		return false, nil
 	})
+	if err == nil && refused != "" {
+		return nil, refusedStartError{refused}
+	}
 	return got, err
 }
+
+// refusedStartError is a start the central system refused for the card
+// (ConcurrentTx: the card is charging elsewhere).
+type refusedStartError struct{ status chargedesk.AuthStatus }
+
+func (e refusedStartError) Error() string { return "start refused: " + string(e.status) }
 
 // waitStopped waits until transaction id is stored as ended.
 func (a *Agent) waitStopped(ctx context.Context, chargerID, id string) (bool, error) {

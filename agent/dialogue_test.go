@@ -265,6 +265,27 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("verified without the card: %q", r.Conversation.Verified)
 			}
 		}},
+		{"a start the central system refuses for a card charging elsewhere is not called charging", envOpts{}, func(t *testing.T, e *env) {
+			elsewhere := e.id[:len(e.id)-4] + "8" + e.id[len(e.id)-3:]
+			other := e.run(e.chargerConfig(elsewhere), e.site.ID)
+			if err := other.PlugIn(e.ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.TapCard(e.ctx, 1, e.tag); err != nil {
+				t.Fatal(err)
+			}
+			poll(e, "session elsewhere", func() (int, bool) {
+				txs, err := e.st.store.Transactions(e.ctx, chargedesk.TransactionFilter{ChargerID: elsewhere, IDTag: e.tag, ActiveOnly: true})
+				return len(txs), err == nil && len(txs) > 0
+			})
+			e.plugIn()
+			c := e.sms()
+			r := e.say(c, "I'm plugged in at charger "+e.id+" and it won't start")
+			if r.Text != say("en", keyCardInUse) || r.Conversation.Status == chargedesk.ConversationResolved {
+				t.Errorf("reply %q (%s)", r.Text, r.Conversation.Status)
+			}
+			e.noTicket(r)
+		}},
 		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
 			// One digit apart, and outside the ids the other cases use.
 			twin := e.id[:len(e.id)-4] + "9" + e.id[len(e.id)-3:]

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -229,6 +230,15 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 	switch res.Status {
 	case chargedesk.ResultAccepted:
 		tx, err := a.waitStarted(ctx, s, tok.IDTag, before)
+		var refused refusedStartError
+		if errors.As(err, &refused) {
+			// Nothing wrong with the charger: the card is in a session
+			// elsewhere. No reset, no ticket; the driver is told.
+			s.d.Evidence = append(s.d.Evidence, "remote start refused by the central system: "+string(refused.status))
+			s.c.Status = chargedesk.ConversationOpen
+			s.say(keyCardInUse)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

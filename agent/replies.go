@@ -19,6 +19,7 @@ const (
 	keyAskIdentityAgain  = "ask_identity_again"
 	keyGoodbyeAgain      = "goodbye_again"
 	keyAskStartOK        = "ask_start_ok"
+	keyCardInUse         = "card_in_use"
 	keyAskWhich          = "ask_which"
 	keyAlso              = "also"
 	keyVehicleLockAgain  = "vehicle_lock_again"
@@ -228,6 +229,11 @@ var replies = map[string]map[string]string{
 		"en": "You also mentioned that %[1]s. Is that still a problem? Tell me and I'll look at it.",
 		"fr": "Vous avez aussi mentionné que %[1]s. Est-ce encore un problème? Dites-le-moi et je m'en occupe.",
 		"es": "También mencionó que %[1]s. ¿Sigue siendo un problema? Dígame y lo reviso.",
+	},
+	keyCardInUse: {
+		"en": "The charger tried to start, but your card is already in a session on another charger, so the session was refused. Stop that session first (in the app or at that charger), then tell me and I'll start this one.",
+		"fr": "La borne a essayé de démarrer, mais votre carte est déjà utilisée pour une recharge sur une autre borne, alors la session a été refusée. Arrêtez d'abord cette recharge (dans l'appli ou à cette borne), puis dites-le-moi et je lance celle-ci.",
+		"es": "El cargador intentó iniciar, pero su tarjeta ya está en una sesión en otro cargador, así que la sesión fue rechazada. Detenga primero esa sesión (en la app o en ese cargador) y avíseme para iniciar esta.",
 	},
 	keyAskStartOK: {
 		"en": "Your car looks plugged in to connector %[1]d at %[2]s, but nothing is charging. Do you want me to start the charge now? Please answer yes or no.",
