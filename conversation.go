@@ -148,3 +148,23 @@ type ConversationStore interface {
 	// Turns returns a conversation's turns in order.
 	Turns(ctx context.Context, conversationID string) ([]Turn, error)
 }
+
+// Progress is told each remote command the agent sends while it works out
+// its answer to a driver's message, before the command goes out. A channel
+// with a live line (a call) uses it to say what is happening ("I'm
+// restarting the charger now") instead of leaving silence; it must not
+// block.
+type Progress func(Command)
+
+type progressKey struct{}
+
+// WithProgress returns a context that carries p to the agent.
+func WithProgress(ctx context.Context, p Progress) context.Context {
+	return context.WithValue(ctx, progressKey{}, p)
+}
+
+// ProgressOf returns the Progress ctx carries, or nil.
+func ProgressOf(ctx context.Context) Progress {
+	p, _ := ctx.Value(progressKey{}).(Progress)
+	return p
+}

@@ -35,6 +35,9 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 	if err := a.saveState(ctx, s); err != nil {
 		return chargedesk.Result{}, err
 	}
+	if p := chargedesk.ProgressOf(ctx); p != nil {
+		p(cmd)
+	}
 	res, err := a.cmd.Send(ctx, cmd)
 	if err != nil {
 		code := chargedesk.ErrorCode(err)

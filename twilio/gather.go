@@ -118,10 +118,12 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 		after = turns[len(turns)-1].Seq
 	}
 	done := make(chan agentAnswer, 1)
+	actx := chargedesk.WithProgress(context.WithoutCancel(ctx), v.doing.begin(c.ID))
 	go func() {
 		// The agent's work outlives this request: its answer is stored and
 		// the holding loop's polls find it there, on any node.
-		reply, c, err := v.cfg.Agent.Reply(context.WithoutCancel(ctx), c.ID, text)
+		defer v.doing.end(c.ID)
+		reply, c, err := v.cfg.Agent.Reply(actx, c.ID, text)
 		done <- agentAnswer{reply, c, err}
 	}()
 	select {
@@ -133,7 +135,7 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 		}
 		writeTwiML(w, v.gatherAnswer(ctx, base, res.c, res.reply))
 	case <-time.After(v.cfg.GatherWait):
-		writeTwiML(w, holdTwiML(base, lang, lineHold, after, 1))
+		writeTwiML(w, holdTwiML(base, lang, v.doing.next(c.ID, lineHold), after, 1))
 	}
 }
 
@@ -186,7 +188,7 @@ func (v *Voice) handlePoll(w http.ResponseWriter, r *http.Request) {
 				writeTwiML(w, gatherTwiML(base, c.Language, line(lineNotReady, c.Language), gatherAttempt{}))
 				return
 			}
-			writeTwiML(w, holdTwiML(base, c.Language, lineHoldAgain, after, n+1))
+			writeTwiML(w, holdTwiML(base, c.Language, v.doing.next(id, lineHoldAgain), after, n+1))
 			return
 		}
 		select {

@@ -302,36 +302,65 @@ func (s *relaySession) interrupted(ctx context.Context, id string, m RelayMessag
 	}
 }
 
-// turn hands one turn of the caller to the agent and speaks its answer,
-// with holding lines while it works.
+// turn hands one turn of the caller to the agent and speaks its answer.
+// While the agent works, the caller hears what it is doing: a restart is
+// told as it is sent; a quicker command (an unlock, a start) once the
+// caller has waited HoldAfter; otherwise a holding line, then another
+// every HoldEvery.
 func (s *relaySession) turn(text string) {
 	s.mu.Lock()
 	id, lang := s.convID, s.lang
 	s.mu.Unlock()
 	done := make(chan agentAnswer, 1)
+	doing := make(chan chargedesk.Command, 8)
+	ctx := chargedesk.WithProgress(context.Background(), func(cmd chargedesk.Command) {
+		select {
+		case doing <- cmd:
+		default:
+		}
+	})
 	go func() {
 		// The agent's work outlives the socket: a dropped call still gets
 		// its fix verified and stored.
-		reply, c, err := s.v.cfg.Agent.Reply(context.Background(), id, text)
+		reply, c, err := s.v.cfg.Agent.Reply(ctx, id, text)
 		done <- agentAnswer{reply, c, err}
 	}()
 	hold := time.NewTimer(s.v.cfg.HoldAfter)
 	defer hold.Stop()
-	first := true
+	held := false             // a holding line was said this turn
+	said := map[string]bool{} // the command lines said this turn
+	pending := ""             // the line of a command in flight, not said yet
+	say := func(key string) {
+		held = true
+		s.v.holdLines.Inc()
+		s.speak(line(key, lang))
+		hold.Reset(s.v.cfg.HoldEvery)
+	}
 	for {
 		select {
 		case r := <-done:
 			s.answer(id, r.reply, r.c, r.err)
 			return
+		case cmd := <-doing:
+			key := doingLine(cmd)
+			if key == "" || said[key] {
+				continue
+			}
+			if held || cmd.Kind == chargedesk.CmdReset {
+				said[key], pending = true, ""
+				say(key)
+				continue
+			}
+			pending = key
 		case <-hold.C:
 			key := lineHoldAgain
-			if first {
+			switch {
+			case pending != "":
+				key, said[pending], pending = pending, true, ""
+			case !held:
 				key = lineHold
 			}
-			first = false
-			s.v.holdLines.Inc()
-			s.speak(line(key, lang))
-			hold.Reset(s.v.cfg.HoldEvery)
+			say(key)
 		}
 	}
 }

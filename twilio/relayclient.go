@@ -268,10 +268,11 @@ func (c *RelayCall) Drop() {
 }
 
 // HoldingLine reports whether text is one of the line's holding lines
-// (spoken while the agent waits on a charger), in any language.
+// (spoken while the agent works, telling what it does with the charger or
+// asking to wait), in any language.
 func HoldingLine(text string) bool {
 	text = strings.TrimSpace(text)
-	for _, key := range []string{lineHold, lineHoldAgain} {
+	for _, key := range holdingLines {
 		for _, l := range lines[key] {
 			if l == text {
 				return true

@@ -101,6 +101,7 @@ type Voice struct {
 	bargeIns  prometheus.Counter
 	holdLines prometheus.Counter
 	handoffs  prometheus.Counter
+	doing     doing
 }
 
 // NewVoice returns the phone line for cfg.

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -353,6 +354,23 @@ func heldWhileWorking(t *testing.T, turn twiliotest.Turn, what string) {
 	wordsSoon(t, turn)
 }
 
+// toldWhile fails unless a holding line of turn told the caller what the
+// agent was doing (one of words: "restarting", "redémarre").
+func toldWhile(t *testing.T, turn twiliotest.Turn, what string, words ...string) {
+	t.Helper()
+	for _, u := range turn.Utterances {
+		if !twilio.HoldingLine(u) {
+			continue
+		}
+		for _, w := range words {
+			if strings.Contains(strings.ToLower(u), w) {
+				return
+			}
+		}
+	}
+	t.Errorf("not told the line was %s: heard %q", what, turn.Utterances)
+}
+
 // wordsSoon fails unless the caller heard words, a holding line or the
 // answer, within about a second of their turn, and never five seconds
 // of silence after.
@@ -453,6 +471,7 @@ func TestRelayFixes(t *testing.T) {
 			turn = w.prove(p, turn, lang)
 			// The agent resets the charger and starts again.
 			heldWhileWorking(t, turn, "the charger was reset")
+			toldWhile(t, turn, "restarting", "restarting", "redémarre", "reiniciando")
 			spokenOnly(t, turn.Answer, w.id)
 			w.resolvedIn(sid, lang)
 			if !w.activeTx() {
@@ -680,8 +699,10 @@ func TestRelayDropLeavesTheFix(t *testing.T) {
 type gatherCall struct {
 	w    *world
 	call *twilio.RelayCall
-	// polls counts the holding loop's redirects followed.
+	// polls counts the holding loop's redirects followed; held are the
+	// holding lines said.
 	polls int
+	held  []string
 }
 
 func (w *world) gatherCall(sid string) *gatherCall {
@@ -717,6 +738,9 @@ func (g *gatherCall) hold(tw twilio.VoiceTwiML) twilio.VoiceTwiML {
 		g.polls++
 		if len(tw.Says) == 0 {
 			t.Fatal("redirect without a holding line")
+		}
+		for _, say := range tw.Says {
+			g.held = append(g.held, say.Text)
 		}
 		if n > 40 {
 			t.Fatal("holding loop never ends")
@@ -812,6 +836,9 @@ func TestGatherFixesASessionThatWontStart(t *testing.T) {
 	}
 	if g.polls == 0 {
 		t.Error("no holding loop while the charger was reset")
+	}
+	if !slices.ContainsFunc(g.held, func(s string) bool { return strings.Contains(s, "restarting the charger") }) {
+		t.Errorf("the holding loop never said the charger was being restarted: %q", g.held)
 	}
 	c := w.conversation(g.call.CallSid)
 	if c.Status != chargedesk.ConversationResolved || !w.activeTx() {

@@ -3,6 +3,8 @@ package twilio
 import (
 	"strings"
 	"unicode"
+
+	"github.com/chargedesk/chargedesk"
 )
 
 // What the phone line says on its own (the agent says everything else),
@@ -19,7 +21,20 @@ const (
 	lineDropped    = "dropped"
 	lineNotReady   = "not_ready"
 	lineTrouble    = "trouble"
+
+	// What the line says as the agent sends a command that takes a while.
+	lineRestarting  = "restarting"
+	lineUnlocking   = "unlocking"
+	lineStarting    = "starting"
+	lineStopping    = "stopping"
+	lineSendingCard = "sending_card"
+	lineReenabling  = "reenabling"
+	lineTakingOut   = "taking_out"
 )
+
+// holdingLines are the lines said while the agent works on a turn.
+var holdingLines = []string{lineHold, lineHoldAgain, lineRestarting, lineUnlocking, lineStarting,
+	lineStopping, lineSendingCard, lineReenabling, lineTakingOut}
 
 var lines = map[string]map[string]string{
 	lineOffers: {
@@ -31,6 +46,41 @@ var lines = map[string]map[string]string{
 		"en": "One moment, I'm working on it with the charger now. It can take up to a minute.",
 		"fr": "Un instant, je m'en occupe avec la borne. Ça peut prendre jusqu'à une minute.",
 		"es": "Un momento, lo estoy haciendo con el cargador. Puede tardar hasta un minuto.",
+	},
+	lineRestarting: {
+		"en": "I'm restarting the charger now. It takes about thirty seconds to a minute, please stay on the line.",
+		"fr": "Je redémarre la borne maintenant. Ça prend de trente secondes à une minute, restez en ligne.",
+		"es": "Estoy reiniciando el cargador ahora. Tarda de treinta segundos a un minuto, no cuelgue.",
+	},
+	lineUnlocking: {
+		"en": "I'm unlocking the connector now. It takes a few seconds.",
+		"fr": "Je déverrouille le connecteur maintenant. Ça prend quelques secondes.",
+		"es": "Estoy desbloqueando el conector ahora. Tarda unos segundos.",
+	},
+	lineStarting: {
+		"en": "I'm starting the charge from here now. It takes a few seconds.",
+		"fr": "Je démarre la recharge d'ici maintenant. Ça prend quelques secondes.",
+		"es": "Estoy iniciando la carga desde aquí ahora. Tarda unos segundos.",
+	},
+	lineStopping: {
+		"en": "I'm stopping the session now. It takes a few seconds.",
+		"fr": "J'arrête la session maintenant. Ça prend quelques secondes.",
+		"es": "Estoy deteniendo la sesión ahora. Tarda unos segundos.",
+	},
+	lineSendingCard: {
+		"en": "I'm sending your card to the charger now. It takes a few seconds.",
+		"fr": "J'envoie votre carte à la borne maintenant. Ça prend quelques secondes.",
+		"es": "Estoy enviando su tarjeta al cargador ahora. Tarda unos segundos.",
+	},
+	lineReenabling: {
+		"en": "I'm putting the connector back in service now. It takes a few seconds.",
+		"fr": "Je remets le connecteur en service maintenant. Ça prend quelques secondes.",
+		"es": "Estoy poniendo el conector en servicio ahora. Tarda unos segundos.",
+	},
+	lineTakingOut: {
+		"en": "I'm taking that connector out of service now so that nobody uses it.",
+		"fr": "Je mets ce connecteur hors service maintenant pour que personne ne l'utilise.",
+		"es": "Estoy sacando ese conector de servicio ahora para que nadie lo use.",
 	},
 	lineHoldAgain: {
 		"en": "Still working on it, thanks for waiting.",
@@ -101,6 +151,29 @@ var yesNo = map[string][2]string{"en": {"yes", "no"}, "fr": {"oui", "non"}, "es"
 var yesNoAsks = []string{"yes or no", "reply yes", "answer yes", "oui ou non", "répondez oui", "sí o no", "responda sí"}
 
 // line returns a line in lang (English when lang is not spoken).
+// doingLine is the line said as the agent sends cmd, or "" for a command
+// too quick to be worth announcing (a question to the charger).
+func doingLine(cmd chargedesk.Command) string {
+	switch cmd.Kind {
+	case chargedesk.CmdReset:
+		return lineRestarting
+	case chargedesk.CmdUnlockConnector:
+		return lineUnlocking
+	case chargedesk.CmdRemoteStart:
+		return lineStarting
+	case chargedesk.CmdRemoteStop:
+		return lineStopping
+	case chargedesk.CmdSendLocalList:
+		return lineSendingCard
+	case chargedesk.CmdChangeAvailability:
+		if cmd.Availability == chargedesk.AvailabilityInoperative {
+			return lineTakingOut
+		}
+		return lineReenabling
+	}
+	return ""
+}
+
 func line(key, lang string) string {
 	return lines[key][spokenLang(lang)]
 }
