@@ -172,7 +172,7 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 			cancel()
 			if res.err != nil {
 				s.log.Error("sms: agent failed", "message_sid", sid, "conversation_id", convID, "err", res.err)
-				writeTwiML(w)
+				writeTwiML(w, smsTexts[smsTrouble][smsLang(th.Language)])
 				return
 			}
 			s.remember(ctx, from, res.c)
@@ -184,7 +184,11 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 				defer cancel()
 				res := <-done
 				if res.err != nil {
+					// The driver was told nothing yet: they hear that it
+					// failed rather than wait for an answer that never
+					// comes.
 					s.log.Error("sms: agent failed", "message_sid", sid, "conversation_id", convID, "err", res.err)
+					s.sendLate(context.WithoutCancel(actx), from, sid, smsTexts[smsTrouble][smsLang(th.Language)])
 					return
 				}
 				s.remember(actx, from, res.c)
@@ -305,8 +309,25 @@ func isYes(body string) bool {
 	return strings.EqualFold(strings.Trim(strings.TrimSpace(body), ".!¡?¿ "), "yes")
 }
 
-// smsTexts are the keywords' answers by language.
+// smsTrouble keys the answer to a message the agent failed on.
+const smsTrouble = "trouble"
+
+// smsLang is lang, or English when the number's language is not known.
+func smsLang(lang string) string {
+	if _, ok := smsTexts[smsTrouble][lang]; ok {
+		return lang
+	}
+	return "en"
+}
+
+// smsTexts are the keywords' answers, and the answer to a message the
+// agent failed on, by language.
 var smsTexts = map[string]map[string]string{
+	smsTrouble: {
+		"en": "EV charging support: sorry, something went wrong on our side and your message was not answered. Please send it again.",
+		"fr": "Soutien à la recharge : désolé, un problème de notre côté a empêché de répondre à votre message. Renvoyez-le, s'il vous plaît.",
+		"es": "Soporte de carga: perdón, algo falló de nuestro lado y su mensaje no se respondió. Envíelo de nuevo, por favor.",
+	},
 	kwStop: {
 		"en": "You will get no more messages from EV charging support. Reply START to resume.",
 		"fr": "Vous ne recevrez plus de messages du soutien à la recharge. Répondez START pour reprendre.",

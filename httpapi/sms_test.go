@@ -36,12 +36,13 @@ type smsAgent struct {
 	mu      sync.Mutex
 	reply   func(text string) string
 	hold    chan struct{} // when set, Reply waits for it to close
+	fail    error         // when set, Reply fails with it
 	handled []string
 }
 
 func (a *smsAgent) Reply(ctx context.Context, id, text string) (string, *chargedesk.Conversation, error) {
 	a.mu.Lock()
-	hold, reply := a.hold, a.reply
+	hold, reply, fail := a.hold, a.reply, a.fail
 	a.handled = append(a.handled, id+": "+text)
 	a.mu.Unlock()
 	if hold != nil {
@@ -50,6 +51,9 @@ func (a *smsAgent) Reply(ctx context.Context, id, text string) (string, *charged
 		case <-ctx.Done():
 			return "", nil, ctx.Err()
 		}
+	}
+	if fail != nil {
+		return "", nil, fail
 	}
 	_, c, err := a.fakeAgent.Reply(ctx, id, text)
 	if err != nil || reply == nil {
@@ -299,6 +303,30 @@ func TestSMSLateReplySent(t *testing.T) {
 	close(hold)
 	m := r.twilio.WaitMessages(1, 5*time.Second)
 	if len(m) != 1 || m[0].To != driverNum || m[0].From != smsNumber || !strings.Contains(m[0].Body, "back online") {
+		t.Fatalf("late messages = %+v", m)
+	}
+}
+
+// TestSMSAgentFailureTold: a message the agent fails on is not left
+// unanswered, whether the failure comes within the webhook or later.
+func TestSMSAgentFailureTold(t *testing.T) {
+	r := newSMSRig(t, 300*time.Millisecond)
+	r.agent.mu.Lock()
+	r.agent.fail = chargedesk.Errorf(chargedesk.EINTERNAL, "store down")
+	r.agent.mu.Unlock()
+	if got := r.text("my charge won't start at A-42"); len(got) != 1 || !strings.Contains(got[0], "something went wrong") {
+		t.Fatalf("failure answered %q", got)
+	}
+	hold := make(chan struct{})
+	r.agent.mu.Lock()
+	r.agent.hold = hold
+	r.agent.mu.Unlock()
+	if got := r.text("hello?"); len(got) != 0 {
+		t.Fatalf("slow failure answered in the webhook: %q", got)
+	}
+	close(hold)
+	m := r.twilio.WaitMessages(1, 5*time.Second)
+	if len(m) != 1 || m[0].To != driverNum || !strings.Contains(m[0].Body, "send it again") {
 		t.Fatalf("late messages = %+v", m)
 	}
 }
