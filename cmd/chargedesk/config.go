@@ -32,6 +32,8 @@ type config struct {
 	Node                 string
 	LogLevel             slog.Level
 	LogFormat            string
+	// ConsoleSecure marks the console's cookies Secure (served over TLS).
+	ConsoleSecure bool
 	// LLM is the optional language model; off when its URL is empty.
 	LLM llmConfig
 	// Twilio connects a phone number; off when its auth token is empty.
@@ -60,6 +62,7 @@ var settings = []envVar{
 	{"CHARGEDESK_NODE", "node", "", "name of this node (default: the host name)"},
 	{"CHARGEDESK_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
+	{"CHARGEDESK_CONSOLE_SECURE", "console-secure", "false", "mark the operator console's session cookie Secure: set it when /console is reached over https"},
 }
 
 // llmSettings are the settings of the optional language model, taken by
@@ -169,6 +172,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	cfg.AutoRegister = boolean("auto-register")
 	cfg.AllowUnauthenticated = boolean("allow-unauthenticated")
+	cfg.ConsoleSecure = boolean("console-secure")
 	hb, err := time.ParseDuration(get("heartbeat-interval"))
 	if err != nil || hb < 10*time.Second || hb > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("-heartbeat-interval: %q must be a duration from 10s to 24h", get("heartbeat-interval")))

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/console"
 	"github.com/chargedesk/chargedesk/httpapi"
 	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/sim"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // demoFault is a fault the demo injects into one charger of its fleet.
@@ -128,6 +130,9 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		if setup, err = injectDemoFaults(ctx, control, network); err != nil {
 			return nil, err
 		}
+		if setup.adminPassword, err = addDemoAdmin(ctx, s.store); err != nil {
+			return nil, err
+		}
 		return control, nil
 	}
 	srv, err := startServer(ctx, cfg, log, serverOptions{hook: hook, payments: pay, voiceToken: demoVoiceToken})
@@ -232,6 +237,8 @@ type demoSetup struct {
 	// lockSession is when the demo driver's session before the stuck
 	// lock began.
 	lockSession time.Time
+	// adminPassword is the demo console admin's password.
+	adminPassword string
 }
 
 // injectDemoFaults spreads demoFaults over the fleet, one charger each, and
@@ -332,6 +339,17 @@ func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Ne
 	return setup, nil
 }
 
+// addDemoAdmin creates the demo console's admin account with a random
+// password, which it returns.
+func addDemoAdmin(ctx context.Context, st chargedesk.OperatorStore) (string, error) {
+	pw := console.NewPassword()
+	hash, err := console.HashPassword(pw, bcrypt.DefaultCost)
+	if err != nil {
+		return "", err
+	}
+	return pw, st.PutOperator(ctx, &chargedesk.Operator{Username: "admin", Name: "Demo admin", Role: chargedesk.RoleAdmin, PasswordHash: hash})
+}
+
 func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, setup demoSetup) {
 	api := s.apiURL
 	if strings.HasPrefix(api, "http://[::]:") {
@@ -350,6 +368,7 @@ func printDemoGuide(w io.Writer, s *server, apiKey string, network sim.Network, 
 chargedesk demo — %s, %d simulated chargers in %d sites across the US and Canada
 
   web chat        %s/chat   (tell the agent what's wrong, in English, French or Spanish)
+  console         %s/console/   (sign in as admin, password %s)
   OCPP endpoint   %s/{chargerId}   (OCPP 1.6J and 2.0.1)
   operator API    %s/api/v1/chargers
   API key         %s
@@ -370,7 +389,7 @@ Things to try (in another terminal):
 
 Press Ctrl-C to stop.
 `, network.Operator, len(network.Chargers), len(network.Sites),
-		api, s.ocppURL, api, apiKey, api,
+		api, api, setup.adminPassword, s.ocppURL, api, apiKey, api,
 		strings.Join(setup.lines, "\n"),
 		demoSuggestions(network, api, setup),
 		apiKey, api,

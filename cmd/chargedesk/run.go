@@ -22,6 +22,7 @@ Usage:
   chargedesk call [flags]    phone the support agent of a running chargedesk (type what you'd say)
   chargedesk nlu [flags]     understand drivers' messages: JSON lines in, JSON lines out
   chargedesk bench [flags]   the support benchmark: simulated drivers with faults, graded on end state
+  chargedesk user ...        manage the operator console's accounts (add, passwd, disable, enable, list)
   chargedesk version         print the version
 
 Run "chargedesk serve -h" for the flags; every flag can also be set with the
@@ -58,6 +59,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nluCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "chargedesk", version)
 		return nil

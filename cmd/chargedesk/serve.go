@@ -191,6 +191,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	if api, err = s.withVoice(api, reg, opts.voiceToken); err != nil {
 		return nil, err
 	}
+	if api, err = s.withConsole(api); err != nil {
+		return nil, err
+	}
 
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	// WriteTimeout leaves room for a command's longest deadline.
@@ -239,6 +242,7 @@ func (s *server) printAddresses(w io.Writer) {
 	fmt.Fprintf(w, "chargedesk %s node %s\n", version, s.cfg.Node)
 	fmt.Fprintf(w, "OCPP endpoint:  %s/{chargerId}\n", s.ocppURL)
 	fmt.Fprintf(w, "operator API:   %s/api/v1/chargers\n", s.apiURL)
+	fmt.Fprintf(w, "console:        %s/console/\n", s.apiURL)
 }
 
 // wait serves until ctx ends or a server fails, then shuts down: stop
