@@ -147,7 +147,44 @@ type ConversationStore interface {
 	AppendTurn(ctx context.Context, t *Turn) error
 	// Turns returns a conversation's turns in order.
 	Turns(ctx context.Context, conversationID string) ([]Turn, error)
+	// AmendInterruptedTurn keeps in the transcript only what the driver
+	// heard of the agent's answer before speaking over it (a barge-in on
+	// a call). It amends the conversation's latest agent turn, and only
+	// when that turn's text still is in.Planned and it was not amended
+	// before: its Text becomes in.Heard and its Meta records the
+	// interruption (see Interruption); Seq, At and Role stay. Driver and
+	// action turns, and older agent turns, are never changed. It returns
+	// the turn as now stored. ENOTFOUND for an unknown conversation or
+	// one without an agent turn; ECONFLICT when the latest agent turn is
+	// not in.Planned or was amended already; EINVALID when in.Heard is
+	// not valid turn text (not UTF-8, a NUL, or longer than an agent
+	// turn may be).
+	AmendInterruptedTurn(ctx context.Context, conversationID string, in Interruption) (*Turn, error)
 }
+
+// Interruption is what a driver heard of the agent's answer before
+// speaking over it.
+type Interruption struct {
+	// Planned is the answer as stored: the agent turn that is amended.
+	Planned string
+	// Heard is what the driver heard, as the voice provider reports it:
+	// not necessarily a prefix of Planned (the answer was spoken in its
+	// spoken rendering). Empty when the driver spoke at once; the turn
+	// then keeps no text, and Meta still says what was planned.
+	Heard string
+	// DurationMs is how long the answer played before the driver spoke,
+	// in milliseconds; negative when not known.
+	DurationMs int64
+}
+
+// Keys an amended agent turn's Meta gains (AmendInterruptedTurn):
+// MetaBargeIn is true, MetaPlanned the text the turn had, MetaInterruptMs
+// Interruption.DurationMs when known.
+const (
+	MetaBargeIn     = "bargeIn"
+	MetaPlanned     = "planned"
+	MetaInterruptMs = "durationUntilInterruptMs"
+)
 
 // Progress is told each remote command the agent sends while it works out
 // its answer to a driver's message, before the command goes out. A channel

@@ -59,6 +59,8 @@ type fakeStore struct {
 	TicketsFn            func(ctx context.Context, f chargedesk.TicketFilter) ([]*chargedesk.Ticket, error)
 	PingFn               func(ctx context.Context) error
 	CloseFn              func() error
+
+	AmendInterruptedTurnFn func(ctx context.Context, conversationID string, in chargedesk.Interruption) (*chargedesk.Turn, error)
 }
 
 var _ chargedesk.Store = (*fakeStore)(nil)
@@ -327,6 +329,13 @@ func (s *fakeStore) Turns(ctx context.Context, conversationID string) ([]charged
 		return nil, errNotSet
 	}
 	return s.TurnsFn(ctx, conversationID)
+}
+
+func (s *fakeStore) AmendInterruptedTurn(ctx context.Context, conversationID string, in chargedesk.Interruption) (*chargedesk.Turn, error) {
+	if s.AmendInterruptedTurnFn == nil {
+		return nil, errNotSet
+	}
+	return s.AmendInterruptedTurnFn(ctx, conversationID, in)
 }
 
 func (s *fakeStore) CreateTicket(ctx context.Context, t *chargedesk.Ticket) error {

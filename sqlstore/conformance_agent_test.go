@@ -595,6 +595,185 @@ func runAgentConformance(t *testing.T, b backend) {
 		}
 	})
 
+	t.Run("AmendInterruptedTurn", func(t *testing.T) {
+		t.Parallel()
+		now := base.Add(time.Hour)
+		s := fresh(t, WithClock(func() time.Time { return now }))
+		for _, id := range []string{"c1", "c2", "quiet"} {
+			must(t, s.CreateConversation(ctx, newConversation(id)))
+		}
+		const greeting = "Hello, this is charging support."
+		const answer = "Which charger are you at? The ID is on the label, like ABC-0042."
+		const heard = "Which charger are you at?"
+		c1 := []*chargedesk.Turn{
+			{ConversationID: "c1", Role: chargedesk.RoleAgent, Text: greeting, At: base},
+			{ConversationID: "c1", Role: chargedesk.RoleDriver, Text: "my charge won't start", At: base,
+				Meta: json.RawMessage(`{"intent":"session_wont_start"}`)},
+			{ConversationID: "c1", Role: chargedesk.RoleAction, Text: "lookup", At: base, Meta: json.RawMessage(`{"ok":true}`)},
+			{ConversationID: "c1", Role: chargedesk.RoleAgent, Text: answer, At: base.Add(time.Second)},
+		}
+		for _, tu := range c1 {
+			must(t, s.AppendTurn(ctx, tu))
+		}
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "quiet", Role: chargedesk.RoleDriver, Text: "hello?"}))
+		before := func(id string) []chargedesk.Turn {
+			t.Helper()
+			turns, err := s.Turns(ctx, id)
+			must(t, err)
+			return turns
+		}
+		unchanged := func(t *testing.T, id string, want []chargedesk.Turn) {
+			t.Helper()
+			if diff := cmp.Diff(want, before(id), sameJSON); diff != "" {
+				t.Errorf("turns of %s changed (-before +after):\n%s", id, diff)
+			}
+		}
+		orig := before("c1")
+
+		// Refused without a change: bad text, unknown conversation, no
+		// agent turn, an answer that is not the latest agent turn.
+		for _, tt := range []struct {
+			name string
+			conv string
+			in   chargedesk.Interruption
+			code string
+		}{
+			{"too long", "c1", chargedesk.Interruption{Planned: answer, Heard: strings.Repeat("é", MaxAgentTurnLen+1)}, chargedesk.EINVALID},
+			{"not UTF-8", "c1", chargedesk.Interruption{Planned: answer, Heard: "Which\xc3"}, chargedesk.EINVALID},
+			{"NUL", "c1", chargedesk.Interruption{Planned: answer, Heard: "Which\x00"}, chargedesk.EINVALID},
+			{"unknown conversation", "c9", chargedesk.Interruption{Planned: answer, Heard: heard}, chargedesk.ENOTFOUND},
+			{"no agent turn", "quiet", chargedesk.Interruption{Planned: "hello?", Heard: "hel"}, chargedesk.ENOTFOUND},
+			{"an older agent turn", "c1", chargedesk.Interruption{Planned: greeting, Heard: "Hello"}, chargedesk.ECONFLICT},
+			{"another text", "c1", chargedesk.Interruption{Planned: answer + " ", Heard: heard}, chargedesk.ECONFLICT},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				quiet := before("quiet")
+				got, err := s.AmendInterruptedTurn(ctx, tt.conv, tt.in)
+				wantCode(t, err, tt.code)
+				if got != nil {
+					t.Errorf("turn %+v returned with an error", got)
+				}
+				unchanged(t, "c1", orig)
+				unchanged(t, "quiet", quiet)
+			})
+		}
+
+		// The latest agent turn keeps what was heard; its Meta says what
+		// was planned and when the driver spoke; nothing else changes.
+		got, err := s.AmendInterruptedTurn(ctx, "c1", chargedesk.Interruption{Planned: answer, Heard: heard, DurationMs: 850})
+		must(t, err)
+		want := orig[3]
+		want.Text = heard
+		want.Meta = json.RawMessage(`{"bargeIn":true,"planned":"` + answer + `","durationUntilInterruptMs":850}`)
+		if diff := cmp.Diff(&want, got, sameJSON); diff != "" {
+			t.Errorf("amended turn (-want +got):\n%s", diff)
+		}
+		unchanged(t, "c1", append(append([]chargedesk.Turn{}, orig[:3]...), want))
+		c, err := s.Conversation(ctx, "c1")
+		must(t, err)
+		if !c.UpdatedAt.Equal(micro(now)) {
+			t.Errorf("conversation UpdatedAt %v after an amendment, want %v", c.UpdatedAt, micro(now))
+		}
+
+		// A turn is amended once: a second interrupt of it, by its old or
+		// its new text, is a conflict.
+		for _, planned := range []string{answer, heard} {
+			_, err = s.AmendInterruptedTurn(ctx, "c1", chargedesk.Interruption{Planned: planned, Heard: "Which"})
+			wantCode(t, err, chargedesk.ECONFLICT)
+		}
+		unchanged(t, "c1", append(append([]chargedesk.Turn{}, orig[:3]...), want))
+
+		// Only the latest agent turn: a driver turn after it does not
+		// hide it, a later answer does. Nothing heard keeps no text; an
+		// unknown duration is left out; the Meta's own keys stay.
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c2", Role: chargedesk.RoleAgent, Text: "first"}))
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c2", Role: chargedesk.RoleDriver, Text: "yes"}))
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c2", Role: chargedesk.RoleAgent, Text: "second",
+			Meta: json.RawMessage(`{"source":"playbook"}`)}))
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c2", Role: chargedesk.RoleDriver, Text: "stop"}))
+		c2 := before("c2")
+		_, err = s.AmendInterruptedTurn(ctx, "c2", chargedesk.Interruption{Planned: "first", Heard: "fi"})
+		wantCode(t, err, chargedesk.ECONFLICT)
+		unchanged(t, "c2", c2)
+		got, err = s.AmendInterruptedTurn(ctx, "c2", chargedesk.Interruption{Planned: "second", Heard: "", DurationMs: -1})
+		must(t, err)
+		want = c2[2]
+		want.Text, want.Meta = "", json.RawMessage(`{"source":"playbook","bargeIn":true,"planned":"second"}`)
+		if diff := cmp.Diff(&want, got, sameJSON); diff != "" {
+			t.Errorf("amended turn (-want +got):\n%s", diff)
+		}
+		unchanged(t, "c2", []chargedesk.Turn{c2[0], c2[1], want, c2[3]})
+
+		// What was heard may be as long as an agent turn may be, in
+		// characters, and need not be a prefix of what was planned.
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c2", Role: chargedesk.RoleAgent, Text: "ABC-0042"}))
+		long := strings.Repeat("é", MaxAgentTurnLen)
+		got, err = s.AmendInterruptedTurn(ctx, "c2", chargedesk.Interruption{Planned: "ABC-0042", Heard: long, DurationMs: 0})
+		must(t, err)
+		after := before("c2")
+		if last := after[len(after)-1]; last.Text != long || got.Seq != last.Seq || !strings.Contains(string(last.Meta), `"durationUntilInterruptMs":0`) {
+			t.Errorf("amended turn %d: %d characters, meta %s", last.Seq, len([]rune(last.Text)), last.Meta)
+		}
+	})
+
+	t.Run("AmendInterruptedTurnConcurrent", func(t *testing.T) {
+		t.Parallel()
+		s := fresh(t)
+		must(t, s.CreateConversation(ctx, newConversation("c1")))
+		must(t, s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c1", Role: chargedesk.RoleAgent, Text: "planned answer"}))
+		// Interrupts of the same answer race each other and appends of
+		// the next answers: an answer is amended at most once, and only
+		// while it is the latest agent turn.
+		const n = 8
+		errs := make([]error, n)
+		heard := make([]string, n)
+		var appendErr error
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				heard[i] = fmt.Sprint("heard ", i)
+				_, errs[i] = s.AmendInterruptedTurn(ctx, "c1", chargedesk.Interruption{Planned: "planned answer", Heard: heard[i], DurationMs: int64(i)})
+			})
+			if i == n/2 {
+				wg.Go(func() {
+					appendErr = errors.Join(
+						s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c1", Role: chargedesk.RoleDriver, Text: "next"}),
+						s.AppendTurn(ctx, &chargedesk.Turn{ConversationID: "c1", Role: chargedesk.RoleAgent, Text: "planned answer, again"}))
+				})
+			}
+		}
+		wg.Wait()
+		must(t, appendErr)
+		won := -1
+		for i, err := range errs {
+			switch chargedesk.ErrorCode(err) {
+			case "":
+				if won >= 0 {
+					t.Errorf("interrupts %d and %d both amended the answer", won, i)
+				}
+				won = i
+			case chargedesk.ECONFLICT:
+			default:
+				t.Errorf("interrupt %d: %v", i, err)
+			}
+		}
+		turns, err := s.Turns(ctx, "c1")
+		must(t, err)
+		if len(turns) != 3 || turns[2].Text != "planned answer, again" || len(turns[2].Meta) != 0 {
+			t.Fatalf("turns after the race: %+v", turns)
+		}
+		first := turns[0]
+		if won < 0 {
+			if first.Text != "planned answer" || len(first.Meta) != 0 {
+				t.Errorf("no interrupt won, yet the answer is %q %s", first.Text, first.Meta)
+			}
+			return
+		}
+		if first.Text != heard[won] || !strings.Contains(string(first.Meta), `"planned":"planned answer"`) {
+			t.Errorf("interrupt %d won, the answer is %q %s", won, first.Text, first.Meta)
+		}
+	})
+
 	newTicket := func(id string, status chargedesk.TicketStatus) *chargedesk.Ticket {
 		tk := &chargedesk.Ticket{ID: id, Category: "field_service", Summary: "connector 1 latch broken", Status: status}
 		if status == chargedesk.TicketAssigned {

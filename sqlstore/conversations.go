@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"unicode/utf8"
@@ -307,4 +308,90 @@ func (s *Store) Turns(ctx context.Context, conversationID string) ([]chargedesk.
 		}
 	}
 	return out, nil
+}
+
+// AmendInterruptedTurn keeps in the transcript only what the driver heard
+// of the agent's latest answer before speaking over it. In one
+// transaction, which locks the conversation's row as AppendTurn does (so
+// no turn is appended meanwhile), it takes the conversation's agent turn
+// of the highest Seq and, when its text is in.Planned and its Meta does
+// not already record a barge-in, sets its text to in.Heard and adds to its
+// Meta chargedesk.MetaBargeIn (true), chargedesk.MetaPlanned (the text it
+// had) and chargedesk.MetaInterruptMs (when in.DurationMs is not
+// negative). The Meta's other keys stay; a Meta that is not a JSON object
+// is kept under "meta". Seq, At and Role do not change, nor does the
+// conversation. In.Heard is bounded as an agent turn's text (see
+// validateTurn) and may be empty. ENOTFOUND for an unknown conversation
+// or one without an agent turn; ECONFLICT when the latest agent turn's
+// text is not in.Planned or it was amended already; EINVALID.
+func (s *Store) AmendInterruptedTurn(ctx context.Context, conversationID string, in chargedesk.Interruption) (*chargedesk.Turn, error) {
+	if err := validateTurn(&chargedesk.Turn{Role: chargedesk.RoleAgent, Text: in.Heard}); err != nil {
+		return nil, err
+	}
+	var turn chargedesk.Turn
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM conversations WHERE id = ?`+s.forUpdate()), conversationID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return chargedesk.Errorf(chargedesk.ENOTFOUND, "conversation %q is not known", conversationID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, s.q(`SELECT conversation_id, seq, at, role, body, meta FROM turns
+			WHERE conversation_id = ? AND role = ? ORDER BY seq DESC LIMIT 1`), conversationID, chargedesk.RoleAgent).
+			Scan(&turn.ConversationID, &turn.Seq, tc(&turn.At), &turn.Role, &turn.Text, jc(&turn.Meta))
+		if errors.Is(err, sql.ErrNoRows) {
+			return chargedesk.Errorf(chargedesk.ENOTFOUND, "conversation %q has no agent turn", conversationID)
+		}
+		if err != nil {
+			return err
+		}
+		if turn.Text != in.Planned {
+			return chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %s: the latest agent turn (%d) is not the answer that was interrupted", conversationID, turn.Seq)
+		}
+		meta, err := interruptedMeta(turn.Meta, in)
+		if err != nil {
+			return chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %s: agent turn %d: %v", conversationID, turn.Seq, err)
+		}
+		turn.Text, turn.Meta = in.Heard, meta
+		if err := validateTurn(&turn); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE turns SET body = ?, meta = ? WHERE conversation_id = ? AND seq = ?`),
+			turn.Text, jsonArg(turn.Meta), conversationID, turn.Seq)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("amend interrupted turn", err)
+	}
+	return &turn, nil
+}
+
+// interruptedMeta returns an agent turn's Meta with the interruption
+// recorded; an error when it records one already.
+func interruptedMeta(old json.RawMessage, in chargedesk.Interruption) (json.RawMessage, error) {
+	m := map[string]any{}
+	if len(old) > 0 {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(old, &obj); err != nil || obj == nil {
+			m["meta"] = old // not an object: kept as it was
+		} else {
+			var amended bool
+			if json.Unmarshal(obj[chargedesk.MetaBargeIn], &amended) == nil && amended {
+				return nil, errors.New("it was amended after an interruption already")
+			}
+			for k, v := range obj {
+				m[k] = v
+			}
+		}
+	}
+	m[chargedesk.MetaBargeIn] = true
+	m[chargedesk.MetaPlanned] = in.Planned
+	if in.DurationMs >= 0 {
+		m[chargedesk.MetaInterruptMs] = in.DurationMs
+	} else {
+		delete(m, chargedesk.MetaInterruptMs)
+	}
+	return json.Marshal(m)
 }

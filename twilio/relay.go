@@ -3,7 +3,9 @@ package twilio
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,10 +115,20 @@ type relaySession struct {
 	convID    string
 	lang      string // the language Twilio speaks and listens in
 	lastReply string // the agent's last answer: what keys and digits said answer
-	digits    []byte
-	dtmf      *time.Timer
-	closed    bool
-	turns     chan string
+	// onAir is the text of the stored agent turn Twilio was last given to
+	// speak, the one an interrupt cuts short: the greeting, then each
+	// answer. "" when what is spoken is no turn of the transcript (a
+	// holding or trouble line), once an interrupt took it, and from the
+	// moment the agent starts on the caller's next turn: the latest agent
+	// turn may then be the next answer already.
+	onAir string
+	// held are the holding lines spoken while the agent worked on the
+	// caller's turn, before its answer.
+	held   []string
+	digits []byte
+	dtmf   *time.Timer
+	closed bool
+	turns  chan string
 }
 
 func (s *relaySession) run(ctx context.Context) {
@@ -192,8 +204,10 @@ func (s *relaySession) handle(ctx context.Context, m RelayMessage) {
 		if p := m.CustomParameters["conversationId"]; p != "" && p != c.ID {
 			log.Warn("relay setup names another conversation than its call's; the call's is used", "conversation_id", c.ID)
 		}
+		greeting := s.v.greetingTurn(context.WithoutCancel(ctx), c.ID)
 		s.mu.Lock()
 		s.convID, s.lang = c.ID, c.Language
+		s.onAir = greeting // the welcome greeting is what Twilio speaks first
 		s.mu.Unlock()
 		log.Info("relay session set up", "conversation_id", c.ID)
 	case "prompt":
@@ -291,15 +305,95 @@ func (s *relaySession) enqueue(text string) {
 	}
 }
 
-// interrupted keeps in the transcript what the caller heard of the
-// agent's answer before speaking over it.
+// maxHeard bounds what an interrupt says was heard, in bytes: the store's
+// bound on an agent turn is 8000 characters (sqlstore.MaxAgentTurnLen), and
+// as many bytes are never more characters.
+const maxHeard = 8000
+
+// interrupted keeps in the transcript only what the caller heard of the
+// agent's answer before speaking over it: the answer's stored turn is
+// amended to what Twilio says was heard (its spoken rendering, not
+// necessarily a prefix of the stored text), its Meta keeping the answer
+// that was planned. When the caller spoke at once, nothing was heard and
+// the turn keeps no text: an invented filler would be words the caller
+// never heard either. An answer is spoken only once the agent returned
+// it, and the agent stores it before it returns, so the turn an interrupt
+// cuts is always stored already; the store amends it only while it is
+// the conversation's latest agent turn with the text spoken, so an
+// interrupt that comes after the agent started on the next turn, or of a
+// line that is no turn (a holding line), leaves the transcript as it is.
+// Twilio may still be speaking a holding line when the answer is sent
+// after it: what it reports of the holding lines is no part of the answer
+// (answerHeard).
 func (s *relaySession) interrupted(ctx context.Context, id string, m RelayMessage) {
-	heard := cutUTF8(strings.TrimSpace(m.UtteranceUntilInterrupt), 1000)
-	meta, _ := json.Marshal(map[string]any{"bargeIn": true, "heard": heard, "durationUntilInterruptMs": m.DurationUntilInterruptMs})
-	t := &chargedesk.Turn{ConversationID: id, At: time.Now(), Role: chargedesk.RoleAction, Text: "the caller spoke over the agent; heard only: " + heard, Meta: meta}
-	if err := s.v.cfg.Store.AppendTurn(context.WithoutCancel(ctx), t); err != nil {
+	s.mu.Lock()
+	planned, held := s.onAir, s.held
+	s.onAir, s.held = "", nil
+	s.mu.Unlock()
+	if planned == "" {
+		s.v.log.Debug("the caller spoke over a line that is no turn of the transcript; nothing to amend", "conversation_id", id)
+		return
+	}
+	heard := answerHeard(strings.TrimSpace(m.UtteranceUntilInterrupt), held)
+	in := chargedesk.Interruption{Planned: planned, Heard: cutUTF8(heard, maxHeard), DurationMs: interruptMs(m.DurationUntilInterruptMs)}
+	_, err := s.v.cfg.Store.AmendInterruptedTurn(context.WithoutCancel(ctx), id, in)
+	switch {
+	case err == nil:
+	case chargedesk.ErrorCode(err) == chargedesk.ECONFLICT:
+		s.v.log.Info("the answer spoken over is no longer the latest agent turn; the transcript keeps it whole", "conversation_id", id, "err", err)
+	default:
 		s.v.log.Warn("recording an interruption failed", "conversation_id", id, "err", err)
 	}
+}
+
+// answerHeard is what heard, the text an interrupt reports, says was heard
+// of an answer spoken after the holding lines held: the holding lines it
+// starts with are taken off (Twilio may report them with what followed),
+// and when it ends within a holding line none of the answer was heard.
+// Without holding lines heard is the answer's own, as Twilio reports it.
+func answerHeard(heard string, held []string) string {
+	if len(held) == 0 || heard == "" {
+		return heard
+	}
+	words := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	h, stripped := words(heard), false
+	for cut := true; cut && h != ""; {
+		cut = false
+		for _, l := range held {
+			l = words(l)
+			switch {
+			case strings.HasPrefix(h, l):
+				h, cut, stripped = strings.TrimSpace(h[len(l):]), true, true
+			case strings.HasPrefix(l, h):
+				return "" // cut short in a holding line
+			}
+		}
+	}
+	if !stripped {
+		return heard
+	}
+	return h
+}
+
+// interruptMs reads durationUntilInterruptMs, a number or a string of one;
+// -1 when it is missing or neither.
+func interruptMs(v any) int64 {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
+			return -1
+		}
+	default:
+		return -1
+	}
+	if f < 0 || f > math.MaxInt32 || math.IsNaN(f) {
+		return -1
+	}
+	return int64(f)
 }
 
 // turn hands one turn of the caller to the agent and speaks its answer.
@@ -310,6 +404,7 @@ func (s *relaySession) interrupted(ctx context.Context, id string, m RelayMessag
 func (s *relaySession) turn(text string) {
 	s.mu.Lock()
 	id, lang := s.convID, s.lang
+	s.onAir, s.held = "", nil // the agent may store its next answer from now on
 	s.mu.Unlock()
 	done := make(chan agentAnswer, 1)
 	doing := make(chan chargedesk.Command, 8)
@@ -333,7 +428,11 @@ func (s *relaySession) turn(text string) {
 	say := func(key string) {
 		held = true
 		s.v.holdLines.Inc()
-		s.speak(line(key, lang))
+		l := line(key, lang)
+		s.mu.Lock()
+		s.held = append(s.held, l)
+		s.mu.Unlock()
+		s.speak(l)
 		hold.Reset(s.v.cfg.HoldEvery)
 	}
 	for {
@@ -383,7 +482,9 @@ func (s *relaySession) answer(id, reply string, c *chargedesk.Conversation, err 
 	}
 	s.mu.Lock()
 	changed := c.Language != s.lang
-	s.lang, s.lastReply = c.Language, reply
+	// reply is the agent turn just stored: what an interrupt from now on
+	// cuts short.
+	s.lang, s.lastReply, s.onAir = c.Language, reply, reply
 	s.mu.Unlock()
 	if changed {
 		code := twilioLang(c.Language)

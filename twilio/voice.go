@@ -23,7 +23,9 @@ type VoiceAgent interface {
 	// exist yet.
 	Open(ctx context.Context, id string, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, bool, error)
 	// Reply hands the agent what the driver said and returns its answer
-	// and the conversation as it now stands.
+	// and the conversation as it now stands. The answer is stored, as
+	// returned, as the conversation's latest agent turn before Reply
+	// returns: a barge-in amends that turn (VoiceStore.AmendInterruptedTurn).
 	Reply(ctx context.Context, id, text string) (string, *chargedesk.Conversation, error)
 }
 
@@ -31,7 +33,7 @@ type VoiceAgent interface {
 type VoiceStore interface {
 	Conversation(ctx context.Context, id string) (*chargedesk.Conversation, error)
 	Turns(ctx context.Context, conversationID string) ([]chargedesk.Turn, error)
-	AppendTurn(ctx context.Context, t *chargedesk.Turn) error
+	AmendInterruptedTurn(ctx context.Context, conversationID string, in chargedesk.Interruption) (*chargedesk.Turn, error)
 	Ticket(ctx context.Context, id string) (*chargedesk.Ticket, error)
 }
 
@@ -256,16 +258,23 @@ func (v *Voice) open(ctx context.Context, callSid, from string) (*chargedesk.Con
 // greeting is what the call opens with: the agent's greeting, spoken, and
 // the offer of the other languages.
 func (v *Voice) greeting(ctx context.Context, c *chargedesk.Conversation) string {
-	text := ""
-	if turns, err := v.cfg.Store.Turns(ctx, c.ID); err == nil {
-		for _, t := range turns {
-			if t.Role == chargedesk.RoleAgent {
-				text = t.Text
-				break
-			}
+	text := v.greetingTurn(ctx, c.ID)
+	return strings.TrimSpace(Spoken(text, c.Language, false) + " " + line(lineOffers, c.Language))
+}
+
+// greetingTurn is the text of the conversation's first agent turn, its
+// greeting; "" when there is none or the store fails.
+func (v *Voice) greetingTurn(ctx context.Context, id string) string {
+	turns, err := v.cfg.Store.Turns(ctx, id)
+	if err != nil {
+		return ""
+	}
+	for _, t := range turns {
+		if t.Role == chargedesk.RoleAgent {
+			return t.Text
 		}
 	}
-	return strings.TrimSpace(Spoken(text, c.Language, false) + " " + line(lineOffers, c.Language))
+	return ""
 }
 
 // handleIncoming answers an incoming call.

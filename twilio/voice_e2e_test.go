@@ -514,6 +514,10 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 	must(t, w.c.PlugIn(w.ctx, 1))
 	sid := fmt.Sprintf("CA%032d", 9000+w.n)
 	p := w.call(sid)
+	// Barge-in on the welcome greeting: the caller speaks over it after
+	// its first sentence.
+	greetingHeard := twilio.Sentences(p.Answer.Connect.Relay.WelcomeGreeting)[0]
+	must(t, p.Interrupt(w.ctx, greetingHeard, 1200))
 
 	// Bad input is skipped and the call goes on.
 	must(t, p.SendRaw(w.ctx, []byte("{not json")))
@@ -521,20 +525,19 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 	must(t, p.SendRaw(w.ctx, []byte(`{"type":"error","description":"speech timeout"}`)))
 	long := strings.Repeat("my charge won't start ", 400) // far over the bound
 	must(t, p.Prompt(w.ctx, long, "en-US"))
-	// Barge-in: the caller speaks over the first sentence of the answer.
-	m, err := p.Message(w.ctx)
-	must(t, err)
-	if m.Type != "text" || m.Token == "" {
-		t.Fatalf("first message %+v", m)
-	}
-	heard := strings.TrimSpace(m.Token)
-	must(t, p.Interrupt(w.ctx, heard, 850))
+	// Barge-in: Twilio has the whole answer (the line sends it at once,
+	// after any holding line) and speaks it; the caller speaks over it
+	// after its first sentence.
 	first, err := p.Await(w.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("after the barge-in: %q", first.Answer)
+	must(t, err)
+	t.Logf("answer spoken over: %q", first.Answer)
 	spokenOnly(t, first.Answer, w.id)
+	sentences := twilio.Sentences(first.Answer)
+	if len(sentences) < 2 {
+		t.Fatalf("the answer %q has one sentence: nothing to speak over", first.Answer)
+	}
+	heard := sentences[0]
+	must(t, p.Interrupt(w.ctx, heard, 850))
 
 	// This test once typed the charger's id right after the barge-in, the
 	// caller verified by caller ID. The caller ID now only names the
@@ -542,32 +545,16 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 	// bare four-digit answer as those digits (its rule), even when it has
 	// just asked for the charger. So this caller says the card's end
 	// first, in words, as a caller who knows the line asks it would.
+	// Twilio sends the interrupt before what the caller says, and the line
+	// takes its messages in order: by the answer, the transcript is
+	// amended.
 	turn := w.say(p, "my card ends in "+spokenDigits(cardLast4, "en"), "en-US")
 	if c := w.conversation(sid); c.Verified != chargedesk.VerifiedCard {
 		t.Fatalf("not verified by the card's last 4 (%s): %q", c.Verified, turn.Answer)
 	}
-	w.poll("barge-in kept in the transcript", func() bool {
-		turns, err := l.store.Turns(w.ctx, "C-"+sid)
-		must(t, err)
-		for _, tu := range turns {
-			var meta struct {
-				BargeIn bool
-				Heard   string
-			}
-			_ = json.Unmarshal(tu.Meta, &meta)
-			if tu.Role == chargedesk.RoleAction && meta.BargeIn && meta.Heard == heard {
-				return true
-			}
-		}
-		return false
-	})
-	turns, err := l.store.Turns(w.ctx, "C-"+sid)
-	must(t, err)
-	for _, tu := range turns {
-		if tu.Role == chargedesk.RoleDriver && len(tu.Text) > chargedesk.MaxMessageLen {
-			t.Errorf("a prompt of %d bytes reached the agent", len(tu.Text))
-		}
-	}
+	// The caller speaks over this answer at once: nothing of it heard.
+	must(t, p.Interrupt(w.ctx, "", 0))
+	unheard := turn.Answer
 
 	// The charger's id by keypad: its digits, then #.
 	digits := w.id[len(w.id)-4:]
@@ -580,6 +567,73 @@ func TestRelayBargeInKeysAndBadInput(t *testing.T) {
 	}
 	if c.Status != chargedesk.ConversationResolved || !w.activeTx() {
 		t.Errorf("conversation %s after the keypad id, charging %v", c.Status, w.activeTx())
+	}
+
+	// The stored transcript holds, as the agent's turns, only what the
+	// caller heard: the agent's answer to each of the caller's turns is
+	// its last agent turn before the next one of the caller.
+	turns, err := l.store.Turns(w.ctx, "C-"+sid)
+	must(t, err)
+	type interruption struct {
+		BargeIn                  bool
+		Planned                  string
+		DurationUntilInterruptMs *int64
+	}
+	var agents []chargedesk.Turn // the greeting, then the answers
+	var metas []interruption
+	for _, tu := range turns {
+		switch tu.Role {
+		case chargedesk.RoleDriver:
+			if len(tu.Text) > chargedesk.MaxMessageLen {
+				t.Errorf("a prompt of %d bytes reached the agent", len(tu.Text))
+			}
+			agents = append(agents, chargedesk.Turn{})
+		case chargedesk.RoleAgent:
+			if len(agents) == 0 {
+				agents = append(agents, chargedesk.Turn{})
+			}
+			agents[len(agents)-1] = tu
+		case chargedesk.RoleAction:
+			if strings.Contains(string(tu.Meta), "bargeIn") || strings.Contains(tu.Text, "spoke over") {
+				t.Errorf("an action turn records the barge-in: %q %s", tu.Text, tu.Meta)
+			}
+		}
+	}
+	if len(agents) != 4 {
+		t.Fatalf("%d agent turns answering the greeting and 3 caller turns, want 4: %+v", len(agents), turns)
+	}
+	for _, tu := range agents {
+		var m interruption
+		_ = json.Unmarshal(tu.Meta, &m)
+		metas = append(metas, m)
+	}
+	// spoken is an answer as the line speaks it, sentence by sentence.
+	spoken := func(text string) string {
+		return strings.Join(twilio.Sentences(twilio.Spoken(text, "en", false)), " ")
+	}
+	for i, want := range []struct {
+		heard  string
+		spoken string // what the line spoke of the turn
+		ms     int64
+	}{
+		{greetingHeard, p.Answer.Connect.Relay.WelcomeGreeting, 1200},
+		{heard, first.Answer, 850},
+		{"", unheard, 0},
+	} {
+		tu, m := agents[i], metas[i]
+		if tu.Text != want.heard || !m.BargeIn || m.DurationUntilInterruptMs == nil || *m.DurationUntilInterruptMs != want.ms {
+			t.Errorf("agent turn %d: %q %s; want %q, the barge-in after %d ms", tu.Seq, tu.Text, tu.Meta, want.heard, want.ms)
+		}
+		// What was planned is the whole answer as stored, which the line
+		// spoke in its spoken rendering (the greeting, with the offer of
+		// the other languages after it).
+		if got := spoken(m.Planned); m.Planned == "" || got != want.spoken && (i != 0 || !strings.HasPrefix(want.spoken, got+" ")) {
+			t.Errorf("agent turn %d planned %q, spoken %q; want what the line spoke, %q", tu.Seq, m.Planned, got, want.spoken)
+		}
+	}
+	// The last answer, not spoken over, is whole.
+	if last := agents[3]; metas[3].BargeIn || spoken(last.Text) != turn.Answer {
+		t.Errorf("the last answer %q %s; want what the line spoke, %q", last.Text, last.Meta, turn.Answer)
 	}
 }
 
