@@ -261,6 +261,12 @@ func (w *world) say(p *twiliotest.RelayPlayer, text, lang string) twiliotest.Tur
 		w.t.Fatal(err)
 	}
 	w.t.Logf("caller: %s\nline:   %q holds=%d gaps=%v lang=%v end=%q", text, turn.Answer, turn.Holds, turn.HoldGaps, turn.Languages, turn.HandoffData)
+	// The caller hears the holding lines in the language they speak.
+	for _, u := range turn.Utterances {
+		if twilio.HoldingLine(u) && !twilio.HoldingLineIn(u, lang[:2]) {
+			w.t.Errorf("holding line not in the caller's %s: %q", lang, u)
+		}
+	}
 	return turn
 }
 
@@ -682,6 +688,9 @@ type gatherCall struct {
 	call *twilio.RelayCall
 	// polls counts the holding loop's redirects followed.
 	polls int
+	// lang is the caller's language once converse knows it: the holding
+	// lines must be said in it.
+	lang string
 }
 
 func (w *world) gatherCall(sid string) *gatherCall {
@@ -709,14 +718,17 @@ func (g *gatherCall) post(path string, form url.Values) twilio.VoiceTwiML {
 }
 
 // hold follows the holding loop from tw to the agent's answer: each
-// redirect says a holding line.
+// redirect says a holding line (in the caller's language, once known).
 func (g *gatherCall) hold(tw twilio.VoiceTwiML) twilio.VoiceTwiML {
 	t := g.w.t
 	t.Helper()
 	for n := 0; tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll"); n++ {
 		g.polls++
-		if len(tw.Says) == 0 {
-			t.Fatal("redirect without a holding line")
+		if len(tw.Says) == 0 || !twilio.HoldingLine(tw.Says[0].Text) {
+			t.Fatalf("redirect without a holding line: %+v", tw)
+		}
+		if code := twilioLangs[g.lang]; g.lang != "" && (tw.Says[0].Language != code || !twilio.HoldingLineIn(tw.Says[0].Text, g.lang)) {
+			t.Errorf("holding line not in the caller's %s: %q said in %s", code, tw.Says[0].Text, tw.Says[0].Language)
 		}
 		if n > 40 {
 			t.Fatal("holding loop never ends")
@@ -747,6 +759,7 @@ func speech(text string) url.Values {
 func (g *gatherCall) converse(lang, opening string, fixed func() bool) twilio.VoiceTwiML {
 	w := g.w
 	w.t.Helper()
+	g.lang = lang
 	tw := g.post("/twilio/voice", nil)
 	if tw.Gather == nil || tw.Gather.Input != "speech dtmf" || len(tw.Gather.Says) == 0 {
 		w.t.Fatalf("no <Gather>: %+v", tw)
