@@ -340,7 +340,18 @@ func (s *session) absorb(ctx context.Context) error {
 		// stuck-cable playbook stops for its owner only.
 		u.Category, u.Confidence = chargedesk.CategoryConnectorStuck, max(u.Confidence, 0.6)
 	}
-	s.c.Language = s.d.language(s.c.Language, u, s.text)
+	if lang := s.d.language(s.c.Language, u, s.text); lang != s.c.Language {
+		// Stored at once, not only with the answer: a phone line that
+		// holds while the agent works on the charger holds in the
+		// caller's language.
+		s.c.Language = lang
+		if _, err := s.a.store.UpdateConversation(context.WithoutCancel(ctx), s.c.ID, func(c *chargedesk.Conversation) error {
+			c.Language = lang
+			return nil
+		}); err != nil {
+			return fmt.Errorf("agent: store language: %w", err)
+		}
+	}
 	if u.Slots.Vehicle != "" {
 		s.d.Vehicle = u.Slots.Vehicle
 	}

@@ -135,6 +135,11 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 		}
 		writeTwiML(w, v.gatherAnswer(ctx, base, res.c, res.reply))
 	case <-time.After(v.cfg.GatherWait):
+		// The agent has read the caller's language from this turn by now
+		// (it stores it before it works): hold in it.
+		if cur, err := v.cfg.Store.Conversation(ctx, c.ID); err == nil {
+			lang = cur.Language
+		}
 		writeTwiML(w, holdTwiML(base, lang, v.doing.next(c.ID, lineHold), after, 1))
 	}
 }

@@ -428,6 +428,7 @@ func (s *relaySession) turn(text string) {
 	say := func(key string) {
 		held = true
 		s.v.holdLines.Inc()
+		lang = s.holdLanguage(id, lang)
 		l := line(key, lang)
 		s.mu.Lock()
 		s.held = append(s.held, l)
@@ -462,6 +463,23 @@ func (s *relaySession) turn(text string) {
 			say(key)
 		}
 	}
+}
+
+// holdLanguage is the language to hold in while the agent works on a
+// turn: the conversation's as the agent stored it on reading the turn,
+// which Twilio is told to speak and listen in when it is another than
+// lang.
+func (s *relaySession) holdLanguage(id, lang string) string {
+	c, err := s.v.cfg.Store.Conversation(context.Background(), id)
+	if err != nil || c.Language == lang {
+		return lang
+	}
+	s.mu.Lock()
+	s.lang = c.Language
+	s.mu.Unlock()
+	code := twilioLang(c.Language)
+	s.send(outLanguage{Type: "language", TTSLanguage: code, TranscriptionLanguage: code})
+	return c.Language
 }
 
 // answer speaks the agent's answer; it ends the session when a person

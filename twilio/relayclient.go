@@ -271,12 +271,21 @@ func (c *RelayCall) Drop() {
 // (spoken while the agent works, telling what it does with the charger or
 // asking to wait), in any language.
 func HoldingLine(text string) bool {
+	for _, lang := range []string{"en", "fr", "es"} {
+		if HoldingLineIn(text, lang) {
+			return true
+		}
+	}
+	return false
+}
+
+// HoldingLineIn reports whether text is one of the line's holding lines
+// in lang (en, fr or es).
+func HoldingLineIn(text, lang string) bool {
 	text = strings.TrimSpace(text)
 	for _, key := range holdingLines {
-		for _, l := range lines[key] {
-			if l == text {
-				return true
-			}
+		if l, ok := lines[key][lang]; ok && l == text {
+			return true
 		}
 	}
 	return false

@@ -124,7 +124,11 @@ func newLine(t *testing.T) *line {
 	for _, mode := range []string{twilio.VoiceRelay, twilio.VoiceGather} {
 		v, err := twilio.NewVoice(twilio.VoiceConfig{AuthToken: testToken, Mode: mode, HumanNumber: humanNumber,
 			Agent: voiceAgent{ag}, Store: store, TextLink: textLink, HoldEvery: 1500 * time.Millisecond, DTMFIdle: 300 * time.Millisecond,
-			Logger: slog.New(slog.DiscardHandler)})
+			// A <Gather> turn holds after the relay's DefaultHoldAfter
+			// too, so that one check (wordsSoon: words within about a
+			// second) holds both lines.
+			GatherWait: twilio.DefaultHoldAfter,
+			Logger:     slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +170,9 @@ type world struct {
 	payLink string
 }
 
-func (l *line) world(t *testing.T) *world {
+// world sets up a charger and its driver; tweaks change the charger's
+// configuration (slowLink).
+func (l *line) world(t *testing.T, tweaks ...func(*sim.ChargerConfig)) *world {
 	t.Helper()
 	validator, _ := shared()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -194,6 +200,9 @@ func (l *line) world(t *testing.T) *world {
 		// A short outage (comm_drop_short) lasts two seconds.
 		CommDropShort: 2 * time.Second,
 		Settings:      map[string]string{"MeterValueSampleInterval": "1"}}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
 	if _, err := l.store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: cfg.ID,
 		PasswordHash: chargedesk.HashPassword(cfg.Password), BootStatus: chargedesk.RegistrationAccepted}); err != nil {
 		t.Fatal(err)
@@ -210,6 +219,13 @@ func (l *line) world(t *testing.T) *world {
 		return err == nil && ch.Connected && ch.Connector(1) != nil && ch.Connector(1).Status != ""
 	})
 	return w
+}
+
+// slowLink is a charger on a slow cellular link: it answers every
+// command of the central system after latency, so that a command is in
+// flight longer than the line waits before it holds.
+func slowLink(latency time.Duration) func(*sim.ChargerConfig) {
+	return func(cfg *sim.ChargerConfig) { cfg.ResponseLatency = latency }
 }
 
 func must(t *testing.T, err error) {
@@ -262,6 +278,12 @@ func (w *world) say(p *twiliotest.RelayPlayer, text, lang string) twiliotest.Tur
 		w.t.Fatal(err)
 	}
 	w.t.Logf("caller: %s\nline:   %q holds=%d gaps=%v lang=%v end=%q", text, turn.Answer, turn.Holds, turn.HoldGaps, turn.Languages, turn.HandoffData)
+	// The caller hears the holding lines in the language they speak.
+	for _, u := range turn.Utterances {
+		if twilio.HoldingLine(u) && !twilio.HoldingLineIn(u, lang[:2]) {
+			w.t.Errorf("holding line not in the caller's %s: %q", lang, u)
+		}
+	}
 	return turn
 }
 
@@ -757,6 +779,18 @@ type gatherCall struct {
 	// holding lines said.
 	polls int
 	held  []string
+	// lang is the caller's language once converse knows it: the holding
+	// lines must be said in it.
+	lang string
+	// heard is what the caller heard after each of their turns, as the
+	// relay tests read it: the holding lines (Utterances, Holds), the
+	// times from the turn to the first words and between words (HoldGaps)
+	// and the answer.
+	heard []twiliotest.Turn
+	// commands counts, for each turn in heard, the calls of the central
+	// system the charger received during it: commands the caller waited
+	// on.
+	commands []int
 }
 
 func (w *world) gatherCall(sid string) *gatherCall {
@@ -784,14 +818,18 @@ func (g *gatherCall) post(path string, form url.Values) twilio.VoiceTwiML {
 }
 
 // hold follows the holding loop from tw to the agent's answer: each
-// redirect says a holding line.
-func (g *gatherCall) hold(tw twilio.VoiceTwiML) twilio.VoiceTwiML {
+// redirect says a holding line (in the caller's language, once known),
+// which heard counts, with the time each poll took to answer.
+func (g *gatherCall) hold(tw twilio.VoiceTwiML, heard *twiliotest.Turn) twilio.VoiceTwiML {
 	t := g.w.t
 	t.Helper()
 	for n := 0; tw.Redirect != "" && strings.Contains(tw.Redirect, "/twilio/gather/poll"); n++ {
 		g.polls++
-		if len(tw.Says) == 0 {
-			t.Fatal("redirect without a holding line")
+		if len(tw.Says) == 0 || !twilio.HoldingLine(tw.Says[0].Text) {
+			t.Fatalf("redirect without a holding line: %+v", tw)
+		}
+		if code := twilioLangs[g.lang]; g.lang != "" && (tw.Says[0].Language != code || !twilio.HoldingLineIn(tw.Says[0].Text, g.lang)) {
+			t.Errorf("holding line not in the caller's %s: %q said in %s", code, tw.Says[0].Text, tw.Says[0].Language)
 		}
 		for _, say := range tw.Says {
 			g.held = append(g.held, say.Text)
@@ -799,18 +837,39 @@ func (g *gatherCall) hold(tw twilio.VoiceTwiML) twilio.VoiceTwiML {
 		if n > 40 {
 			t.Fatal("holding loop never ends")
 		}
+		heard.Holds++
+		heard.Utterances = append(heard.Utterances, tw.Says[0].Text)
+		began := time.Now()
 		tw = g.post(tw.Redirect, nil)
+		heard.HoldGaps = append(heard.HoldGaps, time.Since(began))
 	}
 	return tw
 }
 
-// turn answers tw's <Gather> with form and returns the line's answer.
+// turn answers tw's <Gather> with form and returns the line's answer;
+// what the caller heard until then is added to g.heard.
 func (g *gatherCall) turn(tw twilio.VoiceTwiML, form url.Values) twilio.VoiceTwiML {
 	g.w.t.Helper()
 	if tw.Gather == nil {
 		g.w.t.Fatalf("no <Gather> to answer: %+v", tw)
 	}
-	return g.hold(g.post(tw.Gather.Action, form))
+	calls := g.w.c.State().Counters.CallsReceived
+	began := time.Now()
+	tw = g.post(tw.Gather.Action, form)
+	heard := twiliotest.Turn{HoldGaps: []time.Duration{time.Since(began)}}
+	tw = g.hold(tw, &heard)
+	g.commands = append(g.commands, g.w.c.State().Counters.CallsReceived-calls)
+	var says []twilio.TwiMLSay
+	if tw.Gather != nil {
+		says = append(says, tw.Gather.Says...)
+	}
+	for _, s := range append(says, tw.Says...) {
+		heard.Answer = strings.TrimSpace(heard.Answer + " " + s.Text)
+	}
+	heard.Utterances = append(heard.Utterances, heard.Answer)
+	g.heard = append(g.heard, heard)
+	g.w.t.Logf("heard: %q holds=%d gaps=%v commands=%d", heard.Answer, heard.Holds, heard.HoldGaps, g.commands[len(g.commands)-1])
+	return tw
 }
 
 // speech is what Twilio posts for a caller's words heard with confidence.
@@ -825,6 +884,7 @@ func speech(text string) url.Values {
 func (g *gatherCall) converse(lang, opening string, fixed func() bool) twilio.VoiceTwiML {
 	w := g.w
 	w.t.Helper()
+	g.lang = lang
 	tw := g.post("/twilio/voice", nil)
 	if tw.Gather == nil || tw.Gather.Input != "speech dtmf" || len(tw.Gather.Says) == 0 {
 		w.t.Fatalf("no <Gather>: %+v", tw)
@@ -891,8 +951,12 @@ func TestGatherFixesASessionThatWontStart(t *testing.T) {
 	if g.polls == 0 {
 		t.Error("no holding loop while the charger was reset")
 	}
-	if !slices.ContainsFunc(g.held, func(s string) bool { return strings.Contains(s, "restarting the charger") }) {
-		t.Errorf("the holding loop never said the charger was being restarted: %q", g.held)
+	// The agent starts the charge, then restarts the charger: the holding
+	// loop tells what it is doing, not only "one moment".
+	if !slices.ContainsFunc(g.held, func(s string) bool {
+		return strings.Contains(s, "restarting the charger") || strings.Contains(s, "starting the charge")
+	}) {
+		t.Errorf("the holding loop never said what the agent was doing: %q", g.held)
 	}
 	c := w.conversation(g.call.CallSid)
 	if c.Status != chargedesk.ConversationResolved || !w.activeTx() {
@@ -1132,5 +1196,130 @@ func TestRelayFixesTheOtherFailures(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// inOwnWords is how a driver who knows nothing of the line's categories
+// tells, by language, a payment the app could not take and a charger
+// that shows it can't be used.
+var inOwnWords = map[string]map[string]string{
+	"payment": {
+		"en": "hi, I'm at charger %s, I tried to pay in the app and it says my credit card didn't go through, so it won't let me charge",
+		"fr": "bonjour, je suis à la borne %s, l'application dit que ma carte de crédit est refusée pis ça veut pas charger",
+		"es": "estoy en el cargador %s, la aplicación dice que mi tarjeta de crédito fue rechazada y no me deja cargar",
+	},
+	"offline": {
+		"en": "hi, the charger %s says unavailable on the screen and I can't use it",
+		"fr": "allô, la borne %s est pas disponible, l'écran dit hors service",
+		"es": "el cargador %s dice no disponible en la pantalla y no puedo usarlo",
+	},
+}
+
+// How the line, in its spoken words, tells that a card has expired, that
+// a charger is back on line, that a session started, and that a
+// connector is available again.
+var (
+	expiredTold   = []string{"has expired", "est expirée", "está vencida"}
+	backTold      = []string{"back online", "de retour en ligne", "volvió a estar en línea"}
+	startedTold   = []string{"session has started", "recharge a commencé", "sesión empezó"}
+	availableTold = []string{"available again", "de nouveau disponible", "disponible otra vez"}
+)
+
+// TestGatherFixesThePaymentAndTheOfflineCharger: over <Gather>, in
+// English, Québec French and US Spanish, a payment the app could not take
+// on an expired card, and a charger showing unavailable: a stale status
+// (English, Spanish) or a connection dropped for a moment (French). The
+// chargers answer on a slow link, so that the line holds while a command
+// is in flight.
+func TestGatherFixesThePaymentAndTheOfflineCharger(t *testing.T) {
+	l := newLine(t)
+	type call struct{ failure, lang string }
+	var calls []call
+	for _, failure := range []string{"payment", "offline"} {
+		for _, lang := range []string{"en", "fr", "es"} {
+			calls = append(calls, call{failure, lang})
+		}
+	}
+	for _, c := range calls {
+		t.Run(c.failure+"/"+c.lang, func(t *testing.T) {
+			t.Parallel()
+			w := l.world(t, slowLink(1500*time.Millisecond))
+			setups[c.failure](w, c.lang)
+			fixed := func() bool {
+				ok := fixedChecks[c.failure](w)
+				if ok && c.failure == "payment" && w.payLink == "" {
+					t.Error("charging before any payment went through")
+				}
+				return ok
+			}
+			g := w.gatherCall(fmt.Sprintf("CA%032d", 3000+w.n))
+			g.converse(c.lang, fmt.Sprintf(inOwnWords[c.failure][c.lang], w.id), fixed)
+			heard := g.heard
+			// The caller ID only names the account: the line asks the
+			// card's last 4 before it acts.
+			if !asks(heard[0].Answer, last4Asks) {
+				t.Errorf("the card's last 4 not asked first: %q", heard[0].Answer)
+			}
+			// Words within about a second of each turn, never five seconds
+			// of silence, and a holding line in a turn that waits on the
+			// charger: one where a command is in flight on the slow link.
+			commanded := 0
+			for i, h := range heard {
+				spokenOnly(t, h.Answer, w.id)
+				wordsSoon(t, h)
+				if n := g.commands[i]; n > 0 {
+					commanded += n
+					heldWhileWorking(t, h, fmt.Sprintf("%d command(s) were in flight", n))
+				}
+			}
+			if commanded == 0 && !(c.failure == "offline" && c.lang == "fr") {
+				t.Error("the charger received no command from the line")
+			}
+			told := func(phrases []string) int {
+				for i, h := range heard {
+					if asks(h.Answer, phrases) {
+						return i
+					}
+				}
+				return -1
+			}
+			last := heard[len(heard)-1]
+			switch {
+			case c.failure == "payment":
+				// Told why, texted a pay link it paid, then told the session
+				// started, which the charger shows.
+				if told(expiredTold) < 0 {
+					t.Error("never told the card has expired")
+				}
+				if w.payLink == "" {
+					t.Error("no pay link texted and paid")
+				}
+				if !asks(last.Answer, startedTold) {
+					t.Errorf("not told the session started: %q", last.Answer)
+				}
+			case c.lang == "fr":
+				// The connection dropped (setups): the line waits for the
+				// charger to come back, says so, and the connector shows
+				// available.
+				back := told(backTold)
+				if back < 0 {
+					t.Fatal("never told the charger is back on line")
+				}
+				heldWhileWorking(t, heard[back], "the charger came back")
+				if !asks(last.Answer, availableTold) {
+					t.Errorf("not told the connector is available: %q", last.Answer)
+				}
+			default:
+				// The line asks the charger for its status, which shows it
+				// available, and says so.
+				if !asks(last.Answer, availableTold) {
+					t.Errorf("not told the connector is available: %q", last.Answer)
+				}
+			}
+			w.resolvedIn(g.call.CallSid, c.lang)
+			if !fixed() {
+				t.Errorf("%s not fixed on the charger: %+v", c.failure, w.c.State())
+			}
+		})
 	}
 }
