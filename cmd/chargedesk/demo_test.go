@@ -21,6 +21,7 @@ import (
 type demoProc struct {
 	proc
 	key      string
+	admin    string // the console admin's password
 	injected map[string]string // fault -> charger id
 	out      *syncBuf
 }
@@ -28,6 +29,7 @@ type demoProc struct {
 var (
 	demoKey       = regexp.MustCompile(`^\s+API key\s+(\S+)`)
 	demoAPI       = regexp.MustCompile(`^\s+operator API\s+(\S+)/api/v1/chargers`)
+	demoAdmin     = regexp.MustCompile(`^\s+console\s+\S+\s+\(sign in as admin, password (\S+)\)`)
 	demoFaultLine = regexp.MustCompile(`^\s+(\S+)(?: connector \d+)?\s+([a-z_]+)\s`)
 )
 
@@ -75,6 +77,9 @@ func startDemo(t *testing.T, chargers int) *demoProc {
 			}
 			if m := demoAPI.FindStringSubmatch(line); m != nil {
 				d.apiURL = m[1]
+			}
+			if m := demoAdmin.FindStringSubmatch(line); m != nil {
+				d.admin = m[1]
 			}
 			switch {
 			case strings.HasPrefix(line, "Faults injected now:"):
