@@ -368,11 +368,12 @@ func TestConversationLocks(t *testing.T) {
 		t.Fatalf("conversation %s waits for %s", y, x)
 	}
 	// The same conversation waits.
-	got := make(chan struct{})
+	got, released := make(chan struct{}), make(chan struct{})
 	go func() {
 		u := a.lock(x)
 		close(got)
 		u()
+		close(released)
 	}()
 	select {
 	case <-got:
@@ -381,6 +382,7 @@ func TestConversationLocks(t *testing.T) {
 	}
 	unlockX()
 	<-got
+	<-released
 	a.locksMu.Lock()
 	defer a.locksMu.Unlock()
 	if len(a.locks) != 0 {
