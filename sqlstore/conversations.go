@@ -205,7 +205,20 @@ func (s *Store) Conversations(ctx context.Context, f chargedesk.ConversationFilt
 	if f.ByActivity {
 		key = "active_at"
 	}
-	query := `SELECT ` + conversationCols + ` FROM conversations WHERE 1 = 1`
+	from := `conversations`
+	if !s.pg && f.ByActivity {
+		// SQLite, without statistics, would rather walk an index of an
+		// equality it is given (a channel: thousands of rows) than the
+		// small partial index of a rare phase, which is also in activity
+		// order: it is told.
+		switch f.Phase {
+		case chargedesk.PhasePerson:
+			from += ` INDEXED BY conversations_operator_active`
+		case chargedesk.PhaseCharger:
+			from += ` INDEXED BY conversations_charger_busy`
+		}
+	}
+	query := `SELECT ` + conversationCols + ` FROM ` + from + ` WHERE 1 = 1`
 	var args []any
 	eq := func(col, v string) {
 		if v != "" {
@@ -226,7 +239,11 @@ func (s *Store) Conversations(ctx context.Context, f chargedesk.ConversationFilt
 		case chargedesk.PhasePerson:
 			query += ` AND operator <> ''`
 		case chargedesk.PhaseDone:
-			query += ` AND operator = '' AND status IN ('` + string(chargedesk.ConversationResolved) + `', '` + string(chargedesk.ConversationClosed) + `')`
+			// Resolved or closed, said as "not open nor escalated" (the
+			// store knows no other status): most conversations are done,
+			// and an IN would draw SQLite to the status index, then to
+			// sorting them all; this walks them in activity order.
+			query += ` AND operator = '' AND status NOT IN ('` + string(chargedesk.ConversationOpen) + `', '` + string(chargedesk.ConversationEscalated) + `')`
 		case chargedesk.PhaseEscalated:
 			query += ` AND operator = '' AND status = '` + string(chargedesk.ConversationEscalated) + `'`
 		case chargedesk.PhaseCharger:

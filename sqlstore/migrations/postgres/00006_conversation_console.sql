@@ -13,6 +13,9 @@ UPDATE conversations SET active_at = GREATEST(updated_at, created_at,
     (SELECT MAX(t.at) FROM turns t WHERE t.conversation_id = conversations.id));
 ALTER TABLE conversations ALTER COLUMN active_at SET NOT NULL;
 
+-- PostgreSQL keeps statistics and combines indexes (bitmap AND) for a
+-- narrow combination of filters: each filter's index is its own column
+-- in activity order.
 CREATE INDEX conversations_active ON conversations (active_at, id);
 CREATE INDEX conversations_status_active ON conversations (status, active_at, id);
 CREATE INDEX conversations_channel_active ON conversations (channel, active_at, id);

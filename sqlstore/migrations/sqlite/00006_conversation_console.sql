@@ -13,11 +13,15 @@ ALTER TABLE conversations ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
 UPDATE conversations SET active_at = MAX(updated_at, created_at,
     COALESCE((SELECT MAX(t.at) FROM turns t WHERE t.conversation_id = conversations.id), 0));
 
+-- Each filter's index carries the other filters' columns after its order,
+-- so that a narrow combination (a channel and a state that few share) is
+-- checked in the index, not row by row in the table: SQLite keeps no
+-- statistics to pick the narrower index.
 CREATE INDEX conversations_active ON conversations (active_at, id);
-CREATE INDEX conversations_status_active ON conversations (status, active_at, id);
-CREATE INDEX conversations_channel_active ON conversations (channel, active_at, id);
-CREATE INDEX conversations_language_active ON conversations (language, active_at, id);
-CREATE INDEX conversations_category_active ON conversations (category, active_at, id);
+CREATE INDEX conversations_status_active ON conversations (status, active_at, id, channel, language, category, operator);
+CREATE INDEX conversations_channel_active ON conversations (channel, active_at, id, status, language, category, operator);
+CREATE INDEX conversations_language_active ON conversations (language, active_at, id, status, channel, category, operator);
+CREATE INDEX conversations_category_active ON conversations (category, active_at, id, status, channel, language, operator);
 CREATE INDEX conversations_operator_active ON conversations (active_at, id) WHERE operator <> '';
 CREATE INDEX conversations_charger_busy ON conversations (active_at, id) WHERE busy = 'charger';
 
