@@ -280,7 +280,11 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request) {
 		seen = list[0].ActiveAt
 	}
 	var last time.Time
+	still := c.signedInStill(r)
 	err = stream.Run(ctx, wake, func() error {
+		if err := still(); err != nil {
+			return err
+		}
 		if wait := listDebounce - time.Since(last); wait > 0 && !last.IsZero() {
 			select {
 			case <-ctx.Done():
@@ -375,6 +379,27 @@ func ticks(ctx context.Context, d time.Duration, wake sse.Wake) {
 		case <-t.C:
 			wake.Notify()
 		}
+	}
+}
+
+// errSignedOut ends a live view whose session ended meanwhile.
+var errSignedOut = errors.New("console: the session of a live view ended")
+
+// signedInStill returns a check, for a live view's sends, that the
+// request's session still holds (not signed out, not expired, the
+// account not disabled), read again at most every minute.
+func (c *Console) signedInStill(r *http.Request) func() error {
+	checked := c.cfg.Now()
+	return func() error {
+		if now := c.cfg.Now(); now.Sub(checked) < time.Minute {
+			return nil
+		} else {
+			checked = now
+		}
+		if _, ok := c.session(r); !ok {
+			return errSignedOut
+		}
+		return nil
 	}
 }
 
@@ -567,7 +592,11 @@ func (c *Console) conversationEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	go ticks(ctx, poll, wake)
 	var shown time.Time // the conversation's UpdatedAt last sent
+	still := c.signedInStill(r)
 	err = stream.Run(ctx, wake, func() error {
+		if err := still(); err != nil {
+			return err
+		}
 		conv, err := c.cfg.Store.Conversation(ctx, id)
 		if err != nil {
 			return err
@@ -732,6 +761,10 @@ func (c *Console) message(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	si := operatorOf(ctx)
 	id := r.PathValue("id")
+	if r.PostForm == nil {
+		// Sent with the token in a header: the body was not read yet.
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
 	text, err := operatorText(r.PostFormValue("text"))
 	if err != nil {
 		c.failErr(w, r, err)

@@ -544,6 +544,19 @@ func TestConversationLive(t *testing.T) {
 	if err != nil || evs[len(evs)-1].ID != "3" {
 		t.Fatalf("after reconnecting: %+v %v", evs, err)
 	}
+	// A stream ends with its session: signed out, the next change closes
+	// it rather than sending it.
+	if status, _, _ := v.post("/console/signout", nil); status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", status)
+	}
+	r.clock.add(2 * time.Minute)
+	if err := r.convs.AppendTurn(context.Background(), &chargedesk.Turn{ConversationID: c.ID, Role: chargedesk.RoleDriver, Text: "still there?"}); err != nil {
+		t.Fatal(err)
+	}
+	if evs, err := transcript.Until(5*time.Second, func(e ssetest.Event) bool { return strings.Contains(e.Data, "still there?") }); !errors.Is(err, ssetest.ErrClosed) {
+		t.Fatalf("a signed-out stream goes on: %+v %v", evs, err)
+	}
+	v = r.signedIn("vic", chargedesk.RoleViewer)
 	if s := open("/console/conversations/C-none/events", nil); s.Status != http.StatusNotFound {
 		t.Errorf("unknown conversation's stream: %d", s.Status)
 	}
