@@ -95,9 +95,81 @@ type Conversation struct {
 	Status   ConversationStatus `json:"status"`
 	TicketID string             `json:"ticketId,omitempty"`
 	// Flagged counts messages that tried to make the agent break its rules.
-	Flagged   int       `json:"flagged,omitempty"`
+	Flagged int `json:"flagged,omitempty"`
+	// Operator is the console operator (their username) who took the
+	// conversation over from the agent; "" while the agent answers. While
+	// it is set the agent stores the driver's messages and answers none,
+	// on every node, until the operator hands it back.
+	Operator string `json:"operator,omitempty"`
+	// Busy says what the agent is doing with the conversation right now,
+	// until BusyUntil (a lease: a node that stops mid-way leaves it to run
+	// out): BusyCharger while a command it sent to a charger or the
+	// verification on the charger's messages is in flight, BusyReplying
+	// while it stores its answer. "" when it is doing nothing.
+	Busy      string    `json:"busy,omitempty"`
+	BusyUntil time.Time `json:"busyUntil,omitzero"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// ActiveAt is when the conversation last had something happen: a turn
+	// stored or the conversation changed. The store keeps it.
+	ActiveAt time.Time `json:"activeAt,omitzero"`
+}
+
+// What the agent may be busy with (Conversation.Busy).
+const (
+	BusyCharger  = "charger"
+	BusyReplying = "replying"
+)
+
+// ConversationPhase is where a conversation stands as the people
+// watching it see it: who has it and what it waits on.
+type ConversationPhase string
+
+// Conversation phases.
+const (
+	// PhaseAgent: open, with the agent, which waits on the driver or
+	// works out its answer.
+	PhaseAgent ConversationPhase = "agent"
+	// PhaseCharger: open, with the agent, which has a command or the
+	// verification of a fix in flight on a charger.
+	PhaseCharger ConversationPhase = "charger"
+	// PhaseEscalated: the agent wrote a ticket for people.
+	PhaseEscalated ConversationPhase = "escalated"
+	// PhasePerson: a console operator took it over.
+	PhasePerson ConversationPhase = "person"
+	// PhaseDone: resolved or closed.
+	PhaseDone ConversationPhase = "done"
+)
+
+// Phases lists the conversation phases.
+var Phases = []ConversationPhase{PhaseAgent, PhaseCharger, PhaseEscalated, PhasePerson, PhaseDone}
+
+// Valid reports whether p is a known phase.
+func (p ConversationPhase) Valid() bool {
+	for _, q := range Phases {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Phase is where c stands at now: with a person when an operator has it
+// (whatever its status), else done when resolved or closed, else
+// escalated, else waiting on a charger while the agent's lease on one
+// runs, else with the agent.
+func (c *Conversation) Phase(now time.Time) ConversationPhase {
+	switch {
+	case c.Operator != "":
+		return PhasePerson
+	case c.Status == ConversationResolved || c.Status == ConversationClosed:
+		return PhaseDone
+	case c.Status == ConversationEscalated:
+		return PhaseEscalated
+	case c.Busy == BusyCharger && c.BusyUntil.After(now):
+		return PhaseCharger
+	}
+	return PhaseAgent
 }
 
 // Turn is one message of a conversation, or one action the agent took.
@@ -105,7 +177,7 @@ type Turn struct {
 	ConversationID string    `json:"conversationId"`
 	Seq            int64     `json:"seq"`
 	At             time.Time `json:"at"`
-	// Role is "driver", "agent" or "action".
+	// Role is "driver", "agent", "operator" or "action".
 	Role string `json:"role"`
 	Text string `json:"text"`
 	// Meta holds what goes with the turn: the understanding of a driver's
@@ -113,21 +185,60 @@ type Turn struct {
 	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
-// Turn roles.
+// Turn roles: what the driver wrote or said, what the agent answered
+// (and the notices of a takeover and a hand back), what a console
+// operator wrote while they had the conversation (RoleOperatorTurn: the
+// name RoleOperator is the console account's role), and what the agent
+// did.
 const (
-	RoleDriver = "driver"
-	RoleAgent  = "agent"
-	RoleAction = "action"
+	RoleDriver       = "driver"
+	RoleAgent        = "agent"
+	RoleOperatorTurn = "operator"
+	RoleAction       = "action"
 )
 
 // MaxMessageLen bounds a driver's message.
 const MaxMessageLen = 2000
 
-// ConversationFilter selects conversations.
+// MaxOperatorMessageLen bounds an operator's message, in characters: what
+// one SMS can carry (1,600) with room to spare.
+const MaxOperatorMessageLen = 1000
+
+// ConversationFilter selects conversations. Every field set narrows the
+// list.
 type ConversationFilter struct {
 	Status   ConversationStatus
 	DriverID string
-	Limit    int
+	Channel  Channel
+	Language string
+	Category string
+	// Phase selects by where conversations stand now (the store's clock
+	// decides whether a lease on a charger still runs).
+	Phase ConversationPhase
+	// ByActivity lists by ActiveAt, newest activity first, instead of by
+	// CreatedAt, newest first.
+	ByActivity bool
+	// After continues a listing after the conversation of this cursor:
+	// the last one of the previous page (see Conversation.Cursor).
+	After *ConversationCursor
+	Limit int
+}
+
+// ConversationCursor is a conversation's place in a listing: its
+// CreatedAt or its ActiveAt (with ByActivity), then its id (listings
+// order by both, descending).
+type ConversationCursor struct {
+	At time.Time
+	ID string
+}
+
+// Cursor is c's place in a listing by activity (byActivity) or by
+// creation.
+func (c *Conversation) Cursor(byActivity bool) ConversationCursor {
+	if byActivity {
+		return ConversationCursor{At: c.ActiveAt, ID: c.ID}
+	}
+	return ConversationCursor{At: c.CreatedAt, ID: c.ID}
 }
 
 // ConversationStore keeps conversations and their turns.
@@ -138,12 +249,14 @@ type ConversationStore interface {
 	// Conversation returns one conversation. ENOTFOUND.
 	Conversation(ctx context.Context, id string) (*Conversation, error)
 	// UpdateConversation reads, applies fn and writes back in one
-	// transaction. ENOTFOUND.
+	// transaction; ActiveAt becomes now (it never goes back). ENOTFOUND.
 	UpdateConversation(ctx context.Context, id string, fn func(*Conversation) error) (*Conversation, error)
-	// Conversations lists conversations, newest first.
+	// Conversations lists conversations, newest first (created or, with
+	// ByActivity, active).
 	Conversations(ctx context.Context, f ConversationFilter) ([]*Conversation, error)
-	// AppendTurn stores a turn, assigning Seq (written back). ENOTFOUND for
-	// an unknown conversation.
+	// AppendTurn stores a turn, assigning Seq (written back), and moves
+	// the conversation's ActiveAt to the turn's time when later. ENOTFOUND
+	// for an unknown conversation.
 	AppendTurn(ctx context.Context, t *Turn) error
 	// Turns returns a conversation's turns in order.
 	Turns(ctx context.Context, conversationID string) ([]Turn, error)

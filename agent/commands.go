@@ -66,17 +66,27 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 // whose result is not known yet.
 const resultPending chargedesk.ResultStatus = "Pending"
 
+// chargerLeaseMargin is added to a command's timeout and the verify
+// deadline for the lease of BusyCharger.
+const chargerLeaseMargin = 15 * time.Second
+
 // saveState stores the conversation's playbook state (Data) and where it
-// stands now, before the agent acts outside the conversation.
+// stands now, before the agent sends a command to a charger; the
+// conversation is marked BusyCharger until the answer is stored.
 func (a *Agent) saveState(ctx context.Context, s *session) error {
 	data, err := json.Marshal(s.d)
 	if err != nil {
 		return fmt.Errorf("agent: encode state: %w", err)
 	}
+	now := a.now()
 	_, err = a.store.UpdateConversation(context.WithoutCancel(ctx), s.c.ID, func(c *chargedesk.Conversation) error {
 		c.Data = data
 		c.ChargerID, c.ConnectorID, c.Category, c.DriverID, c.Verified = s.c.ChargerID, s.c.ConnectorID, s.c.Category, s.c.DriverID, s.c.Verified
-		c.UpdatedAt = a.now()
+		c.UpdatedAt = now
+		// What follows is a command and the wait for the charger to
+		// confirm it: the conversation waits on a charger that long at
+		// most (finish clears it sooner).
+		c.Busy, c.BusyUntil = chargedesk.BusyCharger, now.Add(a.timeout+a.verify+chargerLeaseMargin)
 		return nil
 	})
 	if err != nil {

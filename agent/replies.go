@@ -95,6 +95,8 @@ const (
 	keyAskStartTime      = "ask_start_time"
 	keyNewCardNotSeen    = "new_card_not_seen"
 	keyAgentPaused       = "agent_paused"
+	keyTakenOver         = "taken_over"
+	keyHandedBack        = "handed_back"
 )
 
 // replies holds the texts by key, then language. Arguments are numbered so
@@ -104,6 +106,16 @@ var replies = map[string]map[string]string{
 		"en": "Hi, this is charging support. What's going on, and which charger are you at (the ID on its label, or the place)?",
 		"fr": "Bonjour, ici le soutien à la recharge. Qu'est-ce qui se passe, et à quelle borne êtes-vous (le numéro sur l'étiquette, ou l'endroit)?",
 		"es": "Hola, le atiende soporte de carga. ¿Qué pasa y en qué cargador está (el ID de la etiqueta o el lugar)?",
+	},
+	keyTakenOver: {
+		"en": "A person from our support team is taking over this conversation now. They'll answer you here.",
+		"fr": "Une personne de notre équipe de soutien prend maintenant le relais de cette conversation. Elle vous répondra ici.",
+		"es": "Una persona de nuestro equipo de soporte se hace cargo de esta conversación ahora. Le responderá por aquí.",
+	},
+	keyHandedBack: {
+		"en": "You're back with the automated assistant. Tell me if there's anything else I can help with.",
+		"fr": "Vous êtes de retour avec l'assistant automatisé. Dites-moi si je peux vous aider avec autre chose.",
+		"es": "Está de nuevo con el asistente automático. Dígame si le puedo ayudar con algo más.",
 	},
 	keyAnythingElse: {
 		"en": "Is there anything else I can help with?",

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/internal/sse"
 )
 
 //go:embed templates static
@@ -49,6 +50,16 @@ type Config struct {
 	Commands chargedesk.Commander
 	// Agent, when set, lets an admin switch the agent off and on.
 	Agent AgentSwitch
+	// Assistant, when set, lets an operator take a conversation over from
+	// the agent and hand it back, and shows what the agent found.
+	Assistant Assistant
+	// Outbound, when set, reaches drivers on their channel: the notices
+	// of a takeover and a hand back, what an operator writes. Without it
+	// nothing is sent (the web chat's page reads the transcript itself).
+	Outbound chargedesk.Outbound
+	// Feed, when set, wakes the live views at each conversation change on
+	// any node (the bus); without it they read the store every 2 s.
+	Feed chargedesk.ConversationFeed
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -69,6 +80,8 @@ type Console struct {
 	pages    *pages
 	attempts *attempts
 	mux      *http.ServeMux
+	// streams bounds the live views open at once.
+	streams *sse.Limiter
 }
 
 // New returns the console for cfg.
@@ -92,7 +105,8 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, log: cfg.Logger, pages: p, attempts: newAttempts(cfg.Now), mux: http.NewServeMux()}
+	c := &Console{cfg: cfg, log: cfg.Logger, pages: p, attempts: newAttempts(cfg.Now), mux: http.NewServeMux(),
+		streams: sse.NewLimiter(maxStreams, maxStreamsPerOp)}
 	c.routes()
 	return c, nil
 }
@@ -120,6 +134,14 @@ func (c *Console) routes() {
 	m.Handle("POST /console/signout", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.signout)))
 	m.Handle("GET /console/{$}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.home)))
 	m.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	// conversations
+	m.Handle("GET /console/conversations", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.conversations)))
+	m.Handle("GET /console/conversations/events", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.listEvents)))
+	m.Handle("GET /console/conversations/{id}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.conversation)))
+	m.Handle("GET /console/conversations/{id}/events", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.conversationEvents)))
+	m.Handle("POST /console/conversations/{id}/takeover", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.takeOver)))
+	m.Handle("POST /console/conversations/{id}/handback", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.handBack)))
+	m.Handle("POST /console/conversations/{id}/messages", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.message)))
 	m.HandleFunc("/console/", c.notFound)
 }
 

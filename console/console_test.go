@@ -16,6 +16,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/console"
+	"github.com/chargedesk/chargedesk/natsbus"
 	"github.com/chargedesk/chargedesk/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -29,6 +30,10 @@ type rig struct {
 	srv     *httptest.Server
 	clock   *clock
 	cmds    *recorder
+	// bus is an embedded NATS; convs is the store as the console and the
+	// tests write conversations, publishing each change on the bus.
+	bus   *natsbus.Bus
+	convs *natsbus.NotifyingStore
 }
 
 // clock is a settable time.
@@ -66,7 +71,9 @@ type agentSwitch struct {
 func (a *agentSwitch) AgentEnabled() bool      { a.mu.Lock(); defer a.mu.Unlock(); return !a.off }
 func (a *agentSwitch) SetAgentEnabled(on bool) { a.mu.Lock(); a.off = !on; a.mu.Unlock() }
 
-func newRig(t *testing.T) *rig {
+// newRig starts the console; with a configuration's changes (an
+// Assistant, an Outbound) when given.
+func newRig(t *testing.T, with ...func(*console.Config)) *rig {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "cd.db"))
@@ -74,9 +81,18 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := &rig{t: t, store: st, clock: &clock{t: time.Now()}, cmds: &recorder{}}
-	r.console, err = console.New(console.Config{Store: st, Operators: st, Commands: r.cmds, Agent: &agentSwitch{},
-		HashCost: bcrypt.MinCost, Now: r.clock.now})
+	bus, err := natsbus.Open(ctx, natsbus.Config{Name: "console-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	r := &rig{t: t, store: st, clock: &clock{t: time.Now()}, cmds: &recorder{}, bus: bus, convs: natsbus.NotifyConversations(st, bus, nil)}
+	cfg := console.Config{Store: r.convs, Operators: st, Commands: r.cmds, Agent: &agentSwitch{}, Feed: bus,
+		HashCost: bcrypt.MinCost, Now: r.clock.now}
+	for _, w := range with {
+		w(&cfg)
+	}
+	r.console, err = console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

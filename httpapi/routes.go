@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/internal/sse"
 )
 
 // addRoutes registers every route of the API on mux. The probes and
@@ -65,10 +66,18 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 		perChat := newChatLimiter(20, cfg.Now)
 		byID := func(r *http.Request) string { return r.PathValue("id") }
 		mux.Handle("GET /chat", handleChatPage())
+		mux.Handle("GET /chat/chat.js", handleChatAsset("chat.js", "text/javascript; charset=utf-8"))
+		mux.Handle("GET /chat/chat.css", handleChatAsset("chat.css", "text/css; charset=utf-8"))
 		mux.Handle("POST /chat/api/conversations", limited(starts, clientAddr, log, handleChatStart(agent, store, log)))
 		mux.Handle("GET /chat/api/conversations/{id}", limited(perClient, clientAddr, log, handleChatTranscript(store, log)))
 		mux.Handle("POST /chat/api/conversations/{id}/messages",
 			limited(perClient, clientAddr, log, limited(perChat, byID, log, chatOnly(store, log, handleChatMessage(agent, log)))))
+		// The chat's receive path: what is said in the conversation,
+		// including what nobody asked for (a person of the staff who
+		// took it over), as Server-Sent Events.
+		streams := sse.NewLimiter(maxChatStreams, maxChatStreamsPer)
+		mux.Handle("GET /chat/api/conversations/{id}/events",
+			limited(perClient, clientAddr, log, chatOnly(store, log, handleChatEvents(store, cfg.Feed, streams, log))))
 	}
 
 	if tw := cfg.Twilio; tw.enabled() && tw.SMS != nil && cfg.Agent != nil {

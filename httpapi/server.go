@@ -49,6 +49,10 @@ type Config struct {
 	// Twilio, when set with an auth token, adds the Twilio webhooks
 	// (/twilio/sms for SMS when Agent and Twilio.SMS are set).
 	Twilio *TwilioConfig
+	// Feed, when set, tells the web chat's event stream at once of the
+	// turns stored on any node (the bus); without it the stream reads the
+	// store every second.
+	Feed chargedesk.ConversationFeed
 	// Now is the clock used for token timestamps; nil means time.Now.
 	Now func() time.Time
 }

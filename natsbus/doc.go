@@ -14,7 +14,11 @@
 //   - the command request/reply protocol: ServeCharger answers commands for a
 //     charger whose socket this node holds, and Bus.Send implements
 //     chargedesk.Commander for any charger on any node;
-//   - the hand-over of a charger from one node to another (newest wins).
+//   - the hand-over of a charger from one node to another (newest wins);
+//   - conversation changes (PublishConversation, SubscribeConversations),
+//     published by NotifyingStore, the store decorator every writer of
+//     conversations goes through, for the live views of the console and
+//     the web chat on every node.
 //
 // Subjects, with the default prefix "chargedesk":
 //
@@ -22,8 +26,11 @@
 //	chargedesk.cmd.<id>            request: a chargedesk.Command as JSON;
 //	                               reply: {"result":{...},"error":{"code","message"}}
 //	chargedesk.ctl.serve.<id>      hand-over requests between nodes
+//	chargedesk.conv.<cid>          one chargedesk.ConversationChange as JSON
 //
-// where <id> is the escaped charger id. One node or many, the code path is the
+// where <id> is the escaped charger id and <cid> the escaped conversation
+// id (letters, digits and '-' as they are, any other byte as '_' and two
+// hex digits). One node or many, the code path is the
 // same: a single node simply talks to its own embedded server.
 //
 // natsbus does not hold sockets, store anything or decide what may be sent;

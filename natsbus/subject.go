@@ -81,6 +81,7 @@ type subjects struct {
 	events string // "<prefix>.events."
 	cmd    string // "<prefix>.cmd."
 	serve  string // "<prefix>.ctl.serve."
+	conv   string // "<prefix>.conv."
 }
 
 func newSubjects(prefix string) subjects {
@@ -88,6 +89,7 @@ func newSubjects(prefix string) subjects {
 		events: prefix + ".events.",
 		cmd:    prefix + ".cmd.",
 		serve:  prefix + ".ctl.serve.",
+		conv:   prefix + ".conv.",
 	}
 }
 

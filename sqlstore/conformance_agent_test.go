@@ -362,6 +362,7 @@ func runAgentConformance(t *testing.T, b backend) {
 		want.Data = json.RawMessage(`{"step":1}`)
 		want.Status = chargedesk.ConversationResolved
 		want.UpdatedAt = c.CreatedAt.Add(time.Second)
+		want.ActiveAt = want.UpdatedAt
 		if diff := cmp.Diff(&want, got, sameJSON); diff != "" {
 			t.Errorf("returned (-want +got):\n%s", diff)
 		}
@@ -981,6 +982,7 @@ func runAgentConformance(t *testing.T, b backend) {
 		must(t, first.CreateConversation(ctx, conv))
 		turn := &chargedesk.Turn{ConversationID: "c1", Role: chargedesk.RoleDriver, Text: "allô"}
 		must(t, first.AppendTurn(ctx, turn))
+		conv.ActiveAt = turn.At // a turn is the conversation's latest activity
 		ticket := newTicket("t1", chargedesk.TicketOpen)
 		must(t, first.CreateTicket(ctx, ticket))
 
@@ -1025,6 +1027,7 @@ func runAgentConformance(t *testing.T, b backend) {
 			t.Errorf("Seq after reopen = %d, want 2", next.Seq)
 		}
 		wantTurns = append(wantTurns, *next)
+		conv.ActiveAt = next.At
 		must(t, second.Close())
 		check(openStore(t, dsn))
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chargedesk/chargedesk"
@@ -16,13 +17,14 @@ import (
 const MaxAgentTurnLen = 8000
 
 const conversationCols = `id, channel, language, from_addr, driver_id, verified, charger_id,
-	connector_id, category, playbook, state, data, status, ticket_id, flagged, created_at, updated_at`
+	connector_id, category, playbook, state, data, status, ticket_id, flagged, operator, busy, busy_until,
+	created_at, updated_at, active_at`
 
 func scanConversation(row scanner) (*chargedesk.Conversation, error) {
 	var c chargedesk.Conversation
 	err := row.Scan(&c.ID, &c.Channel, &c.Language, &c.From, &c.DriverID, &c.Verified, &c.ChargerID,
 		&c.ConnectorID, &c.Category, &c.Playbook, &c.State, jc(&c.Data), &c.Status, &c.TicketID,
-		&c.Flagged, tc(&c.CreatedAt), tc(&c.UpdatedAt))
+		&c.Flagged, &c.Operator, &c.Busy, tc(&c.BusyUntil), tc(&c.CreatedAt), tc(&c.UpdatedAt), tc(&c.ActiveAt))
 	if err != nil {
 		return nil, err
 	}
@@ -30,9 +32,10 @@ func scanConversation(row scanner) (*chargedesk.Conversation, error) {
 }
 
 // validateConversation checks a conversation and compacts its Data in
-// place: id 1 to 64 bytes, a known channel, language, status and
-// verification, non-negative connector id and flag count, bounded text
-// fields and Data valid JSON of at most 64 KiB. EINVALID.
+// place: id 1 to 64 bytes, a known channel, language, status,
+// verification and busy state, non-negative connector id and flag count,
+// bounded text fields (an operator is a console username, at most 64
+// bytes) and Data valid JSON of at most 64 KiB. EINVALID.
 func validateConversation(c *chargedesk.Conversation) error {
 	if c == nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "conversation is nil")
@@ -57,6 +60,11 @@ func validateConversation(c *chargedesk.Conversation) error {
 	default:
 		return chargedesk.Errorf(chargedesk.EINVALID, "%s: verification %q is not known", owner, c.Verified)
 	}
+	switch c.Busy {
+	case "", chargedesk.BusyCharger, chargedesk.BusyReplying:
+	default:
+		return chargedesk.Errorf(chargedesk.EINVALID, "%s: busy %q is not charger or replying", owner, c.Busy)
+	}
 	if c.ConnectorID < 0 || c.Flagged < 0 {
 		return chargedesk.Errorf(chargedesk.EINVALID, "%s: connector id and flagged count cannot be negative", owner)
 	}
@@ -64,7 +72,7 @@ func validateConversation(c *chargedesk.Conversation) error {
 		textField{"id", c.ID, 64}, textField{"from", c.From, 200}, textField{"driver id", c.DriverID, 64},
 		textField{"charger id", c.ChargerID, 64}, textField{"category", c.Category, 64},
 		textField{"playbook", c.Playbook, 64}, textField{"state", c.State, 64},
-		textField{"ticket id", c.TicketID, 64}); err != nil {
+		textField{"ticket id", c.TicketID, 64}, textField{"operator", c.Operator, 64}); err != nil {
 		return err
 	}
 	data, err := compactJSON(owner+": data", c.Data, maxJSON)
@@ -77,8 +85,8 @@ func validateConversation(c *chargedesk.Conversation) error {
 
 // CreateConversation stores a new conversation after validating it (see
 // validateConversation). UpdatedAt becomes now and a zero CreatedAt too;
-// c is updated to match what was stored, Data compacted. ECONFLICT if the
-// id exists, EINVALID.
+// ActiveAt is the later of the two. c is updated to match what was
+// stored, Data compacted. ECONFLICT if the id exists, EINVALID.
 func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversation) error {
 	if c == nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "conversation is nil")
@@ -92,9 +100,11 @@ func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversati
 	if conv.CreatedAt.IsZero() {
 		conv.CreatedAt = now
 	}
+	conv.BusyUntil = micro(conv.BusyUntil)
+	conv.ActiveAt = later(conv.CreatedAt, now)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO conversations (`+conversationCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (`+placeholders(21)+`)`),
 			conversationArgs(s, &conv)...)
 		return err
 	})
@@ -115,7 +125,15 @@ func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversati
 func conversationArgs(s *Store, c *chargedesk.Conversation) []any {
 	return []any{c.ID, string(c.Channel), c.Language, c.From, c.DriverID, string(c.Verified), c.ChargerID,
 		c.ConnectorID, c.Category, c.Playbook, c.State, jsonArg(c.Data), string(c.Status), c.TicketID,
-		c.Flagged, s.ts(c.CreatedAt), s.ts(c.UpdatedAt)}
+		c.Flagged, c.Operator, c.Busy, s.ts(c.BusyUntil), s.ts(c.CreatedAt), s.ts(c.UpdatedAt), s.ts(c.ActiveAt)}
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Conversation returns one conversation. ENOTFOUND.
@@ -134,7 +152,8 @@ func (s *Store) conversation(ctx context.Context, q querier, id, suffix string) 
 
 // UpdateConversation reads the conversation, applies fn and writes it back
 // after validating it, in one transaction. CreatedAt keeps the stored value
-// and UpdatedAt becomes now. fn runs while the write transaction is open
+// and UpdatedAt becomes now; ActiveAt becomes now too unless it is later
+// (fn cannot set it). fn runs while the write transaction is open
 // and must not call the store. ENOTFOUND; EINVALID when fn changes the id
 // or leaves the conversation invalid; fn's own error is returned as it is.
 func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*chargedesk.Conversation) error) (*chargedesk.Conversation, error) {
@@ -145,7 +164,7 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*char
 		if err != nil {
 			return err
 		}
-		created := c.CreatedAt
+		created, active := c.CreatedAt, c.ActiveAt
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -156,13 +175,14 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*char
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt = created, micro(s.now())
+		c.ActiveAt, c.BusyUntil = later(active, c.UpdatedAt), micro(c.BusyUntil)
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE conversations SET channel = ?, language = ?,
 			from_addr = ?, driver_id = ?, verified = ?, charger_id = ?, connector_id = ?,
 			category = ?, playbook = ?, state = ?, data = ?, status = ?, ticket_id = ?,
-			flagged = ?, updated_at = ? WHERE id = ?`),
+			flagged = ?, operator = ?, busy = ?, busy_until = ?, updated_at = ?, active_at = ? WHERE id = ?`),
 			string(c.Channel), c.Language, c.From, c.DriverID, string(c.Verified), c.ChargerID,
 			c.ConnectorID, c.Category, c.Playbook, c.State, jsonArg(c.Data), string(c.Status),
-			c.TicketID, c.Flagged, s.ts(c.UpdatedAt), id)
+			c.TicketID, c.Flagged, c.Operator, c.Busy, s.ts(c.BusyUntil), s.ts(c.UpdatedAt), s.ts(c.ActiveAt), id)
 		return err
 	})
 	if isDataError(err) {
@@ -174,21 +194,73 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*char
 	return c, nil
 }
 
-// Conversations lists conversations newest first (by CreatedAt, then id
-// descending), with f.Status and f.DriverID when set, at most f.Limit
-// (default 100, at most 1000).
+// Conversations lists conversations newest first: by CreatedAt, or by
+// ActiveAt with f.ByActivity, then by id, descending. f.Status, DriverID,
+// Channel, Language, Category and Phase narrow the list when set (Phase
+// as chargedesk.Conversation.Phase says, at the store's now); f.After
+// starts it after a cursor of the same ordering. At most f.Limit (default
+// 100, at most 1000). EINVALID for an unknown phase.
 func (s *Store) Conversations(ctx context.Context, f chargedesk.ConversationFilter) ([]*chargedesk.Conversation, error) {
-	query := `SELECT ` + conversationCols + ` FROM conversations WHERE 1 = 1`
+	key := "created_at"
+	if f.ByActivity {
+		key = "active_at"
+	}
+	from := `conversations`
+	if !s.pg && f.ByActivity {
+		// SQLite, without statistics, would rather walk an index of an
+		// equality it is given (a channel: thousands of rows) than the
+		// small partial index of a rare phase, which is also in activity
+		// order: it is told.
+		switch f.Phase {
+		case chargedesk.PhasePerson:
+			from += ` INDEXED BY conversations_operator_active`
+		case chargedesk.PhaseCharger:
+			from += ` INDEXED BY conversations_charger_busy`
+		}
+	}
+	query := `SELECT ` + conversationCols + ` FROM ` + from + ` WHERE 1 = 1`
 	var args []any
-	if f.Status != "" {
-		query += ` AND status = ?`
-		args = append(args, string(f.Status))
+	eq := func(col, v string) {
+		if v != "" {
+			query += ` AND ` + col + ` = ?`
+			args = append(args, v)
+		}
 	}
-	if f.DriverID != "" {
-		query += ` AND driver_id = ?`
-		args = append(args, f.DriverID)
+	eq("status", string(f.Status))
+	eq("driver_id", f.DriverID)
+	eq("channel", string(f.Channel))
+	eq("language", f.Language)
+	eq("category", f.Category)
+	if f.Phase != "" {
+		// The constants are literals, not arguments, so that the
+		// partial indexes on operator and busy apply.
+		const charging = `busy = '` + chargedesk.BusyCharger + `' AND busy_until IS NOT NULL AND busy_until > ?`
+		switch f.Phase {
+		case chargedesk.PhasePerson:
+			query += ` AND operator <> ''`
+		case chargedesk.PhaseDone:
+			// Resolved or closed, said as "not open nor escalated" (the
+			// store knows no other status): most conversations are done,
+			// and an IN would draw SQLite to the status index, then to
+			// sorting them all; this walks them in activity order.
+			query += ` AND operator = '' AND status NOT IN ('` + string(chargedesk.ConversationOpen) + `', '` + string(chargedesk.ConversationEscalated) + `')`
+		case chargedesk.PhaseEscalated:
+			query += ` AND operator = '' AND status = '` + string(chargedesk.ConversationEscalated) + `'`
+		case chargedesk.PhaseCharger:
+			query += ` AND operator = '' AND status = '` + string(chargedesk.ConversationOpen) + `' AND ` + charging
+			args = append(args, s.ts(s.now()))
+		case chargedesk.PhaseAgent:
+			query += ` AND operator = '' AND status = '` + string(chargedesk.ConversationOpen) + `' AND NOT (` + charging + `)`
+			args = append(args, s.ts(s.now()))
+		default:
+			return nil, chargedesk.Errorf(chargedesk.EINVALID, "phase %q is not one of agent, charger, escalated, person or done", f.Phase)
+		}
 	}
-	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	if f.After != nil {
+		query += ` AND (` + key + `, id) < (?, ?)`
+		args = append(args, s.ts(f.After.At), f.After.ID)
+	}
+	query += ` ORDER BY ` + key + ` DESC, id DESC LIMIT ?`
 	args = append(args, limit(f.Limit))
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
@@ -207,17 +279,20 @@ func (s *Store) Conversations(ctx context.Context, f chargedesk.ConversationFilt
 }
 
 // validateTurn checks a turn and compacts its Meta in place: role driver,
-// agent or action; text UTF-8 of at most chargedesk.MaxMessageLen
-// characters for a driver, MaxAgentTurnLen for the others; Meta valid JSON
-// of at most 64 KiB. EINVALID.
+// agent, operator or action; text UTF-8 of at most
+// chargedesk.MaxMessageLen characters for a driver,
+// chargedesk.MaxOperatorMessageLen for an operator, MaxAgentTurnLen for
+// the others; Meta valid JSON of at most 64 KiB. EINVALID.
 func validateTurn(t *chargedesk.Turn) error {
 	bound := MaxAgentTurnLen
 	switch t.Role {
 	case chargedesk.RoleDriver:
 		bound = chargedesk.MaxMessageLen
+	case chargedesk.RoleOperatorTurn:
+		bound = chargedesk.MaxOperatorMessageLen
 	case chargedesk.RoleAgent, chargedesk.RoleAction:
 	default:
-		return chargedesk.Errorf(chargedesk.EINVALID, "turn role %q is not driver, agent or action", t.Role)
+		return chargedesk.Errorf(chargedesk.EINVALID, "turn role %q is not driver, agent, operator or action", t.Role)
 	}
 	// The byte bound (4 per character) only keeps checkText's length test
 	// out of the way; the character count below is the real bound.
@@ -240,8 +315,9 @@ func validateTurn(t *chargedesk.Turn) error {
 // plus one, without gaps, also under concurrent appends (the counter is
 // incremented in the transaction that inserts the turn, which locks the
 // conversation's row). A zero At becomes now. The turn is updated to match
-// what was stored. The conversation's UpdatedAt does not change. EINVALID;
-// ENOTFOUND for an unknown conversation.
+// what was stored. The conversation's UpdatedAt does not change; its
+// ActiveAt becomes the turn's At when that is later. EINVALID; ENOTFOUND
+// for an unknown conversation.
 func (s *Store) AppendTurn(ctx context.Context, t *chargedesk.Turn) error {
 	if t == nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "turn is nil")
@@ -255,8 +331,10 @@ func (s *Store) AppendTurn(ctx context.Context, t *chargedesk.Turn) error {
 	}
 	turn.At = micro(turn.At)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`UPDATE conversations SET last_seq = last_seq + 1
-			WHERE id = ? RETURNING last_seq`), turn.ConversationID).Scan(&turn.Seq)
+		at := s.ts(turn.At)
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE conversations SET last_seq = last_seq + 1,
+			active_at = CASE WHEN active_at < ? THEN ? ELSE active_at END
+			WHERE id = ? RETURNING last_seq`), at, at, turn.ConversationID).Scan(&turn.Seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return chargedesk.Errorf(chargedesk.ENOTFOUND, "conversation %q is not known", turn.ConversationID)
 		}

@@ -57,4 +57,5 @@ func TestPostgres(t *testing.T) {
 	b := postgresBackend(t)
 	runConformance(t, b)
 	runAgentConformance(t, b)
+	runConsoleConformance(t, b)
 }

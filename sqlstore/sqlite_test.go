@@ -26,6 +26,7 @@ var sqliteBackend = backend{
 func TestSQLite(t *testing.T) {
 	runConformance(t, sqliteBackend)
 	runAgentConformance(t, sqliteBackend)
+	runConsoleConformance(t, sqliteBackend)
 }
 
 func TestSQLitePragmas(t *testing.T) {

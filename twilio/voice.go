@@ -459,3 +459,38 @@ type agentAnswer struct {
 	c     *chargedesk.Conversation
 	err   error
 }
+
+// CallSid returns the call of a voice conversation: its id is
+// "C-{CallSid}" (conversationID).
+func CallSid(conversationID string) (string, bool) {
+	sid, ok := strings.CutPrefix(conversationID, "C-")
+	if !ok || !callSidRe.MatchString(sid) {
+		return "", false
+	}
+	return sid, true
+}
+
+// TransferTwiML is what a live call is given, through the REST API
+// (Client.UpdateCall), when a person of the staff takes it over: notice
+// spoken in lang, then the call dialled to number, the staff's line.
+func TransferTwiML(notice, lang, number string) string {
+	var b twiml
+	b.open("Response")
+	b.text("Say", Spoken(notice, lang, false), "language", twilioLang(lang))
+	b.text("Dial", number)
+	b.close("Response")
+	return b.String()
+}
+
+// ReturnTwiML is what a call a person had is given when they hand it back
+// to the agent: notice spoken in lang, then the call redirected to the
+// line's incoming-call webhook under base, where the agent picks the
+// call's conversation up again.
+func ReturnTwiML(notice, lang, base string) string {
+	var b twiml
+	b.open("Response")
+	b.text("Say", Spoken(notice, lang, false), "language", twilioLang(lang))
+	b.text("Redirect", strings.TrimRight(base, "/")+"/twilio/voice", "method", "POST")
+	b.close("Response")
+	return b.String()
+}

@@ -65,7 +65,7 @@ func (s *server) withVoice(api http.Handler, reg prometheus.Registerer, demoToke
 		}
 	}
 	v, err := twilio.NewVoice(twilio.VoiceConfig{AuthToken: token, PublicBaseURL: tw.PublicURL, Mode: s.cfg.Voice.Mode,
-		HumanNumber: s.cfg.Voice.HumanNumber, Agent: voiceAgent{agentAPI{agent: s.agent, rules: s.rules}}, Store: s.store,
+		HumanNumber: s.cfg.Voice.HumanNumber, Agent: voiceAgent{agentAPI{agent: s.agent, rules: s.rules}}, Store: s.convs,
 		TextLink: textLink, Logger: s.log.With("component", "voice"), Registerer: reg})
 	if err != nil {
 		return nil, err

@@ -14,12 +14,22 @@ import (
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/console"
 	"github.com/chargedesk/chargedesk/sqlstore"
+	"github.com/chargedesk/chargedesk/twilio"
 )
 
 // withConsole serves the operator console under /console beside next.
+// Its live views are fed from the bus; an operator takes conversations
+// over through the agent and reaches drivers on their channel.
 func (s *server) withConsole(next http.Handler) (http.Handler, error) {
-	c, err := console.New(console.Config{Store: s.store, Operators: s.store, Commands: s.gateway, Agent: s.rules,
-		Secure: s.cfg.ConsoleSecure, Logger: s.log.With("component", "console")})
+	log := s.log.With("component", "console")
+	out := &channelOutbound{threads: s.store, human: s.cfg.Voice.HumanNumber, public: s.cfg.Twilio.PublicURL, log: log}
+	if tw := s.cfg.Twilio; tw.on() {
+		out.client = twilio.NewClient(twilio.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, PublicBaseURL: tw.PublicURL,
+			From: tw.From, APIURL: tw.APIURL}, nil)
+	}
+	c, err := console.New(console.Config{Store: s.convs, Operators: s.store, Commands: s.gateway, Agent: s.rules,
+		Assistant: s.agent, Outbound: out, Feed: s.bus,
+		Secure: s.cfg.ConsoleSecure, Logger: log})
 	if err != nil {
 		return nil, err
 	}

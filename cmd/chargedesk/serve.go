@@ -57,9 +57,13 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 // server is a running chargedesk node: store, bus, central system, policy
 // gateway and operator API, with its listeners.
 type server struct {
-	cfg     *config
-	log     *slog.Logger
-	store   *sqlstore.Store
+	cfg   *config
+	log   *slog.Logger
+	store *sqlstore.Store
+	// convs is the store as every writer of conversations uses it (the
+	// agent, the channels, the console): each change is published on the
+	// bus for the live views of every node.
+	convs   *natsbus.NotifyingStore
 	bus     *natsbus.Bus
 	central *csms.Server
 	rules   *policy.Rules
@@ -146,6 +150,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		return nil, fmt.Errorf("open bus: %w", err)
 	}
 	s.closers = append(s.closers, s.bus.Close)
+	s.convs = natsbus.NotifyConversations(s.store, s.bus, log)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -162,7 +167,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	if err != nil {
 		return nil, err
 	}
-	if s.agent, err = agent.New(agent.Config{Store: s.store, Commands: s.gateway, NLU: understander,
+	if s.agent, err = agent.New(agent.Config{Store: s.convs, Commands: s.gateway, NLU: understander,
 		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, VerifyTimeout: opts.verifyTimeout,
 		Logger: log.With("component", "agent")}); err != nil {
 		return nil, err
@@ -174,7 +179,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		}
 	}
 	api, err := httpapi.New(httpapi.Config{
-		Store: s.store, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl,
+		Store: s.convs, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl, Feed: s.bus,
 		Agent:      agentAPI{agent: s.agent, rules: s.rules},
 		Twilio:     cfg.Twilio.api(s.store),
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),

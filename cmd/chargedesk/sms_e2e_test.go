@@ -74,6 +74,9 @@ type smsStack struct {
 	network sim.Network
 	logs    *syncBuf
 	sids    atomic.Int64
+	// srv is chargedesk serving (the console's tests add operators to its
+	// store).
+	srv *server
 
 	mu      sync.Mutex
 	used    map[string]bool // chargers and drivers taken by a conversation
@@ -88,7 +91,8 @@ func startSMSStack(t *testing.T, ctx context.Context) *smsStack {
 		APIKeys: map[string]string{smsE2EKey: "sms-e2e"}, HeartbeatInterval: 60 * time.Second, Node: "sms-e2e",
 		LogFormat: "text", LogLevel: slog.LevelInfo,
 		Twilio: twilioConfig{AccountSID: smsE2EAccount, AuthToken: smsE2EToken, PublicURL: smsE2EPublic,
-			From: smsE2ENumber, APIURL: fake.URL}}
+			From: smsE2ENumber, APIURL: fake.URL},
+		Voice: voiceConfig{Mode: "relay", HumanNumber: smsE2EHuman}}
 	logs := newSyncBuf()
 	log := newLogger(cfg, logs)
 	network := sim.GenerateNetwork(smsE2ESeed, smsE2EChargers)
@@ -137,6 +141,7 @@ func startSMSStack(t *testing.T, ctx context.Context) *smsStack {
 		c:      &e2eClient{t: t, ctx: ctx, api: srv.apiURL, key: smsE2EKey, hc: &http.Client{Timeout: e2eReplyTimeout}},
 		signer: &twiliotest.Signer{AuthToken: smsE2EToken, Target: srv.apiURL, Public: smsE2EPublic, Client: &http.Client{Timeout: e2eReplyTimeout}},
 		twilio: fake, pay: pay, network: network, logs: logs, used: map[string]bool{}, drivers: map[string][]sim.Driver{},
+		srv: srv,
 	}
 	for _, d := range network.Drivers {
 		s.drivers[d.Language] = append(s.drivers[d.Language], d)
