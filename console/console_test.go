@@ -16,6 +16,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/console"
+	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -29,7 +30,15 @@ type rig struct {
 	srv     *httptest.Server
 	clock   *clock
 	cmds    *recorder
+	// switches are the agent's, kept in store.
+	switches *policy.Switches
+	// dbPath is the SQLite file, for tests that reach around the store.
+	dbPath string
 }
+
+// testPlaybooks are the agent's playbooks as cmd/chargedesk names them
+// (agent.Playbooks).
+var testPlaybooks = []string{"session", "offline", "stuck", "rfid", "payment", "routed"}
 
 // clock is a settable time.
 type clock struct {
@@ -58,24 +67,20 @@ func (r *recorder) Send(_ context.Context, cmd chargedesk.Command) (chargedesk.R
 	return chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultRefused, Detail: "test commander"}, nil
 }
 
-type agentSwitch struct {
-	mu  sync.Mutex
-	off bool
-}
-
-func (a *agentSwitch) AgentEnabled() bool      { a.mu.Lock(); defer a.mu.Unlock(); return !a.off }
-func (a *agentSwitch) SetAgentEnabled(on bool) { a.mu.Lock(); a.off = !on; a.mu.Unlock() }
-
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "cd.db"))
+	dbPath := filepath.Join(t.TempDir(), "cd.db")
+	st, err := sqlstore.Open(ctx, "sqlite://"+dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := &rig{t: t, store: st, clock: &clock{t: time.Now()}, cmds: &recorder{}}
-	r.console, err = console.New(console.Config{Store: st, Operators: st, Commands: r.cmds, Agent: &agentSwitch{},
+	r := &rig{t: t, store: st, dbPath: dbPath, clock: &clock{t: time.Now()}, cmds: &recorder{}}
+	// The agent's switches in the store, as every node reads them.
+	r.switches = policy.NewSwitches(st, policy.SwitchOptions{Now: r.clock.now})
+	r.console, err = console.New(console.Config{Store: st, Operators: st, Commands: r.cmds, Agent: r.switches,
+		Switches: r.switches, Playbooks: testPlaybooks, Limits: policy.AgentLimits{PerCharger: 7}, Comments: st,
 		HashCost: bcrypt.MinCost, Now: r.clock.now})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent"
 	"github.com/chargedesk/chargedesk/console"
 	"github.com/chargedesk/chargedesk/sqlstore"
 )
@@ -19,6 +20,7 @@ import (
 // withConsole serves the operator console under /console beside next.
 func (s *server) withConsole(next http.Handler) (http.Handler, error) {
 	c, err := console.New(console.Config{Store: s.store, Operators: s.store, Commands: s.gateway, Agent: s.rules,
+		Switches: s.switches, Playbooks: agent.Playbooks, Limits: s.rules.AgentLimits, Comments: s.store,
 		Secure: s.cfg.ConsoleSecure, Logger: s.log.With("component", "console")})
 	if err != nil {
 		return nil, err
