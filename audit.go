@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -62,12 +64,47 @@ func (e *AuditEntry) ComputeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// AuditFilter selects audit entries.
+// AuditFilter selects audit entries. Every field set must hold.
 type AuditFilter struct {
 	ChargerID string
 	CommandID string
+	// ActorPrefix keeps entries whose actor starts with it, exactly
+	// (case-sensitive): "agent:", "console:ada", "operator:".
+	ActorPrefix string
+	Kind        string
+	// Since and Until bound At: Since <= At < Until, each when not zero.
+	Since, Until time.Time
+	// AfterSeq and BeforeSeq (when not 0) bound Seq, exclusive.
 	AfterSeq  int64
-	Limit     int
+	BeforeSeq int64
+	// Newest lists the newest entries first (Seq descending).
+	Newest bool
+	Limit  int
+}
+
+// AuditChainBroken is the error VerifyAudit returns for the first entry,
+// seq, whose chain does not hold: EINTERNAL, with a message naming the
+// entry and why.
+func AuditChainBroken(seq int64, why string) *Error {
+	return Errorf(EINTERNAL, "audit chain broken at entry %d: %s", seq, why)
+}
+
+// BrokenAuditEntry returns the entry an AuditChainBroken error names.
+func BrokenAuditEntry(err error) (seq int64, ok bool) {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EINTERNAL {
+		return 0, false
+	}
+	rest, found := strings.CutPrefix(e.Message, "audit chain broken at entry ")
+	if !found {
+		return 0, false
+	}
+	n, _, found := strings.Cut(rest, ":")
+	if !found {
+		return 0, false
+	}
+	seq, err = strconv.ParseInt(n, 10, 64)
+	return seq, err == nil && seq > 0
 }
 
 // Decision is a policy's verdict on a command.

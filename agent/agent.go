@@ -74,6 +74,12 @@ type Config struct {
 	// policy.Rules.AgentEnabled, the switch the gateway checks for
 	// commands.
 	Enabled func() bool
+	// Playbooks, when set, reports whether operators let the agent run
+	// the playbook of that name (Playbooks lists them): for one switched
+	// off, the agent hands the driver to a person with a ticket instead of
+	// acting. nil runs them all. cmd/chargedesk wires it to
+	// policy.Switches.PlaybookEnabled, stored for every node.
+	Playbooks func(name string) bool
 }
 
 // Agent is the support agent. It is safe for concurrent use; messages of
@@ -90,6 +96,8 @@ type Agent struct {
 	timeout  time.Duration
 	radiusKM float64
 	enabled  func() bool
+	// playbooks is Config.Playbooks.
+	playbooks func(name string) bool
 	// locks holds one lock per conversation being handled, so that a
 	// conversation waiting on a charger blocks only its own messages.
 	locksMu sync.Mutex
@@ -109,7 +117,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "agent needs a store, a commander (the policy gateway) and an understander")
 	}
 	a := &Agent{store: cfg.Store, cmd: cfg.Commands, nlu: cfg.NLU, pay: cfg.Payments, now: cfg.Now, log: cfg.Logger,
-		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, radiusKM: cfg.NearestRadiusKM, enabled: cfg.Enabled, locks: map[string]*convLock{}}
+		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, radiusKM: cfg.NearestRadiusKM, enabled: cfg.Enabled, playbooks: cfg.Playbooks, locks: map[string]*convLock{}}
 	if a.now == nil {
 		a.now = time.Now
 	}

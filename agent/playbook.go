@@ -144,7 +144,7 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	if s.d.Hazard {
 		// A described hazard comes first: nothing is unlocked, started or
 		// put back in service on a charger someone says is dangerous.
-		return a.hardwareDamage(ctx, s)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.hardwareDamage(ctx, s) })
 	}
 	switch cause.Code {
 	case diagnose.CodeChargerUnknown:
@@ -152,27 +152,27 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 		return s.askCharger(ctx)
 	case diagnose.CodeStaleTransaction, diagnose.CodeControllerHung, diagnose.CodeHandshakeTimeout,
 		diagnose.CodeVehicleSchedule, diagnose.CodeRemoteStartIgnored, diagnose.CodeHardwareFaultPower:
-		return a.sessionPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookSession, func() error { return a.sessionPlaybook(ctx, s, v, cause) })
 	case diagnose.CodeStaleStatus, diagnose.CodeCommDrop, diagnose.CodeLeftInoperative, diagnose.CodeBootPending:
-		return a.offlinePlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookOffline, func() error { return a.offlinePlaybook(ctx, s, v, cause) })
 	case diagnose.CodeOwnSessionRunning:
 		if s.c.Category != chargedesk.CategoryConnectorStuck {
 			// The caller's own session runs and they did not ask for
 			// the cable: nothing is stopped; how it charges is the answer.
-			return a.slowCharging(ctx, s, v)
+			return a.play(ctx, s, PlaybookRouted, func() error { return a.slowCharging(ctx, s, v) })
 		}
-		return a.stuckPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })
 	case diagnose.CodeLockAfterSession, diagnose.CodeSomeoneElsesSess,
 		diagnose.CodeLockMechanical, diagnose.CodeVehicleSideLock:
-		return a.stuckPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })
 	case diagnose.CodeLocalListStale, diagnose.CodeTokenBlocked, diagnose.CodeTokenExpired, diagnose.CodeTokenUnknown,
 		diagnose.CodeReaderFault:
-		return a.rfidPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookRFID, func() error { return a.rfidPlaybook(ctx, s, v, cause) })
 	case diagnose.CodeCardExpired, diagnose.CodeTransientDecline, diagnose.CodeAppSyncDelay, diagnose.CodeDuplicateHolds,
 		diagnose.CodeHardDecline:
-		return a.paymentPlaybook(ctx, s, cause.Code)
+		return a.play(ctx, s, PlaybookPayment, func() error { return a.paymentPlaybook(ctx, s, cause.Code) })
 	case diagnose.CodeSlowCharging:
-		return a.slowCharging(ctx, s, v)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.slowCharging(ctx, s, v) })
 	}
 	// Nothing convincing in the data: follow the driver's words, once they
 	// say clearly enough what is wrong.
@@ -186,21 +186,21 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	}
 	switch s.c.Category {
 	case chargedesk.CategorySessionWontStart:
-		return a.sessionPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookSession, func() error { return a.sessionPlaybook(ctx, s, v, cause) })
 	case chargedesk.CategoryChargerOffline:
-		return a.offlinePlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookOffline, func() error { return a.offlinePlaybook(ctx, s, v, cause) })
 	case chargedesk.CategoryConnectorStuck:
-		return a.stuckPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })
 	case chargedesk.CategoryRFIDFailure:
-		return a.rfidPlaybook(ctx, s, v, cause)
+		return a.play(ctx, s, PlaybookRFID, func() error { return a.rfidPlaybook(ctx, s, v, cause) })
 	case chargedesk.CategoryPaymentFailure:
-		return a.paymentPlaybook(ctx, s, "")
+		return a.play(ctx, s, PlaybookPayment, func() error { return a.paymentPlaybook(ctx, s, "") })
 	case chargedesk.CategorySlowCharging:
-		return a.slowCharging(ctx, s, v)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.slowCharging(ctx, s, v) })
 	case chargedesk.CategoryHardwareDamage:
-		return a.hardwareDamage(ctx, s)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.hardwareDamage(ctx, s) })
 	case chargedesk.CategoryBillingDispute:
-		return a.billingDispute(ctx, s)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.billingDispute(ctx, s) })
 	}
 	if s.d.Ask == askProblem && s.d.Asked >= maxProblemAsks {
 		return a.humanHandoff(ctx, s, "no fault found and the driver's problem is unclear")
@@ -209,9 +209,51 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	return nil
 }
 
+// Playbook names, as operators switch them (Config.Playbooks).
+const (
+	PlaybookSession = "session" // a session that will not start
+	PlaybookOffline = "offline" // a charger offline or unavailable
+	PlaybookStuck   = "stuck"   // a cable that will not come out
+	PlaybookRFID    = "rfid"    // a charging card refused
+	PlaybookPayment = "payment" // a payment refused
+	PlaybookRouted  = "routed"  // slow charging, damage and hazards, billing disputes
+)
+
+// Playbooks lists the playbooks' names.
+var Playbooks = []string{PlaybookSession, PlaybookOffline, PlaybookStuck, PlaybookRFID, PlaybookPayment, PlaybookRouted}
+
+// playbookOn reports whether operators let the agent run playbook name.
+func (a *Agent) playbookOn(name string) bool { return a.playbooks == nil || a.playbooks(name) }
+
+// play runs playbook name (fn), unless operators switched it off: then the
+// driver is handed to a person with a ticket and nothing is done.
+func (a *Agent) play(ctx context.Context, s *session, name string, fn func() error) error {
+	if !a.playbookOn(name) {
+		return a.playbookOff(ctx, s, name)
+	}
+	s.d.Playbook = name
+	return fn()
+}
+
+// playbookOff hands the driver to a person because playbook name is
+// switched off; the ticket carries the diagnosis made so far.
+func (a *Agent) playbookOff(ctx context.Context, s *session, name string) error {
+	a.log.WarnContext(ctx, "playbook switched off: handing over", "conversation_id", s.c.ID, "playbook", name, "cause", s.d.Cause)
+	return a.humanHandoff(ctx, s, fmt.Sprintf("the %s playbook is switched off by an operator (diagnosis: %s)", name, orDash(s.d.Cause)))
+}
+
 // resume continues what the agent was waiting for the driver to do. It
 // reports whether it handled the message.
 func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
+	switch s.d.Ask {
+	case askReplug, askPlugIn, askStartOK, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect:
+		if s.d.Playbook != "" && !a.playbookOn(s.d.Playbook) {
+			// Switched off while the driver was answering: nothing more
+			// of it is done.
+			s.d.settle()
+			return true, a.playbookOff(ctx, s, s.d.Playbook)
+		}
+	}
 	switch s.d.Ask {
 	case askReplug, askPlugIn:
 		if s.c.ChargerID == "" {

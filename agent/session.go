@@ -198,6 +198,9 @@ type convData struct {
 	ReaderSilent bool `json:"readerSilent,omitempty"`
 	// Hazard is set once the driver described a clear hazard.
 	Hazard bool `json:"hazard,omitempty"`
+	// Playbook is the playbook run last (Playbooks): what a question the
+	// agent waits on belongs to.
+	Playbook string `json:"playbook,omitempty"`
 	// CategorySure is set once the driver's words named the category
 	// with confidence; an unsure category yields to what the charger's
 	// data shows.
@@ -537,12 +540,12 @@ func (s *session) step(ctx context.Context) error {
 		if !s.verified() {
 			return s.askIdentity(ctx)
 		}
-		return a.billingDispute(ctx, s)
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.billingDispute(ctx, s) })
 	}
 	if cat == chargedesk.CategoryPaymentFailure && s.c.ChargerID == "" && s.verified() {
 		// Payment problems are the driver's account first; the charger
 		// matters only to start the session afterwards.
-		return a.paymentPlaybook(ctx, s, "")
+		return a.play(ctx, s, PlaybookPayment, func() error { return a.paymentPlaybook(ctx, s, "") })
 	}
 	if needsCharger(cat) && s.c.ChargerID == "" {
 		return s.askCharger(ctx)

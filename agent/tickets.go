@@ -30,7 +30,12 @@ func (a *Agent) openTicket(ctx context.Context, s *session, category, summary st
 			return t, nil
 		}
 	}
-	ev := map[string]any{"cause": s.d.Cause, "findings": s.d.Evidence, "commands": s.d.Results}
+	// "problem" and "hazard" tell the operators' queue how urgent the
+	// ticket is, whatever queue it goes to (chargedesk.Ticket.Urgency).
+	ev := map[string]any{"cause": s.d.Cause, "findings": s.d.Evidence, "commands": s.d.Results, "problem": s.c.Category}
+	if s.d.Hazard {
+		ev["hazard"] = true
+	}
 	for k, v := range extra {
 		ev[k] = v
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/internal/sse"
+	"github.com/chargedesk/chargedesk/policy"
 )
 
 //go:embed templates static
@@ -60,6 +61,19 @@ type Config struct {
 	// Feed, when set, wakes the live views at each conversation change on
 	// any node (the bus); without it they read the store every 2 s.
 	Feed chargedesk.ConversationFeed
+	// Switches, when set, are the agent's switches as stored for every
+	// node — the kill switch (the same as Agent's) and one per playbook —
+	// which the agent page shows and an admin throws.
+	Switches *policy.Switches
+	// Playbooks names the agent's playbooks in the order the agent page
+	// lists them (agent.Playbooks).
+	Playbooks []string
+	// Limits are the policy's limits on the agent as configured; the
+	// agent page shows them with the defaults applied.
+	Limits policy.AgentLimits
+	// Comments, when set, keeps operators' comments on tickets; without
+	// it the ticket page takes none.
+	Comments chargedesk.TicketCommentStore
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -133,6 +147,21 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/signin", c.signin)
 	m.Handle("POST /console/signout", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.signout)))
 	m.Handle("GET /console/{$}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.home)))
+	// tickets
+	m.Handle("GET /console/tickets", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.ticketQueue)))
+	m.Handle("GET /console/tickets/{id}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.ticketPage)))
+	m.Handle("POST /console/tickets/{id}/assign", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.ticketAssign)))
+	m.Handle("POST /console/tickets/{id}/comment", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.ticketComment)))
+	m.Handle("POST /console/tickets/{id}/resolve", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.ticketResolve)))
+	m.Handle("POST /console/tickets/{id}/reopen", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.ticketReopen)))
+	// audit
+	m.Handle("GET /console/audit", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.auditSearch)))
+	m.Handle("GET /console/audit/{seq}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.auditEntry)))
+	m.Handle("POST /console/audit/verify", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.auditVerify)))
+	m.Handle("GET /console/audit/verify", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.auditVerify)))
+	// agent
+	m.Handle("GET /console/agent", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.agentPage)))
+	m.Handle("POST /console/agent/switch", c.need(chargedesk.RoleAdmin, http.HandlerFunc(c.agentSwitch)))
 	m.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	// conversations
 	m.Handle("GET /console/conversations", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.conversations)))

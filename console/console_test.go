@@ -17,6 +17,7 @@ import (
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/console"
 	"github.com/chargedesk/chargedesk/natsbus"
+	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -34,7 +35,15 @@ type rig struct {
 	// tests write conversations, publishing each change on the bus.
 	bus   *natsbus.Bus
 	convs *natsbus.NotifyingStore
+	// switches are the agent's, kept in store.
+	switches *policy.Switches
+	// dbPath is the SQLite file, for tests that reach around the store.
+	dbPath string
 }
+
+// testPlaybooks are the agent's playbooks as cmd/chargedesk names them
+// (agent.Playbooks).
+var testPlaybooks = []string{"session", "offline", "stuck", "rfid", "payment", "routed"}
 
 // clock is a settable time.
 type clock struct {
@@ -63,20 +72,13 @@ func (r *recorder) Send(_ context.Context, cmd chargedesk.Command) (chargedesk.R
 	return chargedesk.Result{CommandID: cmd.ID, Status: chargedesk.ResultRefused, Detail: "test commander"}, nil
 }
 
-type agentSwitch struct {
-	mu  sync.Mutex
-	off bool
-}
-
-func (a *agentSwitch) AgentEnabled() bool      { a.mu.Lock(); defer a.mu.Unlock(); return !a.off }
-func (a *agentSwitch) SetAgentEnabled(on bool) { a.mu.Lock(); a.off = !on; a.mu.Unlock() }
-
 // newRig starts the console; with a configuration's changes (an
 // Assistant, an Outbound) when given.
 func newRig(t *testing.T, with ...func(*console.Config)) *rig {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "cd.db"))
+	dbPath := filepath.Join(t.TempDir(), "cd.db")
+	st, err := sqlstore.Open(ctx, "sqlite://"+dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +88,12 @@ func newRig(t *testing.T, with ...func(*console.Config)) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bus.Close() })
-	r := &rig{t: t, store: st, clock: &clock{t: time.Now()}, cmds: &recorder{}, bus: bus, convs: natsbus.NotifyConversations(st, bus, nil)}
-	cfg := console.Config{Store: r.convs, Operators: st, Commands: r.cmds, Agent: &agentSwitch{}, Feed: bus,
+	r := &rig{t: t, store: st, dbPath: dbPath, clock: &clock{t: time.Now()}, cmds: &recorder{}, bus: bus,
+		convs: natsbus.NotifyConversations(st, bus, nil)}
+	// The agent's switches in the store, as every node reads them.
+	r.switches = policy.NewSwitches(st, policy.SwitchOptions{Now: r.clock.now})
+	cfg := console.Config{Store: r.convs, Operators: st, Commands: r.cmds, Agent: r.switches, Feed: bus,
+		Switches: r.switches, Playbooks: testPlaybooks, Limits: policy.AgentLimits{PerCharger: 7}, Comments: st,
 		HashCost: bcrypt.MinCost, Now: r.clock.now}
 	for _, w := range with {
 		w(&cfg)

@@ -69,8 +69,13 @@ type sentCommand struct {
 }
 
 // SetAgentEnabled is the kill switch: while off, every command of the
-// support agent is refused (operators' commands are not affected).
+// support agent is refused (operators' commands are not affected). With
+// Switches it is stored for every node (see Switches.SetAgentEnabled).
 func (r *Rules) SetAgentEnabled(on bool) {
+	if r.Switches != nil {
+		r.Switches.SetAgentEnabled(on)
+		return
+	}
 	r.agent.mu.Lock()
 	r.agent.disabled = !on
 	r.agent.mu.Unlock()
@@ -78,9 +83,19 @@ func (r *Rules) SetAgentEnabled(on bool) {
 
 // AgentEnabled reports the kill switch's position.
 func (r *Rules) AgentEnabled() bool {
+	if r.Switches != nil {
+		return r.Switches.AgentEnabled()
+	}
 	r.agent.mu.Lock()
 	defer r.agent.mu.Unlock()
 	return !r.agent.disabled
+}
+
+// WithDefaults returns the limits with the defaults applied to the fields
+// left zero: the limits in force.
+func (l AgentLimits) WithDefaults() AgentLimits {
+	l.defaults()
+	return l
 }
 
 // checkAgent applies the agent's rules: the kill switch, the kinds it may

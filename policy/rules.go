@@ -36,6 +36,10 @@ type Rules struct {
 	Now   func() time.Time
 	// AgentLimits bound the support agent's commands (see checkAgent).
 	AgentLimits AgentLimits
+	// Switches, when set, hold the kill switch in the store, one position
+	// for every node (read through their short cache); without them the
+	// kill switch is this process's own.
+	Switches *Switches
 
 	agent agentRules
 }

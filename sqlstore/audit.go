@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/chargedesk/chargedesk"
 )
@@ -77,11 +78,22 @@ func (s *Store) AppendAudit(ctx context.Context, e *chargedesk.AuditEntry) error
 	return nil
 }
 
-// AuditEntries lists entries in Seq order after f.AfterSeq, at most f.Limit
-// (default 100, at most 1000).
+// AuditEntries lists entries in Seq order (f.Newest: newest first) between
+// f.AfterSeq and f.BeforeSeq, with f.ChargerID, f.CommandID, f.Kind, an
+// actor starting with f.ActorPrefix and At in [f.Since, f.Until) when set,
+// at most f.Limit (default 100, at most 1000). EINVALID for a filter out of
+// bounds.
 func (s *Store) AuditEntries(ctx context.Context, f chargedesk.AuditFilter) ([]*chargedesk.AuditEntry, error) {
+	if len(f.ChargerID) > 200 || len(f.CommandID) > 200 || len(f.Kind) > 200 || len(f.ActorPrefix) > 200 ||
+		!utf8.ValidString(f.ActorPrefix) || f.AfterSeq < 0 || f.BeforeSeq < 0 {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "audit filter out of bounds")
+	}
 	query := `SELECT ` + auditCols + ` FROM audit WHERE seq > ?`
 	args := []any{f.AfterSeq}
+	if f.BeforeSeq > 0 {
+		query += ` AND seq < ?`
+		args = append(args, f.BeforeSeq)
+	}
 	if f.ChargerID != "" {
 		query += ` AND charger_id = ?`
 		args = append(args, f.ChargerID)
@@ -90,7 +102,29 @@ func (s *Store) AuditEntries(ctx context.Context, f chargedesk.AuditFilter) ([]*
 		query += ` AND command_id = ?`
 		args = append(args, f.CommandID)
 	}
-	query += ` ORDER BY seq LIMIT ?`
+	if f.Kind != "" {
+		query += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	if f.ActorPrefix != "" {
+		// substr, not LIKE: exact and case-sensitive on both engines, with
+		// no wildcard to escape. Both count characters.
+		query += ` AND substr(actor, 1, ?) = ?`
+		args = append(args, utf8.RuneCountInString(f.ActorPrefix), f.ActorPrefix)
+	}
+	if !f.Since.IsZero() {
+		query += ` AND at >= ?`
+		args = append(args, s.ts(micro(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		query += ` AND at < ?`
+		args = append(args, s.ts(micro(f.Until)))
+	}
+	if f.Newest {
+		query += ` ORDER BY seq DESC LIMIT ?`
+	} else {
+		query += ` ORDER BY seq LIMIT ?`
+	}
 	args = append(args, limit(f.Limit))
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
@@ -127,11 +161,11 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 		}
 		switch {
 		case e.Seq != want:
-			return chargedesk.Errorf(chargedesk.EINTERNAL, "audit chain broken at entry %d: expected entry %d", e.Seq, want)
+			return chargedesk.AuditChainBroken(e.Seq, fmt.Sprintf("expected entry %d", want))
 		case e.PrevHash != prev:
-			return chargedesk.Errorf(chargedesk.EINTERNAL, "audit chain broken at entry %d: previous hash does not match", e.Seq)
+			return chargedesk.AuditChainBroken(e.Seq, "previous hash does not match")
 		case e.ComputeHash() != e.Hash:
-			return chargedesk.Errorf(chargedesk.EINTERNAL, "audit chain broken at entry %d: hash does not match", e.Seq)
+			return chargedesk.AuditChainBroken(e.Seq, "hash does not match")
 		}
 		prev = e.Hash
 		want++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/chargedesk/chargedesk"
 )
@@ -70,11 +71,11 @@ func (s *Store) CreateTicket(ctx context.Context, t *chargedesk.Ticket) error {
 		tk.CreatedAt = now
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tickets (`+ticketCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tickets (`+ticketCols+`, urgency)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			tk.ID, tk.Category, tk.ChargerID, tk.ConnectorID, tk.DriverID, tk.ConversationID, tk.Summary,
 			tk.Diagnosis, jsonArg(tk.Evidence), tk.Transcript, string(tk.Status), tk.Assignee,
-			tk.Resolution, s.ts(tk.CreatedAt), s.ts(tk.UpdatedAt))
+			tk.Resolution, s.ts(tk.CreatedAt), s.ts(tk.UpdatedAt), int(tk.Urgency()))
 		return err
 	})
 	if isUnique(err) {
@@ -137,11 +138,11 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, fn func(*chargedesk
 		t.CreatedAt, t.UpdatedAt = created, micro(s.now())
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE tickets SET category = ?, charger_id = ?,
 			connector_id = ?, driver_id = ?, conversation_id = ?, summary = ?, diagnosis = ?,
-			evidence = ?, transcript = ?, status = ?, assignee = ?, resolution = ?, updated_at = ?
-			WHERE id = ?`),
+			evidence = ?, transcript = ?, status = ?, assignee = ?, resolution = ?, updated_at = ?,
+			urgency = ? WHERE id = ?`),
 			t.Category, t.ChargerID, t.ConnectorID, t.DriverID, t.ConversationID, t.Summary,
 			t.Diagnosis, jsonArg(t.Evidence), t.Transcript, string(t.Status), t.Assignee,
-			t.Resolution, s.ts(t.UpdatedAt), id)
+			t.Resolution, s.ts(t.UpdatedAt), int(t.Urgency()), id)
 		return err
 	})
 	if isDataError(err) {
@@ -153,15 +154,33 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, fn func(*chargedesk
 	return t, nil
 }
 
-// Tickets lists tickets newest first (by CreatedAt, then id descending),
-// with f.Status, f.Category and f.ChargerID when set, at most f.Limit
-// (default 100, at most 1000).
+// Tickets lists tickets with f.Status, f.Statuses, f.Category and
+// f.ChargerID when set: newest first (by CreatedAt, then id descending), or
+// with f.Order TicketsByUrgency most urgent first (the urgency the store
+// wrote from Ticket.Urgency), oldest first within a level; f.Offset of them
+// skipped, at most f.Limit (default 100, at most 1000). EINVALID for an
+// unknown order, more than 3 Statuses or an unknown one, or an offset out
+// of range.
 func (s *Store) Tickets(ctx context.Context, f chargedesk.TicketFilter) ([]*chargedesk.Ticket, error) {
 	query := `SELECT ` + ticketCols + ` FROM tickets WHERE 1 = 1`
 	var args []any
 	if f.Status != "" {
 		query += ` AND status = ?`
 		args = append(args, string(f.Status))
+	}
+	if len(f.Statuses) > 0 {
+		if len(f.Statuses) > 3 {
+			return nil, chargedesk.Errorf(chargedesk.EINVALID, "at most 3 ticket statuses")
+		}
+		query += ` AND status IN (?` + strings.Repeat(`, ?`, len(f.Statuses)-1) + `)`
+		for _, st := range f.Statuses {
+			switch st {
+			case chargedesk.TicketOpen, chargedesk.TicketAssigned, chargedesk.TicketClosed:
+			default:
+				return nil, chargedesk.Errorf(chargedesk.EINVALID, "ticket status %q is not open, assigned or closed", st)
+			}
+			args = append(args, string(st))
+		}
 	}
 	if f.Category != "" {
 		query += ` AND category = ?`
@@ -171,8 +190,19 @@ func (s *Store) Tickets(ctx context.Context, f chargedesk.TicketFilter) ([]*char
 		query += ` AND charger_id = ?`
 		args = append(args, f.ChargerID)
 	}
-	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, limit(f.Limit))
+	switch f.Order {
+	case chargedesk.TicketsNewest:
+		query += ` ORDER BY created_at DESC, id DESC`
+	case chargedesk.TicketsByUrgency:
+		query += ` ORDER BY urgency, created_at, id`
+	default:
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "unknown ticket order %q", f.Order)
+	}
+	if f.Offset < 0 || f.Offset > chargedesk.MaxTicketOffset {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "a ticket offset is 0 to %d", chargedesk.MaxTicketOffset)
+	}
+	query += ` LIMIT ? OFFSET ?`
+	args = append(args, limit(f.Limit), f.Offset)
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, wrap("list tickets", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/agent"
 	"github.com/chargedesk/chargedesk/console"
 	"github.com/chargedesk/chargedesk/sqlstore"
 	"github.com/chargedesk/chargedesk/twilio"
@@ -29,6 +30,7 @@ func (s *server) withConsole(next http.Handler) (http.Handler, error) {
 	}
 	c, err := console.New(console.Config{Store: s.convs, Operators: s.store, Commands: s.gateway, Agent: s.rules,
 		Assistant: s.agent, Outbound: out, Feed: s.bus,
+		Switches: s.switches, Playbooks: agent.Playbooks, Limits: s.rules.AgentLimits, Comments: s.store,
 		Secure: s.cfg.ConsoleSecure, Logger: log})
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ import (
 type demoProc struct {
 	proc
 	key      string
-	admin    string // the console admin's password
+	admin    string            // the console admin's password
 	injected map[string]string // fault -> charger id
 	out      *syncBuf
 }

@@ -67,8 +67,11 @@ type server struct {
 	bus     *natsbus.Bus
 	central *csms.Server
 	rules   *policy.Rules
-	gateway *policy.Gateway
-	agent   *agent.Agent
+	// switches are the agent's kill switch and playbook switches, stored
+	// for every node.
+	switches *policy.Switches
+	gateway  *policy.Gateway
+	agent    *agent.Agent
 
 	ocppURL string // ws(s)://host:port/ocpp
 	apiURL  string // http://host:port
@@ -161,14 +164,15 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	}); err != nil {
 		return nil, err
 	}
-	s.rules = &policy.Rules{Store: s.store, Now: now}
+	s.switches = policy.NewSwitches(s.store, policy.SwitchOptions{Now: now, Logger: log.With("component", "switches")})
+	s.rules = &policy.Rules{Store: s.store, Now: now, Switches: s.switches}
 	s.gateway = &policy.Gateway{Policy: s.rules, Audit: s.store, Next: s.bus, Logger: log, Now: now}
 	understander, err := newUnderstander(cfg.LLM, reg, log)
 	if err != nil {
 		return nil, err
 	}
 	if s.agent, err = agent.New(agent.Config{Store: s.convs, Commands: s.gateway, NLU: understander,
-		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Now: now, VerifyTimeout: opts.verifyTimeout,
+		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Playbooks: s.switches.PlaybookEnabled, Now: now, VerifyTimeout: opts.verifyTimeout,
 		Logger: log.With("component", "agent")}); err != nil {
 		return nil, err
 	}
