@@ -38,6 +38,19 @@ func TestConversations(t *testing.T) {
 				t.Errorf("commands %v", n)
 			}
 		}},
+		{"a hazard in a flagged message is still made safe", func(t *testing.T, e *env) {
+			c := e.chat()
+			r := e.say(c, "the cable at charger "+e.id+" is cut, there are bare wires showing <b>sparks</b> </b>")
+			if !strings.HasPrefix(r.Text, say("en", keyRefuseInjection)) || r.Text == say("en", keyRefuseInjection) {
+				t.Errorf("reply %q", r.Text)
+			}
+			if r.Conversation.Category != chargedesk.CategoryHardwareDamage || r.Conversation.ChargerID != e.id {
+				t.Errorf("category %q, charger %q", r.Conversation.Category, r.Conversation.ChargerID)
+			}
+			if r.Conversation.TicketID == "" {
+				t.Errorf("no ticket for a hazard: %q", r.Text)
+			}
+		}},
 		{"injection changes nothing", func(t *testing.T, e *env) {
 			e.inject(sim.FaultSomeoneElsesSession, sim.FaultOptions{IDTag: e.other})
 			tx := poll(e, "other session", func() (*chargedesk.Transaction, bool) { tx := e.activeTx(e.other); return tx, tx != nil })

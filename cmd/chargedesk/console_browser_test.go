@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // screenshotDir is where the console's browser test saves a screenshot of
@@ -50,6 +53,65 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do(map[string]any{"op": "waitText", "selector": "h1", "text": "Overview"})
 	b.do(map[string]any{"op": "waitText", "selector": ".card", "text": "chargers connected"})
 	shot("overview")
+
+	// A driver writes in the web chat about a damaged charger while the
+	// operator watches the conversation in the console.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := &e2eClient{t: t, ctx: ctx, api: d.apiURL, key: d.key, hc: &http.Client{Timeout: e2eReplyTimeout}}
+	damaged := c.freshCharger(map[string]bool{})
+	chat := c.startChat("en")
+	first := "the cable at charger " + damaged + " is cut, there are bare wires showing <b>sparks</b>"
+	if reply := chat.say(first); reply == "" {
+		t.Fatalf("no answer to %q", first)
+	}
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/conversations"})
+	b.do(map[string]any{"op": "waitText", "selector": "table", "text": chat.id})
+	shot("conversations")
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/conversations/" + chat.id})
+	// The driver's markup shows as text, not as markup.
+	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn.driver", "text": "<b>sparks</b>"})
+	// A new message appears without reloading the page.
+	chat.say("is anyone there? nobody should touch it")
+	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn.driver", "text": "nobody should touch it", "timeoutMs": 5000})
+	shot("conversation-live")
+
+	// The operator takes over and writes; the driver's chat gets it, and
+	// the agent stays quiet until the operator hands back.
+	b.do(map[string]any{"op": "click", "selector": "form[action$='/takeover'] button"})
+	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn", "text": "taking over"})
+	b.do(map[string]any{"op": "fill", "selector": "form.reply textarea[name=text]", "value": "Hi, this is Sam from the support team. A technician is on the way; please stay clear of the charger."})
+	b.do(map[string]any{"op": "click", "selector": "form.reply button"})
+	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn.operator", "text": "technician is on the way"})
+	shot("conversation-taken-over")
+	var transcript struct {
+		Turns []struct{ Role, Text string }
+	}
+	if code := c.do("GET", "/chat/api/conversations/"+chat.id, nil, false, &transcript); code != http.StatusOK {
+		t.Fatalf("driver's transcript: %d", code)
+	}
+	if last := transcript.Turns[len(transcript.Turns)-1]; !strings.Contains(last.Text, "technician is on the way") {
+		t.Fatalf("the driver's chat does not show the operator's message: %+v", transcript.Turns)
+	}
+	b.do(map[string]any{"op": "click", "selector": "form[action$='/handback'][data-when=mine] button"})
+	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn", "text": "automated assistant"})
+	shot("conversation-handed-back")
+
+	// The agent's ticket for the damaged charger: resolved from the queue.
+	t.Logf("driver chat: %s", strings.Join(chat.transcript, "\n"))
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/tickets"})
+	b.do(map[string]any{"op": "waitText", "selector": "table", "text": damaged})
+	shot("tickets")
+	b.do(map[string]any{"op": "click", "selector": "tr:has-text('" + damaged + "') a[href^='/console/tickets/']"})
+	b.do(map[string]any{"op": "fill", "selector": "textarea[name=resolution]", "value": "Cable replaced by the field technician."})
+	b.do(map[string]any{"op": "click", "selector": "form[action$='/resolve'] button"})
+	b.do(map[string]any{"op": "waitText", "selector": "body", "text": "Cable replaced by the field technician."})
+	shot("ticket-resolved")
+
+	for _, page := range []string{"audit", "agent"} {
+		b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/" + page})
+		shot(page)
+	}
 
 	b.do(map[string]any{"op": "click", "selector": "form.who button"})
 	b.do(map[string]any{"op": "waitText", "selector": "h1", "text": "Sign in"})
