@@ -72,7 +72,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The driver's markup shows as text, not as markup.
 	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn.driver", "text": "<b>sparks</b>"})
 	// A new message appears without reloading the page.
-	chat.say("is anyone there? nobody should touch it")
+	chat.say("connector 1. nobody should touch it")
 	b.do(map[string]any{"op": "waitText", "selector": "#transcript .turn.driver", "text": "nobody should touch it", "timeoutMs": 5000})
 	shot("conversation-live")
 
