@@ -67,7 +67,11 @@ type AuditFilter struct {
 	ChargerID string
 	CommandID string
 	AfterSeq  int64
-	Limit     int
+	// Newest lists the newest entries (after AfterSeq) first, in Seq
+	// descending order: a charger's latest commands without paging
+	// through its history.
+	Newest bool
+	Limit  int
 }
 
 // Decision is a policy's verdict on a command.

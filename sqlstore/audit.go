@@ -78,7 +78,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *chargedesk.AuditEntry) error
 }
 
 // AuditEntries lists entries in Seq order after f.AfterSeq, at most f.Limit
-// (default 100, at most 1000).
+// (default 100, at most 1000); with f.Newest the newest of them first.
 func (s *Store) AuditEntries(ctx context.Context, f chargedesk.AuditFilter) ([]*chargedesk.AuditEntry, error) {
 	query := `SELECT ` + auditCols + ` FROM audit WHERE seq > ?`
 	args := []any{f.AfterSeq}
@@ -90,7 +90,11 @@ func (s *Store) AuditEntries(ctx context.Context, f chargedesk.AuditFilter) ([]*
 		query += ` AND command_id = ?`
 		args = append(args, f.CommandID)
 	}
-	query += ` ORDER BY seq LIMIT ?`
+	if f.Newest {
+		query += ` ORDER BY seq DESC LIMIT ?`
+	} else {
+		query += ` ORDER BY seq LIMIT ?`
+	}
 	args = append(args, limit(f.Limit))
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
