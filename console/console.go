@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -49,6 +50,9 @@ type Config struct {
 	Commands chargedesk.Commander
 	// Agent, when set, lets an admin switch the agent off and on.
 	Agent AgentSwitch
+	// Events, when set, feeds the live views (a charger's page) with
+	// chargers' events: the bus.
+	Events EventSource
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -69,6 +73,9 @@ type Console struct {
 	pages    *pages
 	attempts *attempts
 	mux      *http.ServeMux
+	// streams counts the live event streams open; live bounds each.
+	streams atomic.Int64
+	live    liveTiming
 }
 
 // New returns the console for cfg.
@@ -92,7 +99,8 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, log: cfg.Logger, pages: p, attempts: newAttempts(cfg.Now), mux: http.NewServeMux()}
+	c := &Console{cfg: cfg, log: cfg.Logger, pages: p, attempts: newAttempts(cfg.Now), mux: http.NewServeMux(),
+		live: liveTiming{heartbeat: liveHeartbeat, maxAge: liveMaxAge}}
 	c.routes()
 	return c, nil
 }
@@ -120,6 +128,7 @@ func (c *Console) routes() {
 	m.Handle("POST /console/signout", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.signout)))
 	m.Handle("GET /console/{$}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.home)))
 	m.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	c.fleetRoutes(m)
 	m.HandleFunc("/console/", c.notFound)
 }
 

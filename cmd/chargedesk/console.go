@@ -18,7 +18,7 @@ import (
 
 // withConsole serves the operator console under /console beside next.
 func (s *server) withConsole(next http.Handler) (http.Handler, error) {
-	c, err := console.New(console.Config{Store: s.store, Operators: s.store, Commands: s.gateway, Agent: s.rules,
+	c, err := console.New(console.Config{Store: s.store, Operators: s.store, Commands: s.gateway, Agent: s.rules, Events: s.bus,
 		Secure: s.cfg.ConsoleSecure, Logger: s.log.With("component", "console")})
 	if err != nil {
 		return nil, err
