@@ -54,8 +54,8 @@
     row.querySelector('[data-field="errorCode"]').textContent = c.errorCode || "";
     row.querySelector('[data-field="info"]').textContent = c.info || "";
     row.querySelector('[data-field="at"]').textContent = c.at || "";
-    row.classList.add("changed");
-    setTimeout(() => row.classList.remove("changed"), 1500);
+    row.classList.add("live-changed");
+    setTimeout(() => row.classList.remove("live-changed"), 1500);
   }
 
   function onConnection(x) {
@@ -67,7 +67,7 @@
     const body = document.getElementById("timeline");
     if (!body) return;
     const row = document.createElement("tr");
-    row.className = "changed";
+    row.className = "live-changed";
     row.appendChild(cell(e.at));
     row.appendChild(cell(e.direction === "in" ? "← in" : "→ out"));
     row.appendChild(cell(e.type));
@@ -85,7 +85,7 @@
     }
     row.appendChild(td);
     body.insertBefore(row, body.firstChild);
-    setTimeout(() => row.classList.remove("changed"), 1500);
+    setTimeout(() => row.classList.remove("live-changed"), 1500);
     while (body.rows.length > maxRows) body.deleteRow(body.rows.length - 1);
   }
 
