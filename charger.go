@@ -123,13 +123,91 @@ func (r *ChargerRegistration) Validate() error {
 	return nil
 }
 
-// ChargerFilter selects chargers in a listing.
+// ChargerFilter selects chargers in a listing. Every field set narrows it.
 type ChargerFilter struct {
 	// Connected, when set, keeps only chargers that are (or are not) connected.
 	Connected *bool
+	// SiteID keeps the chargers placed at that site (ChargerLocation).
+	SiteID string
+	// IDContains keeps the chargers whose id contains it, ignoring case.
+	// It must itself look like part of a charger id (see Validate).
+	IDContains string
+	// Status keeps the chargers with at least one connector of that kind.
+	Status StatusKind
 	// AfterID pages through chargers in id order.
 	AfterID string
 	Limit   int
+}
+
+// Validate checks what a listing may be asked: an IDContains and an
+// AfterID of charger id characters, a site id of at most 64 characters, a
+// known Status kind. EINVALID.
+func (f *ChargerFilter) Validate() error {
+	if f.IDContains != "" {
+		if err := ValidateChargerID(f.IDContains); err != nil {
+			return Errorf(EINVALID, "search: %s", ErrorMessage(err))
+		}
+	}
+	if f.AfterID != "" {
+		if err := ValidateChargerID(f.AfterID); err != nil {
+			return Errorf(EINVALID, "after: %s", ErrorMessage(err))
+		}
+	}
+	if len(f.SiteID) > 64 {
+		return Errorf(EINVALID, "site id is longer than 64 characters")
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return Errorf(EINVALID, "status %.32q is not one of faulted, unavailable, in-use, available", f.Status)
+	}
+	return nil
+}
+
+// StatusKind groups connector statuses the way an operator looks at a
+// fleet: something broken, something switched off, a car on it, free.
+type StatusKind string
+
+// Status kinds.
+const (
+	// KindFaulted: a connector, or the charger as a whole (connector 0),
+	// is Faulted.
+	KindFaulted StatusKind = "faulted"
+	// KindUnavailable: a connector, or the charger as a whole, is
+	// Unavailable.
+	KindUnavailable StatusKind = "unavailable"
+	// KindInUse: a connector is Charging or Occupied — 2.0.1's Occupied
+	// is 1.6's Preparing, Charging, SuspendedEV, SuspendedEVSE and
+	// Finishing, so all of those count.
+	KindInUse StatusKind = "in-use"
+	// KindAvailable: a connector is Available.
+	KindAvailable StatusKind = "available"
+)
+
+// StatusKinds lists every status kind.
+var StatusKinds = []StatusKind{KindFaulted, KindUnavailable, KindInUse, KindAvailable}
+
+// Valid reports whether k is a known kind.
+func (k StatusKind) Valid() bool {
+	sts, _ := k.Statuses()
+	return len(sts) > 0
+}
+
+// Statuses returns the connector statuses of kind k and whether connector
+// 0, which stands for the charger as a whole, counts: a charger that is
+// Faulted or Unavailable as a whole is, but its connector 0 being
+// Available says nothing about a free connector.
+func (k StatusKind) Statuses() (statuses []ConnectorStatus, wholeCharger bool) {
+	switch k {
+	case KindFaulted:
+		return []ConnectorStatus{StatusFaulted}, true
+	case KindUnavailable:
+		return []ConnectorStatus{StatusUnavailable}, true
+	case KindInUse:
+		return []ConnectorStatus{StatusPreparing, StatusCharging, StatusSuspendedEV, StatusSuspendedEVSE,
+			StatusFinishing, StatusOccupied}, false
+	case KindAvailable:
+		return []ConnectorStatus{StatusAvailable}, false
+	}
+	return nil, false
 }
 
 // ConnectorStatus is a connector's status as its charger last reported it.

@@ -19,7 +19,8 @@ type ChargerStore interface {
 	UpdateRegistration(ctx context.Context, id string, fn func(*ChargerRegistration) error) error
 	// Charger returns a charger with its connectors. ENOTFOUND.
 	Charger(ctx context.Context, id string) (*Charger, error)
-	// Chargers lists chargers in id order with their connectors.
+	// Chargers lists chargers in id order with their connectors. EINVALID
+	// for a filter that does not validate.
 	Chargers(ctx context.Context, f ChargerFilter) ([]*Charger, error)
 	// UpdateCharger reads the charger, applies fn and writes back its
 	// charger-level fields (not connectors, not credentials) in one
@@ -85,7 +86,8 @@ type AuditLog interface {
 	// AppendAudit assigns Seq, PrevHash and Hash (written back into e) and
 	// stores the entry.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
-	// AuditEntries lists entries in Seq order.
+	// AuditEntries lists entries in Seq order (newest first with
+	// f.Newest).
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 	// VerifyAudit walks the whole chain and returns an EINTERNAL error that
 	// names the first entry whose hash does not match.

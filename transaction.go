@@ -80,11 +80,18 @@ func (t *Transaction) Active() bool { return t.StoppedAt.IsZero() }
 // TransactionFilter selects transactions.
 type TransactionFilter struct {
 	ChargerID string
-	IDTag     string
+	// ChargerIDs keeps the transactions of any of these chargers (at most
+	// MaxFilterChargerIDs), so that a page of chargers gets its sessions
+	// in one query.
+	ChargerIDs []string
+	IDTag      string
 	// ActiveOnly keeps transactions that have not ended.
 	ActiveOnly bool
 	Limit      int
 }
+
+// MaxFilterChargerIDs bounds TransactionFilter.ChargerIDs.
+const MaxFilterChargerIDs = 1000
 
 // MeterSample is one sampled value of a MeterValues message or a
 // TransactionEvent's meterValue.

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -74,6 +75,9 @@ type Config struct {
 	// Comments, when set, keeps operators' comments on tickets; without
 	// it the ticket page takes none.
 	Comments chargedesk.TicketCommentStore
+	// Events, when set, feeds the live views (a charger's page) with
+	// chargers' events: the bus.
+	Events EventSource
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -96,6 +100,10 @@ type Console struct {
 	mux      *http.ServeMux
 	// streams bounds the live views open at once.
 	streams *sse.Limiter
+	// chargerStreams counts the charger pages' live streams open; live
+	// bounds each.
+	chargerStreams atomic.Int64
+	live           liveTiming
 }
 
 // New returns the console for cfg.
@@ -120,7 +128,7 @@ func New(cfg Config) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, pages: p, attempts: newAttempts(cfg.Now), mux: http.NewServeMux(),
-		streams: sse.NewLimiter(maxStreams, maxStreamsPerOp)}
+		streams: sse.NewLimiter(maxStreams, maxStreamsPerOp), live: liveTiming{heartbeat: liveHeartbeat, maxAge: liveMaxAge}}
 	c.routes()
 	return c, nil
 }
@@ -171,6 +179,7 @@ func (c *Console) routes() {
 	m.Handle("POST /console/conversations/{id}/takeover", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.takeOver)))
 	m.Handle("POST /console/conversations/{id}/handback", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.handBack)))
 	m.Handle("POST /console/conversations/{id}/messages", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.message)))
+	c.fleetRoutes(m)
 	m.HandleFunc("/console/", c.notFound)
 }
 

@@ -68,9 +68,6 @@ var verifiedLabels = map[chargedesk.Verification]string{
 	chargedesk.VerifiedOperator: "by an operator",
 }
 
-// option is one choice of a filter.
-type option struct{ Value, Label string }
-
 // listFilter is what the list is narrowed by, as the query string says.
 type listFilter struct {
 	Channel, Language, Category, State string
@@ -212,16 +209,16 @@ func (c *Console) conversations(w http.ResponseWriter, r *http.Request) {
 	}
 	var channels, languages, categories, states []option
 	for _, ch := range []chargedesk.Channel{chargedesk.ChannelChat, chargedesk.ChannelSMS, chargedesk.ChannelVoice, chargedesk.ChannelAPI} {
-		channels = append(channels, option{string(ch), channelLabels[ch]})
+		channels = append(channels, option{Value: string(ch), Label: channelLabels[ch]})
 	}
 	for _, l := range chargedesk.Languages {
-		languages = append(languages, option{l, languageLabels[l]})
+		languages = append(languages, option{Value: l, Label: languageLabels[l]})
 	}
 	for _, cat := range chargedesk.Categories {
-		categories = append(categories, option{cat, strings.ReplaceAll(cat, "_", " ")})
+		categories = append(categories, option{Value: cat, Label: strings.ReplaceAll(cat, "_", " ")})
 	}
 	for _, p := range chargedesk.Phases {
-		states = append(states, option{string(p), phaseLabels[p]})
+		states = append(states, option{Value: string(p), Label: phaseLabels[p]})
 	}
 	live := ""
 	if lf.After == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -140,13 +141,42 @@ func (s *Store) loadConnectors(ctx context.Context, q querier, byID map[string]*
 }
 
 // Chargers lists chargers in id order with their connectors, at most
-// f.Limit (default 100, at most 1000).
+// f.Limit (default 100, at most 1000). Every filter is applied in SQL,
+// walking the primary key in id order until the page is full: a site is
+// looked up through charger_locations_site, a status kind through the
+// connectors' primary key, a search is a case-insensitive LIKE on the id.
+// EINVALID for a filter that does not validate.
 func (s *Store) Chargers(ctx context.Context, f chargedesk.ChargerFilter) ([]*chargedesk.Charger, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	query := `SELECT ` + chargerCols + ` FROM chargers WHERE id > ?`
 	args := []any{f.AfterID}
 	if f.Connected != nil {
 		query += ` AND connected = ?`
 		args = append(args, *f.Connected)
+	}
+	if f.SiteID != "" {
+		query += ` AND id IN (SELECT charger_id FROM charger_locations WHERE site_id = ?)`
+		args = append(args, f.SiteID)
+	}
+	if f.IDContains != "" {
+		// Charger ids are ASCII, so lower() is the same in both databases;
+		// '_' is a wildcard of LIKE and is escaped.
+		query += ` AND lower(id) LIKE ? ESCAPE '!'`
+		args = append(args, "%"+likeEscaper.Replace(strings.ToLower(f.IDContains))+"%")
+	}
+	if f.Status != "" {
+		statuses, whole := f.Status.Statuses()
+		query += ` AND EXISTS (SELECT 1 FROM connectors k WHERE k.charger_id = chargers.id AND k.status IN (` +
+			placeholders(len(statuses)) + `)`
+		for _, st := range statuses {
+			args = append(args, string(st))
+		}
+		if !whole {
+			query += ` AND k.id > 0`
+		}
+		query += `)`
 	}
 	query += ` ORDER BY id LIMIT ?`
 	args = append(args, limit(f.Limit))
@@ -180,6 +210,9 @@ func (s *Store) Chargers(ctx context.Context, f chargedesk.ChargerFilter) ([]*ch
 	}
 	return out, nil
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character '!'.
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
 // UpdateCharger reads the charger, applies fn and writes back its
 // charger-level fields (not connectors, not credentials, not RegisteredAt)

@@ -157,13 +157,23 @@ func (s *Store) Transaction(ctx context.Context, chargerID, id string) (*charged
 }
 
 // Transactions lists transactions, newest start first, at most f.Limit
-// (default 100, at most 1000).
+// (default 100, at most 1000). f.ChargerIDs is one IN list (EINVALID past
+// chargedesk.MaxFilterChargerIDs).
 func (s *Store) Transactions(ctx context.Context, f chargedesk.TransactionFilter) ([]*chargedesk.Transaction, error) {
 	query := `SELECT ` + transactionCols + ` FROM transactions WHERE id IS NOT NULL`
 	var args []any
 	if f.ChargerID != "" {
 		query += ` AND charger_id = ?`
 		args = append(args, f.ChargerID)
+	}
+	if len(f.ChargerIDs) > chargedesk.MaxFilterChargerIDs {
+		return nil, chargedesk.Errorf(chargedesk.EINVALID, "at most %d charger ids", chargedesk.MaxFilterChargerIDs)
+	}
+	if len(f.ChargerIDs) > 0 {
+		query += ` AND charger_id IN (` + placeholders(len(f.ChargerIDs)) + `)`
+		for _, id := range f.ChargerIDs {
+			args = append(args, id)
+		}
 	}
 	if f.IDTag != "" {
 		query += ` AND id_tag = ?`

@@ -1,0 +1,200 @@
+package console
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/chargedesk/chargedesk"
+)
+
+// EventSource is where the console hears chargers' events as they happen:
+// the bus (natsbus.Bus), so that a page on one node sees a charger
+// connected to another.
+type EventSource interface {
+	SubscribeEvents(chargerID string, fn func(chargedesk.Event)) (unsubscribe func() error, err error)
+}
+
+// Bounds of a live stream.
+const (
+	// liveHeartbeat is how often an idle stream sends a comment, so that
+	// proxies keep it open and a dead client is noticed.
+	liveHeartbeat = 15 * time.Second
+	// liveMaxAge ends a stream; the browser reconnects on its own.
+	liveMaxAge = 30 * time.Minute
+	// liveBuffer is how many events wait for a slow client; past it they
+	// are dropped and the client is told how many it missed.
+	liveBuffer = 64
+	// liveWriteWindow is how long one write may take before the client is
+	// given up on.
+	liveWriteWindow = 10 * time.Second
+	// maxLiveStreams bounds the streams one node serves at once.
+	maxLiveStreams = 256
+)
+
+// classOf is the page's class for a connector status.
+var classOf = funcs["statusClass"].(func(chargedesk.ConnectorStatus) string)
+
+// liveTiming is a live stream's heartbeat interval and longest life
+// (liveHeartbeat and liveMaxAge; tests shorten them).
+type liveTiming struct {
+	heartbeat, maxAge time.Duration
+}
+
+// connectorEvent is a connector's new status, read from the charger's
+// StatusNotification.
+type connectorEvent struct {
+	ID        int    `json:"id"`
+	Status    string `json:"status"`
+	Class     string `json:"class"`
+	ErrorCode string `json:"errorCode"`
+	Info      string `json:"info"`
+	At        string `json:"at"`
+}
+
+// statusOf reads a StatusNotification CALL of either version.
+func statusOf(e chargedesk.Event) (connectorEvent, bool) {
+	if e.Direction != chargedesk.DirIn || e.Type != "CALL" || e.Action != "StatusNotification" {
+		return connectorEvent{}, false
+	}
+	var p struct {
+		ConnectorID     int       `json:"connectorId"`
+		EVSEID          *int      `json:"evseId"`
+		Status          string    `json:"status"`
+		ConnectorStatus string    `json:"connectorStatus"`
+		ErrorCode       string    `json:"errorCode"`
+		Info            string    `json:"info"`
+		Timestamp       time.Time `json:"timestamp"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return connectorEvent{}, false
+	}
+	ev := connectorEvent{ID: p.ConnectorID, Status: p.Status, ErrorCode: clip(p.ErrorCode, 64), Info: clip(p.Info, 100)}
+	if p.EVSEID != nil { // 2.0.1: the console's connector is the EVSE
+		ev.ID, ev.Status = *p.EVSEID, p.ConnectorStatus
+	}
+	at := p.Timestamp
+	if at.IsZero() {
+		at = e.At
+	}
+	ev.At = formatWhen(at)
+	ev.Status = clip(ev.Status, 32)
+	ev.Class = classOf(chargedesk.ConnectorStatus(ev.Status))
+	return ev, ev.Status != "" && ev.ID >= 0 && ev.ID <= maxConnectorIDs
+}
+
+// chargerEvents streams a charger's events as Server-Sent Events: "frame"
+// for each OCPP frame (the timeline), "connector" for a new connector
+// status, "connection" when the charger connects or goes away, "gap" when
+// the client was too slow and events were dropped. The stream is bounded:
+// a heartbeat comment every 15 s, at most 30 min, a bounded queue.
+func (c *Console) chargerEvents(w http.ResponseWriter, r *http.Request) {
+	if c.cfg.Events == nil {
+		c.fail(w, r, http.StatusNotImplemented, "Live updates are not available on this server.")
+		return
+	}
+	ch, ok := c.chargerOf(w, r)
+	if !ok {
+		return
+	}
+	if c.chargerStreams.Add(1) > maxLiveStreams {
+		c.chargerStreams.Add(-1)
+		w.Header().Set("Retry-After", "30")
+		c.fail(w, r, http.StatusServiceUnavailable, "Too many live views are open; try again shortly.")
+		return
+	}
+	defer c.chargerStreams.Add(-1)
+
+	queue := make(chan chargedesk.Event, liveBuffer)
+	var dropped atomic.Int64
+	dropc := make(chan struct{}, 1)
+	unsubscribe, err := c.cfg.Events.SubscribeEvents(ch.ID, func(e chargedesk.Event) {
+		select {
+		case queue <- e:
+		default:
+			dropped.Add(1)
+			select {
+			case dropc <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		c.log.Error("console: subscribe to a charger's events", "charger_id", ch.ID, "err", err)
+		c.fail(w, r, http.StatusServiceUnavailable, "Live updates are not available right now.")
+		return
+	}
+	defer func() { _ = unsubscribe() }()
+
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	// write sends what bw holds within the write window: the server's
+	// WriteTimeout is for requests, not for a stream of half an hour.
+	write := func() error {
+		if err := rc.SetWriteDeadline(time.Now().Add(liveWriteWindow)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	send := func(event string, v any) error {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		bw.WriteString("event: " + event + "\ndata: ")
+		bw.Write(data)
+		bw.WriteString("\n\n")
+		return write()
+	}
+	bw.WriteString("retry: 5000\n: live " + ch.ID + "\n\n")
+	if write() != nil {
+		return
+	}
+	beat := time.NewTicker(c.live.heartbeat)
+	defer beat.Stop()
+	end := time.NewTimer(c.live.maxAge)
+	defer end.Stop()
+	for {
+		var err error
+		select {
+		case <-r.Context().Done():
+			return
+		case <-end.C:
+			bw.WriteString(": the stream ends; reconnect\n\n")
+			_ = write()
+			return
+		case <-beat.C:
+			bw.WriteString(": ping\n\n")
+			err = write()
+		case <-dropc:
+			err = send("gap", map[string]int64{"missed": dropped.Swap(0)})
+		case e := <-queue:
+			if k, ok := statusOf(e); ok {
+				if err = send("connector", k); err != nil {
+					break
+				}
+			}
+			switch e.Type {
+			case chargedesk.EventConnected, chargedesk.EventDisconnected:
+				err = send("connection", map[string]any{"connected": e.Type == chargedesk.EventConnected, "at": formatWhen(e.At)})
+			}
+			if err == nil {
+				err = send("frame", newEventView(e))
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
