@@ -86,6 +86,9 @@ func maskTokens(v any, token bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
+			if token && k == "type" {
+				continue // a token's type ("ISO14443") is not secret, its value is
+			}
 			x[k] = maskTokens(e, token || tokenKeys[k])
 		}
 	case []any:
@@ -94,7 +97,6 @@ func maskTokens(v any, token bool) any {
 		}
 	case string:
 		if token && x != "" {
-			// A token's type ("ISO14443") is not secret, its value is.
 			return maskTag(x)
 		}
 	}

@@ -54,6 +54,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do(map[string]any{"op": "waitText", "selector": ".card", "text": "chargers connected"})
 	shot("overview")
 
+	// The fleet, then the charger whose lock stayed engaged after a
+	// session: the operator unlocks it from its page, with a reason, and
+	// the page says what the charger answered.
+	stuck := d.injected["lock_after_session"]
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/fleet"})
+	b.do(map[string]any{"op": "waitText", "selector": "table", "text": stuck})
+	shot("fleet")
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/chargers/" + stuck})
+	b.do(map[string]any{"op": "waitText", "selector": "h1", "text": stuck})
+	unlock := "form:has(input[name=action][value=unlock])"
+	b.do(map[string]any{"op": "select", "selector": unlock + " select[name=connector]", "value": "1"})
+	b.do(map[string]any{"op": "fill", "selector": unlock + " input[name=reason]", "value": "driver called: cable stuck after the session"})
+	b.do(map[string]any{"op": "click", "selector": unlock + " button"})
+	b.do(map[string]any{"op": "waitText", "selector": ".flash", "text": "Unlocked"})
+	shot("charger-unlocked")
+
 	// A driver writes in the web chat about a damaged charger while the
 	// operator watches the conversation in the console.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
