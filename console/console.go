@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -100,10 +99,8 @@ type Console struct {
 	mux      *http.ServeMux
 	// streams bounds the live views open at once.
 	streams *sse.Limiter
-	// chargerStreams counts the charger pages' live streams open; live
-	// bounds each.
-	chargerStreams atomic.Int64
-	live           liveTiming
+	// live is the charger pages' streams' heartbeat and longest life.
+	live liveTiming
 }
 
 // New returns the console for cfg.

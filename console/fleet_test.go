@@ -700,7 +700,7 @@ func openStream(t *testing.T, b *browser, path string, timeout time.Duration) *s
 	res, err := c.Do(req)
 	must(t, err)
 	t.Cleanup(func() { res.Body.Close() })
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("stream %s: %d %q", path, res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	return &sse{res: res, r: bufio.NewReader(res.Body)}

@@ -1,14 +1,13 @@
 package console
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/internal/sse"
 )
 
 // EventSource is where the console hears chargers' events as they happen:
@@ -28,11 +27,6 @@ const (
 	// liveBuffer is how many events wait for a slow client; past it they
 	// are dropped and the client is told how many it missed.
 	liveBuffer = 64
-	// liveWriteWindow is how long one write may take before the client is
-	// given up on.
-	liveWriteWindow = 10 * time.Second
-	// maxLiveStreams bounds the streams one node serves at once.
-	maxLiveStreams = 256
 )
 
 // classOf is the page's class for a connector status.
@@ -89,8 +83,9 @@ func statusOf(e chargedesk.Event) (connectorEvent, bool) {
 // chargerEvents streams a charger's events as Server-Sent Events: "frame"
 // for each OCPP frame (the timeline), "connector" for a new connector
 // status, "connection" when the charger connects or goes away, "gap" when
-// the client was too slow and events were dropped. The stream is bounded:
-// a heartbeat comment every 15 s, at most 30 min, a bounded queue.
+// the client was too slow and events were dropped. Bounded like every
+// live view (internal/sse): a heartbeat, a longest life, a write
+// deadline, the operator's share of streams, and a queue of liveBuffer.
 func (c *Console) chargerEvents(w http.ResponseWriter, r *http.Request) {
 	if c.cfg.Events == nil {
 		c.fail(w, r, http.StatusNotImplemented, "Live updates are not available on this server.")
@@ -100,27 +95,24 @@ func (c *Console) chargerEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if c.chargerStreams.Add(1) > maxLiveStreams {
-		c.chargerStreams.Add(-1)
-		w.Header().Set("Retry-After", "30")
-		c.fail(w, r, http.StatusServiceUnavailable, "Too many live views are open; try again shortly.")
+	si := operatorOf(r.Context())
+	release, ok := c.streams.Acquire("op:" + si.op.Username)
+	if !ok {
+		c.fail(w, r, http.StatusTooManyRequests, "Too many live views are open.")
 		return
 	}
-	defer c.chargerStreams.Add(-1)
+	defer release()
 
 	queue := make(chan chargedesk.Event, liveBuffer)
 	var dropped atomic.Int64
-	dropc := make(chan struct{}, 1)
+	wake := sse.NewWake()
 	unsubscribe, err := c.cfg.Events.SubscribeEvents(ch.ID, func(e chargedesk.Event) {
 		select {
 		case queue <- e:
 		default:
 			dropped.Add(1)
-			select {
-			case dropc <- struct{}{}:
-			default:
-			}
 		}
+		wake.Notify()
 	})
 	if err != nil {
 		c.log.Error("console: subscribe to a charger's events", "charger_id", ch.ID, "err", err)
@@ -129,72 +121,44 @@ func (c *Console) chargerEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() { _ = unsubscribe() }()
 
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriter(w)
-	// write sends what bw holds within the write window: the server's
-	// WriteTimeout is for requests, not for a stream of half an hour.
-	write := func() error {
-		if err := rc.SetWriteDeadline(time.Now().Add(liveWriteWindow)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
+	stream, err := sse.Start(w, sse.Limits{Heartbeat: c.live.heartbeat, MaxAge: c.live.maxAge})
+	if err != nil {
+		return
 	}
 	send := func(event string, v any) error {
 		data, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
-		bw.WriteString("event: " + event + "\ndata: ")
-		bw.Write(data)
-		bw.WriteString("\n\n")
-		return write()
+		return stream.Event(event, "", data)
 	}
-	bw.WriteString("retry: 5000\n: live " + ch.ID + "\n\n")
-	if write() != nil {
-		return
-	}
-	beat := time.NewTicker(c.live.heartbeat)
-	defer beat.Stop()
-	end := time.NewTimer(c.live.maxAge)
-	defer end.Stop()
-	for {
-		var err error
-		select {
-		case <-r.Context().Done():
-			return
-		case <-end.C:
-			bw.WriteString(": the stream ends; reconnect\n\n")
-			_ = write()
-			return
-		case <-beat.C:
-			bw.WriteString(": ping\n\n")
-			err = write()
-		case <-dropc:
-			err = send("gap", map[string]int64{"missed": dropped.Swap(0)})
-		case e := <-queue:
+	_ = stream.Run(r.Context(), wake, func() error {
+		if n := dropped.Swap(0); n > 0 {
+			if err := send("gap", map[string]int64{"missed": n}); err != nil {
+				return err
+			}
+		}
+		for {
+			var e chargedesk.Event
+			select {
+			case e = <-queue:
+			default:
+				return nil
+			}
 			if k, ok := statusOf(e); ok {
-				if err = send("connector", k); err != nil {
-					break
+				if err := send("connector", k); err != nil {
+					return err
 				}
 			}
 			switch e.Type {
 			case chargedesk.EventConnected, chargedesk.EventDisconnected:
-				err = send("connection", map[string]any{"connected": e.Type == chargedesk.EventConnected, "at": formatWhen(e.At)})
+				if err := send("connection", map[string]any{"connected": e.Type == chargedesk.EventConnected, "at": formatWhen(e.At)}); err != nil {
+					return err
+				}
 			}
-			if err == nil {
-				err = send("frame", newEventView(e))
+			if err := send("frame", newEventView(e)); err != nil {
+				return err
 			}
 		}
-		if err != nil {
-			return
-		}
-	}
+	})
 }
