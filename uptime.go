@@ -174,9 +174,12 @@ type ReportStore interface {
 	// latest row before from, or — for a connector with none, of a charger
 	// registered before to — a row with an empty Status and a zero At.
 	// Then every row with from <= At < to, in the order they were written
-	// (At, then insertion). fn's error stops the stream and is returned.
-	// EINVALID unless from is before to.
-	PortHistory(ctx context.Context, from, to time.Time, fn func(PortEvent) error) error
+	// (At, then insertion) — with availabilityOnly, only those that can
+	// change whether a port is up: the connection's, connector 0's, a
+	// connector's first, and a connector's moving between a down status
+	// (PortDown) and an up one. fn's error stops the stream and is
+	// returned. EINVALID unless from is before to.
+	PortHistory(ctx context.Context, from, to time.Time, availabilityOnly bool, fn func(PortEvent) error) error
 	// AddUptimeExclusion validates and stores an exclusion, setting its ID
 	// and CreatedAt. EINVALID; ENOTFOUND for an unregistered charger.
 	AddUptimeExclusion(ctx context.Context, e *UptimeExclusion) error
@@ -240,15 +243,17 @@ type UptimeReport struct {
 // a port weighs by the time it was counted (all ports counted over the
 // whole period weigh the same). ok is false when no port has data.
 func (r *UptimeReport) Network() (pct float64, ok bool) {
-	var counted, lost time.Duration
+	// In seconds, as floats: a month of 3,600 ports is more nanoseconds
+	// than an int64 holds.
+	var counted, lost float64
 	for _, p := range r.Ports {
-		counted += p.Counted
-		lost += p.Outage - p.Excluded
+		counted += p.Counted.Seconds()
+		lost += (p.Outage - p.Excluded).Seconds()
 	}
 	if counted <= 0 {
 		return 0, false
 	}
-	return float64(counted-lost) / float64(counted) * 100, true
+	return (counted - lost) / counted * 100, true
 }
 
 // NotCompliant lists the ports with data whose uptime is not above
@@ -293,7 +298,7 @@ func ComputeUptime(ctx context.Context, rs ReportStore, from, to time.Time) (*Up
 		return nil, err
 	}
 	calc := NewUptimeCalc(from, to, excl)
-	if err := rs.PortHistory(ctx, from, to, func(ev PortEvent) error {
+	if err := rs.PortHistory(ctx, from, to, true, func(ev PortEvent) error {
 		calc.Add(ev)
 		return nil
 	}); err != nil {

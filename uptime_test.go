@@ -1,6 +1,7 @@
 package chargedesk_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -248,6 +249,22 @@ func TestUptimeThresholdAndNetwork(t *testing.T) {
 	}
 	if u, _ := r.Network(); !near(u, (3*43200.0-1296-1295-2880)/(3*43200)*100) {
 		t.Fatalf("network %v", u)
+	}
+}
+
+// The network figure of a big network: 20,000 ports' months are more
+// nanoseconds than an int64 holds.
+func TestUptimeNetworkOfManyPorts(t *testing.T) {
+	c := chargedesk.NewUptimeCalc(aprilFrom, aprilTo, nil)
+	for i := range 10000 {
+		for k := 1; k <= 2; k++ {
+			c.Add(ev(fmt.Sprintf("CP-%05d", i), k, seed, chargedesk.StatusAvailable))
+		}
+	}
+	c.Add(ev("CP-00000", 1, at(4, 30, 0, 0), chargedesk.StatusFaulted))
+	r := c.Report()
+	if u, ok := r.Network(); !ok || !near(u, (20000*43200.0-1440)/(20000*43200)*100) {
+		t.Fatalf("network %v %v", u, ok)
 	}
 }
 

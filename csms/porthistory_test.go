@@ -14,7 +14,7 @@ import (
 func (e *env) portHistory(charger string, start time.Time) []chargedesk.PortEvent {
 	e.t.Helper()
 	var out []chargedesk.PortEvent
-	err := e.store.PortHistory(context.Background(), start, time.Now().Add(time.Hour), func(ev chargedesk.PortEvent) error {
+	err := e.store.PortHistory(context.Background(), start, time.Now().Add(time.Hour), false, func(ev chargedesk.PortEvent) error {
 		if ev.ChargerID == charger && !ev.At.IsZero() {
 			out = append(out, ev)
 		}

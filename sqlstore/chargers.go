@@ -357,13 +357,15 @@ func (s *Store) writeCharger(ctx context.Context, tx wtx, c *chargedesk.Charger,
 	if at.IsZero() {
 		at = s.now()
 	}
-	return s.appendPortHistory(ctx, tx, id, chargedesk.PortHistoryConnection, at, status)
+	return s.appendPortHistory(ctx, tx, id, chargedesk.PortHistoryConnection, at, status, true)
 }
 
-// appendPortHistory writes one row of the port history.
-func (s *Store) appendPortHistory(ctx context.Context, tx wtx, chargerID string, connector int, at time.Time, status chargedesk.ConnectorStatus) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO port_history (charger_id, connector_id, at, status)
-		VALUES (?, ?, ?, ?)`), chargerID, connector, s.ts(at), string(status))
+// appendPortHistory writes one row of the port history; availChange says
+// whether it can change whether a port is up (see PortHistory).
+func (s *Store) appendPortHistory(ctx context.Context, tx wtx, chargerID string, connector int, at time.Time,
+	status chargedesk.ConnectorStatus, availChange bool) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO port_history (charger_id, connector_id, at, status, avail_change)
+		VALUES (?, ?, ?, ?, ?)`), chargerID, connector, s.ts(at), string(status), availChange)
 	return err
 }
 
@@ -492,7 +494,7 @@ func (s *Store) DisconnectNode(ctx context.Context, node string, at time.Time) e
 			return err
 		}
 		for _, o := range gone {
-			if err := s.appendPortHistory(ctx, tx, o.id, chargedesk.PortHistoryConnection, o.at, chargedesk.ConnectionOffline); err != nil {
+			if err := s.appendPortHistory(ctx, tx, o.id, chargedesk.PortHistoryConnection, o.at, chargedesk.ConnectionOffline, true); err != nil {
 				return err
 			}
 		}
@@ -522,6 +524,7 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 		var was string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM connectors WHERE charger_id = ? AND id = ?`+s.forUpdate()),
 			c.ChargerID, c.ID).Scan(&was)
+		known := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -534,10 +537,11 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 				status_at = excluded.status_at, updated_at = excluded.updated_at`),
 			c.ChargerID, c.ID, c.EVSEConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorID,
 			c.VendorErrorCode, s.ts(c.StatusAt), s.ts(c.UpdatedAt))
-		if err != nil || was == string(c.Status) {
+		if err != nil || known && was == string(c.Status) {
 			return err
 		}
-		return s.appendPortHistory(ctx, tx, c.ChargerID, c.ID, c.UpdatedAt, c.Status)
+		avail := !known || c.ID == 0 || chargedesk.PortDown(chargedesk.ConnectorStatus(was)) != chargedesk.PortDown(c.Status)
+		return s.appendPortHistory(ctx, tx, c.ChargerID, c.ID, c.UpdatedAt, c.Status, avail)
 	})
 	if isForeignKey(err) {
 		return chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", c.ChargerID)

@@ -23,8 +23,10 @@ func checkPeriod(from, to time.Time) error {
 // order (see chargedesk.ReportStore). It runs in one read transaction, so
 // the state at from and the rows after it agree. The state at from is one
 // indexed look-up per connector and charger; the period's rows are one
-// range scan of the time index, with no sort.
-func (s *Store) PortHistory(ctx context.Context, from, to time.Time, fn func(chargedesk.PortEvent) error) error {
+// range scan of a time index, with no sort — for availabilityOnly, of the
+// partial index of the rows marked as changing availability when written,
+// a few per port a month where the whole history holds hundreds.
+func (s *Store) PortHistory(ctx context.Context, from, to time.Time, availabilityOnly bool, fn func(chargedesk.PortEvent) error) error {
 	if err := checkPeriod(from, to); err != nil {
 		return err
 	}
@@ -35,13 +37,17 @@ func (s *Store) PortHistory(ctx context.Context, from, to time.Time, fn func(cha
 	defer tx.Rollback()
 	var in interner
 	// The state at from: each key's latest row before it.
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT k.charger_id, k.connector_id, h.at, h.status
+	// (Two look-ups of the port index, which holds at and status, rather
+	// than one for the seq and a read of the row.)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT k.charger_id, k.connector_id,
+			(SELECT h.at FROM port_history h WHERE h.charger_id = k.charger_id AND h.connector_id = k.connector_id
+				AND h.at < ? ORDER BY h.at DESC, h.seq DESC LIMIT 1),
+			(SELECT h.status FROM port_history h WHERE h.charger_id = k.charger_id AND h.connector_id = k.connector_id
+				AND h.at < ? ORDER BY h.at DESC, h.seq DESC LIMIT 1)
 		FROM (SELECT c.charger_id, c.id AS connector_id FROM connectors c
 				JOIN chargers ch ON ch.id = c.charger_id WHERE ch.registered_at < ?
-			UNION ALL SELECT id, -1 FROM chargers WHERE registered_at < ?) k
-		LEFT JOIN port_history h ON h.seq = (SELECT h2.seq FROM port_history h2
-			WHERE h2.charger_id = k.charger_id AND h2.connector_id = k.connector_id AND h2.at < ?
-			ORDER BY h2.at DESC, h2.seq DESC LIMIT 1)`), s.ts(to), s.ts(to), s.ts(from))
+			UNION ALL SELECT id, -1 FROM chargers WHERE registered_at < ?) k`),
+		s.ts(from), s.ts(from), s.ts(to), s.ts(to))
 	if err != nil {
 		return wrap("port history", err)
 	}
@@ -49,8 +55,12 @@ func (s *Store) PortHistory(ctx context.Context, from, to time.Time, fn func(cha
 	if err != nil {
 		return wrap("port history", err)
 	}
+	where := ""
+	if availabilityOnly {
+		where = "avail_change AND "
+	}
 	rows, err = tx.QueryContext(ctx, s.q(`SELECT charger_id, connector_id, at, status FROM port_history
-		WHERE at >= ? AND at < ? ORDER BY at, seq`), s.ts(from), s.ts(to))
+		WHERE `+where+`at >= ? AND at < ? ORDER BY at, seq`), s.ts(from), s.ts(to))
 	if err != nil {
 		return wrap("port history", err)
 	}

@@ -36,7 +36,7 @@ func (c *setClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Un
 func history(t *testing.T, s *Store, from, to time.Time, charger string) []chargedesk.PortEvent {
 	t.Helper()
 	var out []chargedesk.PortEvent
-	must(t, s.PortHistory(context.Background(), from, to, func(ev chargedesk.PortEvent) error {
+	must(t, s.PortHistory(context.Background(), from, to, false, func(ev chargedesk.PortEvent) error {
 		if ev.ChargerID == charger {
 			out = append(out, ev)
 		}
@@ -146,9 +146,41 @@ func runReportConformance(t *testing.T, b backend) {
 		if diff := cmp.Diff(want[3:], rest); diff != "" {
 			t.Errorf("period (-want +got):\n%s", diff)
 		}
-		wantCode(t, s.PortHistory(ctx, from, from, func(chargedesk.PortEvent) error { return nil }), chargedesk.EINVALID)
+		// Moves among up statuses are kept in the history, but left out of
+		// what availability reads.
+		put(1, chargedesk.StatusAvailable, t0.Add(8*time.Minute))
+		put(1, chargedesk.StatusCharging, t0.Add(9*time.Minute))
+		put(1, chargedesk.StatusFinishing, t0.Add(10*time.Minute))
+		put(1, chargedesk.StatusUnavailable, t0.Add(11*time.Minute))
+		put(0, chargedesk.StatusFaulted, t0.Add(12*time.Minute))
+		from = t0.Add(7*time.Minute + 30*time.Second)
+		var avail, all []chargedesk.PortEvent
+		for _, only := range []bool{true, false} {
+			must(t, s.PortHistory(ctx, from, far, only, func(ev chargedesk.PortEvent) error {
+				if !ev.At.Before(from) {
+					if only {
+						avail = append(avail, ev)
+					} else {
+						all = append(all, ev)
+					}
+				}
+				return nil
+			}))
+		}
+		want = []chargedesk.PortEvent{
+			pev("CP-1", 1, t0.Add(8*time.Minute), chargedesk.StatusAvailable),
+			pev("CP-1", 1, t0.Add(11*time.Minute), chargedesk.StatusUnavailable),
+			pev("CP-1", 0, t0.Add(12*time.Minute), chargedesk.StatusFaulted),
+		}
+		if diff := cmp.Diff(want, avail); diff != "" {
+			t.Errorf("availability changes (-want +got):\n%s", diff)
+		}
+		if len(all) != 5 {
+			t.Errorf("whole history %+v", all)
+		}
+		wantCode(t, s.PortHistory(ctx, from, from, false, func(chargedesk.PortEvent) error { return nil }), chargedesk.EINVALID)
 		stop := errors.New("stop")
-		if err := s.PortHistory(ctx, t0, far, func(chargedesk.PortEvent) error { return stop }); !errors.Is(err, stop) {
+		if err := s.PortHistory(ctx, t0, far, false, func(chargedesk.PortEvent) error { return stop }); !errors.Is(err, stop) {
 			t.Fatalf("fn's error: %v", err)
 		}
 	})

@@ -14,22 +14,29 @@ CREATE TABLE port_history (
     charger_id   TEXT    NOT NULL,
     connector_id INTEGER NOT NULL,
     at           INTEGER NOT NULL,
-    status       TEXT    NOT NULL
+    status       TEXT    NOT NULL,
+    -- 1 when the row can change whether a port is up: a connection row, a
+    -- connector 0 row, a connector's first row, a status moving between
+    -- down (Faulted, Unavailable) and up. Uptime reads only these.
+    avail_change INTEGER NOT NULL
 ) STRICT;
--- A month's rows in order (the rowid, seq, is in every index).
+-- A month's rows in order (the rowid, seq, is in every index); the rows
+-- that change availability with their columns, so that uptime reads the
+-- index alone.
 CREATE INDEX port_history_at ON port_history (at);
+CREATE INDEX port_history_avail ON port_history (at, seq, charger_id, connector_id, status, avail_change) WHERE avail_change;
 -- A port's state at an instant: its latest row before it.
-CREATE INDEX port_history_port ON port_history (charger_id, connector_id, at);
+CREATE INDEX port_history_port ON port_history (charger_id, connector_id, at, seq, status);
 
 -- The history starts from what is known now: each connector's status and
 -- each charger's connection.
-INSERT INTO port_history (charger_id, connector_id, at, status)
-SELECT charger_id, id, COALESCE(updated_at, status_at), status FROM connectors
+INSERT INTO port_history (charger_id, connector_id, at, status, avail_change)
+SELECT charger_id, id, COALESCE(updated_at, status_at), status, 1 FROM connectors
 WHERE COALESCE(updated_at, status_at) IS NOT NULL;
-INSERT INTO port_history (charger_id, connector_id, at, status)
-SELECT id, -1, connected_at, 'Online' FROM chargers WHERE connected AND connected_at IS NOT NULL;
-INSERT INTO port_history (charger_id, connector_id, at, status)
-SELECT id, -1, disconnected_at, 'Offline' FROM chargers WHERE NOT connected AND disconnected_at IS NOT NULL;
+INSERT INTO port_history (charger_id, connector_id, at, status, avail_change)
+SELECT id, -1, connected_at, 'Online', 1 FROM chargers WHERE connected AND connected_at IS NOT NULL;
+INSERT INTO port_history (charger_id, connector_id, at, status, avail_change)
+SELECT id, -1, disconnected_at, 'Offline', 1 FROM chargers WHERE NOT connected AND disconnected_at IS NOT NULL;
 
 -- An outage an operator excludes from a port's uptime (connector_id 0:
 -- every port of the charger) over [starts_at, ends_at), with its cause.
