@@ -49,6 +49,10 @@ type Config struct {
 	Commands chargedesk.Commander
 	// Agent, when set, lets an admin switch the agent off and on.
 	Agent AgentSwitch
+	// Reports keeps what the reports read (port history, uptime
+	// exclusions, support figures); nil means Store, when it keeps them
+	// (sqlstore does).
+	Reports chargedesk.ReportStore
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -88,6 +92,9 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Reports == nil {
+		cfg.Reports, _ = cfg.Store.(chargedesk.ReportStore)
+	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -120,6 +127,10 @@ func (c *Console) routes() {
 	m.Handle("POST /console/signout", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.signout)))
 	m.Handle("GET /console/{$}", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.home)))
 	m.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	m.Handle("GET /console/reports", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.reportsPage)))
+	m.Handle("GET /console/reports/uptime.csv", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.uptimeCSV)))
+	m.Handle("POST /console/reports/exclusions", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.addExclusion)))
+	m.Handle("POST /console/reports/exclusions/{id}/delete", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.deleteExclusion)))
 	m.HandleFunc("/console/", c.notFound)
 }
 
