@@ -39,20 +39,18 @@ func (s *Store) PortHistory(ctx context.Context, from, to time.Time, availabilit
 	// The state at from: each key's latest row before it.
 	// (Two look-ups of the port index, which holds at and status, rather
 	// than one for the seq and a read of the row.)
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT k.charger_id, k.connector_id,
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT k.charger_id, k.connector_id, k.registered_at,
 			(SELECT h.at FROM port_history h WHERE h.charger_id = k.charger_id AND h.connector_id = k.connector_id
 				AND h.at < ? ORDER BY h.at DESC, h.seq DESC LIMIT 1),
 			(SELECT h.status FROM port_history h WHERE h.charger_id = k.charger_id AND h.connector_id = k.connector_id
 				AND h.at < ? ORDER BY h.at DESC, h.seq DESC LIMIT 1)
-		FROM (SELECT c.charger_id, c.id AS connector_id FROM connectors c
-				JOIN chargers ch ON ch.id = c.charger_id WHERE ch.registered_at < ?
-			UNION ALL SELECT id, -1 FROM chargers WHERE registered_at < ?) k`),
-		s.ts(from), s.ts(from), s.ts(to), s.ts(to))
+		FROM (SELECT c.charger_id, c.id AS connector_id, ch.registered_at FROM connectors c
+				JOIN chargers ch ON ch.id = c.charger_id
+			UNION ALL SELECT id, -1, registered_at FROM chargers) k`), s.ts(from), s.ts(from))
 	if err != nil {
 		return wrap("port history", err)
 	}
-	err = scanPortEvents(rows, &in, true, fn)
-	if err != nil {
+	if err := scanPortState(rows, &in, to, fn); err != nil {
 		return wrap("port history", err)
 	}
 	where := ""
@@ -64,34 +62,51 @@ func (s *Store) PortHistory(ctx context.Context, from, to time.Time, availabilit
 	if err != nil {
 		return wrap("port history", err)
 	}
-	return wrap("port history", scanPortEvents(rows, &in, false, fn))
+	return wrap("port history", scanPortEvents(rows, &in, fn))
+}
+
+// scanPortState passes the state at the start — rows of (charger_id,
+// connector_id, registered_at, at, status), at and status NULL when the key
+// has no earlier row — to fn and closes them. A connector with no row, of
+// a charger registered before to, comes with an empty status; other keys
+// with no row are left out.
+func scanPortState(rows *sql.Rows, in *interner, to time.Time, fn func(chargedesk.PortEvent) error) error {
+	defer rows.Close()
+	var charger sql.RawBytes
+	var status sql.NullString
+	var connector int
+	var registered, at time.Time
+	for rows.Next() {
+		if err := rows.Scan(&charger, &connector, tc(&registered), tc(&at), &status); err != nil {
+			return err
+		}
+		if !status.Valid && (connector < 1 || !registered.Before(to)) {
+			continue
+		}
+		ev := chargedesk.PortEvent{ChargerID: in.charger(charger), ConnectorID: connector, At: at,
+			Status: in.status([]byte(status.String))}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // scanPortEvents passes rows of (charger_id, connector_id, at, status) to
-// fn and closes them. For the state at the start (seed), a connector with
-// no row comes as an empty status; a connection or connector 0 with none is
-// left out.
-func scanPortEvents(rows *sql.Rows, in *interner, seed bool, fn func(chargedesk.PortEvent) error) error {
+// fn and closes them.
+func scanPortEvents(rows *sql.Rows, in *interner, fn func(chargedesk.PortEvent) error) error {
 	defer rows.Close()
 	var charger, status sql.RawBytes
 	var connector int
 	var at time.Time
-	var status0 sql.NullString
 	for rows.Next() {
-		var err error
-		if seed {
-			err = rows.Scan(&charger, &connector, tc(&at), &status0)
-			status = append(status[:0], status0.String...)
-		} else {
-			err = rows.Scan(&charger, &connector, tc(&at), &status)
-		}
-		if err != nil {
+		if err := rows.Scan(&charger, &connector, tc(&at), &status); err != nil {
 			return err
 		}
 		ev := chargedesk.PortEvent{ChargerID: in.charger(charger), ConnectorID: connector, At: at, Status: in.status(status)}
-		if seed && ev.Status == "" && connector < 1 {
-			continue
-		}
 		if err := fn(ev); err != nil {
 			return err
 		}
