@@ -19,9 +19,11 @@ import (
 //     minutes of the period (525,600 for the rule's year; a month's minutes
 //     for a monthly figure), T_outage the minutes the port was down and
 //     T_excluded the part of those minutes whose cause lay outside the
-//     operator's control — electric utility service interruptions, the
-//     vehicle's failure to charge, scheduled maintenance, vandalism, natural
-//     disasters — and the hours outside the station's hours of operation;
+//     operator's control, when the operator can show the port would
+//     otherwise have worked — electric utility service interruptions, the
+//     vehicle's failure to charge, scheduled maintenance, vandalism,
+//     natural disasters — and the hours outside the station's hours of
+//     operation;
 //   - each port must average more than 97 % over the previous twelve months,
 //     calculated monthly.
 //
