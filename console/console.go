@@ -77,6 +77,10 @@ type Config struct {
 	// Events, when set, feeds the live views (a charger's page) with
 	// chargers' events: the bus.
 	Events EventSource
+	// Reports keeps what the reports read (port history, uptime
+	// exclusions, support figures); nil means Store, when it keeps them
+	// (sqlstore does).
+	Reports chargedesk.ReportStore
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
@@ -119,6 +123,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Reports == nil {
+		cfg.Reports, _ = cfg.Store.(chargedesk.ReportStore)
 	}
 	p, err := parsePages()
 	if err != nil {
@@ -177,6 +184,10 @@ func (c *Console) routes() {
 	m.Handle("POST /console/conversations/{id}/handback", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.handBack)))
 	m.Handle("POST /console/conversations/{id}/messages", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.message)))
 	c.fleetRoutes(m)
+	m.Handle("GET /console/reports", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.reportsPage)))
+	m.Handle("GET /console/reports/uptime.csv", c.need(chargedesk.RoleViewer, http.HandlerFunc(c.uptimeCSV)))
+	m.Handle("POST /console/reports/exclusions", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.addExclusion)))
+	m.Handle("POST /console/reports/exclusions/{id}/delete", c.need(chargedesk.RoleOperator, http.HandlerFunc(c.deleteExclusion)))
 	m.HandleFunc("/console/", c.notFound)
 }
 

@@ -661,14 +661,14 @@ func (c *Console) takeOver(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.cfg.Outbound != nil && conv.Operator == "" {
 		if err := c.cfg.Outbound.Check(conv, chargedesk.OutboundTakeover); err != nil {
-			c.audit(ctx, si.op, "console.takeover", id, "refused", chargedesk.ErrorMessage(err))
+			c.audit(ctx, si.op, chargedesk.TakeoverAuditKind, id, "refused", chargedesk.ErrorMessage(err))
 			c.failErr(w, r, err)
 			return
 		}
 	}
 	conv, notice, err := c.cfg.Assistant.TakeOver(ctx, id, si.op.Username)
 	if err != nil {
-		c.audit(ctx, si.op, "console.takeover", id, "refused", chargedesk.ErrorMessage(err))
+		c.audit(ctx, si.op, chargedesk.TakeoverAuditKind, id, "refused", chargedesk.ErrorMessage(err))
 		c.failErr(w, r, err)
 		return
 	}
@@ -683,7 +683,7 @@ func (c *Console) takeOver(w http.ResponseWriter, r *http.Request) {
 			done = "You have this call now: it is being transferred to the staff's number."
 		}
 	}
-	c.audit(ctx, si.op, "console.takeover", id, outcome, string(conv.Channel))
+	c.audit(ctx, si.op, chargedesk.TakeoverAuditKind, id, outcome, string(conv.Channel))
 	back(w, r, id, done)
 }
 

@@ -9,4 +9,11 @@
 // store before they are acknowledged to the charger; chatty facts (last seen,
 // heartbeats, the frame history) are batched in the background so that a read
 // loop never waits on the database for them.
+//
+// The port history that uptime reports are computed from is written with
+// those durable facts: a connector status that differs from the stored one,
+// a connection and a disconnection (and, when a node starts, the chargers
+// it held before, offline from when they were last heard) each append one
+// row, in the same store transaction as the change itself — never one per
+// heartbeat or repeated status.
 package csms

@@ -356,7 +356,7 @@ func (s *Store) lockChargers(ctx context.Context, tx wtx, ids []string) (map[str
 // writes c's charger-level fields back. An error of fn or of the checks
 // comes back as an *updateError.
 func (s *Store) writeCharger(ctx context.Context, tx wtx, c *chargedesk.Charger, fn func(*chargedesk.Charger) error) error {
-	id, registered := c.ID, c.RegisteredAt
+	id, registered, wasConnected := c.ID, c.RegisteredAt, c.Connected
 	if err := fn(c); err != nil {
 		return &updateError{err}
 	}
@@ -379,6 +379,26 @@ func (s *Store) writeCharger(ctx context.Context, tx wtx, c *chargedesk.Charger,
 		string(c.BootStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.Connected, c.Node,
 		s.ts(c.ConnectedAt), s.ts(c.DisconnectedAt), s.ts(c.LastBootAt),
 		s.ts(c.LastHeartbeatAt), s.ts(c.LastSeenAt), id)
+	if err != nil || c.Connected == wasConnected {
+		return err
+	}
+	// The charger came online or went offline: a row of the port history.
+	status, at := chargedesk.ConnectionOffline, c.DisconnectedAt
+	if c.Connected {
+		status, at = chargedesk.ConnectionOnline, c.ConnectedAt
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.appendPortHistory(ctx, tx, id, chargedesk.PortHistoryConnection, at, status, true)
+}
+
+// appendPortHistory writes one row of the port history; availChange says
+// whether it can change whether a port is up (see PortHistory).
+func (s *Store) appendPortHistory(ctx context.Context, tx wtx, chargerID string, connector int, at time.Time,
+	status chargedesk.ConnectorStatus, availChange bool) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO port_history (charger_id, connector_id, at, status, avail_change)
+		VALUES (?, ?, ?, ?, ?)`), chargerID, connector, s.ts(at), string(status), availChange)
 	return err
 }
 
@@ -473,7 +493,45 @@ func (s *Store) DisconnectNode(ctx context.Context, node string, at time.Time) e
 		at = s.now()
 	}
 	err := s.inWTx(ctx, func(tx wtx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE chargers SET connected = ?, node = '', disconnected_at = ?
+		// The port history has the chargers offline from when they were
+		// last heard, if that is later than their connection and before at:
+		// a node that stopped without closing its connections left them
+		// unreachable from then on.
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id, connected_at, last_seen_at FROM chargers
+			WHERE node = ? AND connected`), node)
+		if err != nil {
+			return err
+		}
+		type offline struct {
+			id string
+			at time.Time
+		}
+		var gone []offline
+		for rows.Next() {
+			var o offline
+			var connected, seen time.Time
+			if err := rows.Scan(&o.id, tc(&connected), tc(&seen)); err != nil {
+				rows.Close()
+				return err
+			}
+			o.at = at
+			if seen.Before(at) && seen.After(connected) {
+				o.at = seen
+			}
+			gone = append(gone, o)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, o := range gone {
+			if err := s.appendPortHistory(ctx, tx, o.id, chargedesk.PortHistoryConnection, o.at, chargedesk.ConnectionOffline, true); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE chargers SET connected = ?, node = '', disconnected_at = ?
 			WHERE node = ? AND connected`), false, s.ts(at), node)
 		return err
 	})
@@ -481,8 +539,10 @@ func (s *Store) DisconnectNode(ctx context.Context, node string, at time.Time) e
 }
 
 // PutConnector creates or replaces a connector's status. A zero UpdatedAt
-// is set to now. ENOTFOUND when the charger does not exist; EINVALID for a
-// negative id or an empty status.
+// is set to now. When the status differs from the one stored (or the
+// connector is new), a row of the port history records it at UpdatedAt, in
+// the same transaction. ENOTFOUND when the charger does not exist;
+// EINVALID for a negative id or an empty status.
 func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error {
 	if c.ID < 0 || c.EVSEConnectorID < 0 {
 		return chargedesk.Errorf(chargedesk.EINVALID, "connector id %d is negative", c.ID)
@@ -494,7 +554,14 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 		c.UpdatedAt = s.now()
 	}
 	err := s.inWTx(ctx, func(tx wtx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connectors (`+connectorCols+`)
+		var was string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM connectors WHERE charger_id = ? AND id = ?`+s.forUpdate()),
+			c.ChargerID, c.ID).Scan(&was)
+		known := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO connectors (`+connectorCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (charger_id, id) DO UPDATE SET
 				evse_connector_id = excluded.evse_connector_id, status = excluded.status,
@@ -503,7 +570,11 @@ func (s *Store) PutConnector(ctx context.Context, c chargedesk.Connector) error 
 				status_at = excluded.status_at, updated_at = excluded.updated_at`),
 			c.ChargerID, c.ID, c.EVSEConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorID,
 			c.VendorErrorCode, s.ts(c.StatusAt), s.ts(c.UpdatedAt))
-		return err
+		if err != nil || known && was == string(c.Status) {
+			return err
+		}
+		avail := !known || c.ID == 0 || chargedesk.PortDown(chargedesk.ConnectorStatus(was)) != chargedesk.PortDown(c.Status)
+		return s.appendPortHistory(ctx, tx, c.ChargerID, c.ID, c.UpdatedAt, c.Status, avail)
 	})
 	if isForeignKey(err) {
 		return chargedesk.Errorf(chargedesk.ENOTFOUND, "charger %q is not registered", c.ChargerID)

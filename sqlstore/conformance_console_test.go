@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,15 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pressly/goose/v3"
 )
-
-// setClock is a clock a test sets.
-type setClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *setClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *setClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // runConsoleConformance checks what the console needs of conversations
 // (migration 00006): the operator who has one, the agent's busy lease,

@@ -103,9 +103,9 @@ func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversati
 	conv.BusyUntil = micro(conv.BusyUntil)
 	conv.ActiveAt = later(conv.CreatedAt, now)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO conversations (`+conversationCols+`)
-			VALUES (`+placeholders(21)+`)`),
-			conversationArgs(s, &conv)...)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO conversations (`+conversationCols+`, resolved_at)
+			VALUES (`+placeholders(22)+`)`),
+			append(conversationArgs(s, &conv), s.resolvedAt(&conv, now))...)
 		return err
 	})
 	if isUnique(err) {
@@ -119,6 +119,16 @@ func (s *Store) CreateConversation(ctx context.Context, c *chargedesk.Conversati
 	}
 	*c = conv
 	return nil
+}
+
+// resolvedAt is the resolved_at argument of a write of c at now: now when
+// c is resolved (the column keeps the first time, see UpdateConversation),
+// else NULL.
+func (s *Store) resolvedAt(c *chargedesk.Conversation, now time.Time) any {
+	if c.Status != chargedesk.ConversationResolved {
+		return nil
+	}
+	return s.ts(now)
 }
 
 // conversationArgs lists c's values in conversationCols order.
@@ -156,6 +166,8 @@ func (s *Store) conversation(ctx context.Context, q querier, id, suffix string) 
 // (fn cannot set it). fn runs while the write transaction is open
 // and must not call the store. ENOTFOUND; EINVALID when fn changes the id
 // or leaves the conversation invalid; fn's own error is returned as it is.
+// The first write that leaves it resolved records when (for the time to
+// resolution of the support figures); reopening it does not clear that.
 func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*chargedesk.Conversation) error) (*chargedesk.Conversation, error) {
 	var c *chargedesk.Conversation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -179,10 +191,12 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, fn func(*char
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE conversations SET channel = ?, language = ?,
 			from_addr = ?, driver_id = ?, verified = ?, charger_id = ?, connector_id = ?,
 			category = ?, playbook = ?, state = ?, data = ?, status = ?, ticket_id = ?,
-			flagged = ?, operator = ?, busy = ?, busy_until = ?, updated_at = ?, active_at = ? WHERE id = ?`),
+			flagged = ?, operator = ?, busy = ?, busy_until = ?, updated_at = ?, active_at = ?,
+			resolved_at = COALESCE(resolved_at, ?) WHERE id = ?`),
 			string(c.Channel), c.Language, c.From, c.DriverID, string(c.Verified), c.ChargerID,
 			c.ConnectorID, c.Category, c.Playbook, c.State, jsonArg(c.Data), string(c.Status),
-			c.TicketID, c.Flagged, c.Operator, c.Busy, s.ts(c.BusyUntil), s.ts(c.UpdatedAt), s.ts(c.ActiveAt), id)
+			c.TicketID, c.Flagged, c.Operator, c.Busy, s.ts(c.BusyUntil), s.ts(c.UpdatedAt), s.ts(c.ActiveAt),
+			s.resolvedAt(c, c.UpdatedAt), id)
 		return err
 	})
 	if isDataError(err) {
