@@ -30,7 +30,7 @@ func (s *server) withConsole(next http.Handler) (http.Handler, error) {
 	}
 	c, err := console.New(console.Config{Store: s.convs, Operators: s.store, Commands: s.gateway, Agent: s.rules, Events: s.bus,
 		Assistant: s.agent, Outbound: out, Feed: s.bus,
-		Switches: s.switches, Playbooks: agent.Playbooks, Limits: s.rules.AgentLimits, Comments: s.store,
+		Switches: s.switches, Playbooks: agent.Playbooks, Limits: s.rules.AgentLimits, Comments: s.store, Reports: s.store,
 		Secure: s.cfg.ConsoleSecure, Logger: log})
 	if err != nil {
 		return nil, err

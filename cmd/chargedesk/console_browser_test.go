@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +125,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do(map[string]any{"op": "click", "selector": "form[action$='/resolve'] button"})
 	b.do(map[string]any{"op": "waitText", "selector": "body", "text": "Cable replaced by the field technician."})
 	shot("ticket-resolved")
+
+	// The month's uptime report, downloaded as CSV: a row per port of the
+	// fleet, the stuck charger among them.
+	b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/reports"})
+	b.do(map[string]any{"op": "waitText", "selector": "h1", "text": "Reports"})
+	shot("reports")
+	csvRes := b.do(map[string]any{"op": "download", "selector": "a[href^='/console/reports/uptime.csv']"})
+	rows, err := csv.NewReader(strings.NewReader(csvRes["text"].(string))).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("uptime CSV %q: %v", csvRes["text"], err)
+	}
+	if name, _ := csvRes["name"].(string); !strings.HasSuffix(name, ".csv") {
+		t.Errorf("the download is named %q", name)
+	}
+	if !slices.ContainsFunc(rows[1:], func(r []string) bool { return len(r) > 0 && strings.Contains(strings.Join(r, ","), stuck) }) {
+		t.Errorf("no row for %s in the uptime CSV:\n%s", stuck, csvRes["text"])
+	}
 
 	for _, page := range []string{"audit", "agent"} {
 		b.do(map[string]any{"op": "goto", "url": d.apiURL + "/console/" + page})

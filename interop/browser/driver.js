@@ -54,8 +54,14 @@ async function main() {
       return { url: page.url() };
     },
     async waitText(c) {
-      await page.waitForFunction(([sel, text]) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(text)),
-        [c.selector, c.text], { timeout: c.timeoutMs || timeout });
+      try {
+        await page.waitForFunction(([sel, text]) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(text)),
+          [c.selector, c.text], { timeout: c.timeoutMs || timeout });
+      } catch (e) {
+        // Say what the page shows instead, to tell why.
+        const shown = await page.evaluate(() => document.body ? document.body.innerText.slice(0, 600) : "");
+        throw new Error(e.message + " — the page shows: " + JSON.stringify(shown));
+      }
       return {};
     },
     async text(c) { return { texts: await page.$$eval(c.selector, (els) => els.map((e) => e.textContent.trim())) }; },
