@@ -105,6 +105,8 @@ type Console struct {
 	streams *sse.Limiter
 	// live is the charger pages' streams' heartbeat and longest life.
 	live liveTiming
+	// uptime keeps recent months' uptime reports.
+	uptime uptimeCache
 }
 
 // New returns the console for cfg.

@@ -189,7 +189,7 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusBadRequest, "Support period: "+err.Error()+".")
 		return
 	}
-	report, err := chargedesk.ComputeUptime(ctx, rs, from, to)
+	report, err := c.uptime.report(ctx, rs, from, to, now)
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -289,7 +289,7 @@ func (c *Console) uptimeCSV(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusBadRequest, "Month: "+err.Error()+".")
 		return
 	}
-	report, err := chargedesk.ComputeUptime(r.Context(), rs, from, to)
+	report, err := c.uptime.report(r.Context(), rs, from, to, c.cfg.Now())
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -364,6 +364,7 @@ func (c *Console) addExclusion(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
+	c.uptime.forget()
 	c.audit(r.Context(), si.op, "console.uptime_exclusion.add", "uptime-exclusion:"+strconv.FormatInt(e.ID, 10), "recorded", exclusionSummary(e))
 	backToReports(w, r, e.From, "Excluded outage recorded.", c.cfg.Now())
 }
@@ -386,6 +387,7 @@ func (c *Console) deleteExclusion(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
+	c.uptime.forget()
 	c.audit(r.Context(), si.op, "console.uptime_exclusion.delete", "uptime-exclusion:"+strconv.FormatInt(id, 10), "deleted", exclusionSummary(e))
 	backToReports(w, r, e.From, "Excluded outage deleted.", c.cfg.Now())
 }
