@@ -230,6 +230,38 @@ func (c *Console) conversations(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// watch sets up what a conversation stream needs before it starts: a place
+// among the operator's streams, and wake notified at each change of
+// conversation id ("" for every conversation) on any node, after on has
+// seen it — or, without a feed, every pollWithoutFeed (and every
+// pollWithFeed beside one, as a safety net). When it cannot, it answers the
+// request and returns false; done releases what it took.
+func (c *Console) watch(w http.ResponseWriter, r *http.Request, id string, wake sse.Wake, on func(chargedesk.ConversationChange)) (done func(), ok bool) {
+	si := operatorOf(r.Context())
+	release, ok := c.streams.Acquire("op:" + si.op.Username)
+	if !ok {
+		c.fail(w, r, http.StatusTooManyRequests, "Too many live views are open.")
+		return nil, false
+	}
+	poll, unsub := pollWithoutFeed, func() error { return nil }
+	if c.cfg.Feed != nil {
+		var err error
+		unsub, err = c.cfg.Feed.SubscribeConversations(id, func(ch chargedesk.ConversationChange) {
+			on(ch)
+			wake.Notify()
+		})
+		if err != nil {
+			release()
+			c.failErr(w, r, err)
+			return nil, false
+		}
+		poll = pollWithFeed
+	}
+	ctx, stop := context.WithCancel(r.Context())
+	go wake.Every(ctx, poll)
+	return func() { stop(); _ = unsub(); release() }, true
+}
+
 // listEvents streams the list's changes: for each conversation changed on
 // any node, a "row" event with the row as the list shows it and whether
 // it still belongs in the list as filtered. Changes are sent in batches
@@ -242,34 +274,18 @@ func (c *Console) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.After = nil
-	si := operatorOf(r.Context())
-	release, ok := c.streams.Acquire("op:" + si.op.Username)
-	if !ok {
-		c.fail(w, r, http.StatusTooManyRequests, "Too many live views are open.")
-		return
-	}
-	defer release()
 	ctx := r.Context()
 	wake := sse.NewWake()
 	changed := newChangeSet(maxListChanges)
-	poll := pollWithoutFeed
-	if c.cfg.Feed != nil {
-		unsub, err := c.cfg.Feed.SubscribeConversations("", func(ch chargedesk.ConversationChange) {
-			changed.add(ch.ID)
-			wake.Notify()
-		})
-		if err != nil {
-			c.failErr(w, r, err)
-			return
-		}
-		defer unsub()
-		poll = pollWithFeed
+	done, ok := c.watch(w, r, "", wake, func(ch chargedesk.ConversationChange) { changed.add(ch.ID) })
+	if !ok {
+		return
 	}
+	defer done()
 	stream, err := sse.Start(w, sse.Limits{})
 	if err != nil {
 		return
 	}
-	go ticks(ctx, poll, wake)
 	// Without a feed (and, with one, as a safety net) the list's first
 	// page is read again: what moved since the last reading is sent.
 	var seen time.Time
@@ -363,20 +379,6 @@ func (s *changeSet) take() ([]string, bool) {
 	ids, overflow := s.ids, s.overflow
 	s.ids, s.overflow = nil, false
 	return ids, overflow
-}
-
-// ticks notifies wake every d until ctx ends.
-func ticks(ctx context.Context, d time.Duration, wake sse.Wake) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			wake.Notify()
-		}
-	}
 }
 
 // errSignedOut ends a live view whose session ended meanwhile.
@@ -559,35 +561,21 @@ func (c *Console) conversationEvents(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
-	si := operatorOf(ctx)
-	release, ok := c.streams.Acquire("op:" + si.op.Username)
-	if !ok {
-		c.fail(w, r, http.StatusTooManyRequests, "Too many live views are open.")
-		return
-	}
-	defer release()
 	wake := sse.NewWake()
 	amended := newChangeSet(64)
-	poll := pollWithoutFeed
-	if c.cfg.Feed != nil {
-		unsub, err := c.cfg.Feed.SubscribeConversations(id, func(ch chargedesk.ConversationChange) {
-			if ch.Kind == chargedesk.ChangeAmended && ch.Seq > 0 {
-				amended.add(strconv.FormatInt(ch.Seq, 10))
-			}
-			wake.Notify()
-		})
-		if err != nil {
-			c.failErr(w, r, err)
-			return
+	done, ok := c.watch(w, r, id, wake, func(ch chargedesk.ConversationChange) {
+		if ch.Kind == chargedesk.ChangeAmended && ch.Seq > 0 {
+			amended.add(strconv.FormatInt(ch.Seq, 10))
 		}
-		defer unsub()
-		poll = pollWithFeed
+	})
+	if !ok {
+		return
 	}
+	defer done()
 	stream, err := sse.Start(w, sse.Limits{})
 	if err != nil {
 		return
 	}
-	go ticks(ctx, poll, wake)
 	var shown time.Time // the conversation's UpdatedAt last sent
 	still := c.signedInStill(r)
 	err = stream.Run(ctx, wake, func() error {

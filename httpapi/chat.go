@@ -187,18 +187,7 @@ func handleChatEvents(store chargedesk.Store, feed chargedesk.ConversationFeed, 
 			return
 		}
 		ctx := r.Context()
-		go func() {
-			t := time.NewTicker(poll)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					wake.Notify()
-				}
-			}
-		}()
+		go wake.Every(ctx, poll)
 		err = stream.Run(ctx, wake, func() error {
 			turns, err := store.Turns(context.WithoutCancel(ctx), id)
 			if err != nil {

@@ -166,6 +166,22 @@ func (w Wake) Notify() {
 	}
 }
 
+// Every notifies w every d until ctx ends: a stream's reading of the
+// store again, without a feed or as a safety net beside one. It blocks;
+// run it in its own goroutine.
+func (w Wake) Every(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.Notify()
+		}
+	}
+}
+
 // LastEventID returns the id the client last received (the Last-Event-ID
 // header a reconnecting EventSource sends, else the query parameter
 // after) as a non-negative integer; 0 when there is none. An id that is
