@@ -78,7 +78,7 @@ func TestConsoleFleetServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("event stream: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	lines := bufio.NewReader(res.Body)
