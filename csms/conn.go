@@ -57,6 +57,11 @@ type conn struct {
 	ready       atomic.Bool // recorded in the store and reachable on the bus
 	stopBus     func() error
 	pingTime    *time.Timer
+
+	// up is the link to the upstream central system in proxy mode (nil
+	// otherwise); upAuth the charger's Authorization header, forwarded.
+	up     *upstream
+	upAuth string
 }
 
 type pendingCall struct {
@@ -105,6 +110,9 @@ func (c *conn) run(ctx context.Context) {
 		c.stopBus = stop
 	}
 	c.ready.Store(true)
+	if c.up != nil {
+		go c.up.run()
+	}
 	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
 	if c.s.cfg.PingInterval > 0 {
 		c.pingTime = time.AfterFunc(c.s.cfg.PingInterval, c.keepalive)
@@ -187,7 +195,7 @@ func (c *conn) readLoop() string {
 			continue
 		}
 		switch {
-		case m.Type == ocpp.Call && m.Action == "Heartbeat" && c.idle():
+		case m.Type == ocpp.Call && m.Action == "Heartbeat" && c.up == nil && c.idle():
 			// A Heartbeat touches no store: answered here, without a
 			// worker goroutine. Nothing else is read meanwhile, so CALLs
 			// stay in order.
@@ -315,6 +323,12 @@ var errNotSent = errors.New("not sent")
 // call sends one CALL and waits for its answer, after the CALLs queued
 // before it. It returns the answer, or ctx's error, or errOffline.
 func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Message, error) {
+	return c.callID(ctx, c.s.nextMessageID(), action, payload)
+}
+
+// callID is call with a given message id (an upstream's CALL relayed as it
+// came).
+func (c *conn) callID(ctx context.Context, msgID, action string, payload []byte) (ocpp.Message, error) {
 	if int(c.queued.Add(1)) > c.s.cfg.MaxQueuedCommands {
 		c.queued.Add(-1)
 		return ocpp.Message{}, chargedesk.Errorf(chargedesk.EUNAVAILABLE, "charger %s has %d commands waiting; try again later", c.id, c.s.cfg.MaxQueuedCommands)
@@ -329,7 +343,7 @@ func (c *conn) call(ctx context.Context, action string, payload []byte) (ocpp.Me
 	}
 	defer func() { <-c.callSlot }()
 
-	p := &pendingCall{id: c.s.nextMessageID(), action: action, done: make(chan ocpp.Message, 1)}
+	p := &pendingCall{id: msgID, action: action, done: make(chan ocpp.Message, 1)}
 	c.pmu.Lock()
 	c.pending = p
 	c.pmu.Unlock()

@@ -94,7 +94,16 @@ func (c *conn) handleCall(m ocpp.Message) {
 	c.s.record(frameEvent(c.id, now, chargedesk.DirIn, m, m.Action))
 	c.s.metrics.message(metricAction(c.proto, m.Action), "in", "CALL").Inc()
 
-	resp, err := c.dispatch(m)
+	if c.up != nil {
+		c.proxyCall(m)
+		return
+	}
+	resp, err := c.dispatch(m, "")
+	c.answer(m, resp, err)
+}
+
+// answer writes the answer to a charger's CALL: resp, or err as a CallError.
+func (c *conn) answer(m ocpp.Message, resp any, err error) {
 	var out ocpp.Message
 	if err != nil {
 		out = ocpp.NewCallError(c.proto, m.ID, err)
@@ -119,7 +128,10 @@ func (c *conn) handleCall(m ocpp.Message) {
 	_ = c.writeMessage(c.s.now(), m.Action, out)
 }
 
-func (c *conn) dispatch(m ocpp.Message) (any, error) {
+// dispatch runs the handler of a charger's CALL. txID, when set, is the id a
+// 1.6 StartTransaction is stored under (proxy mode: the upstream's, or one
+// numbered locally) instead of one the store assigns.
+func (c *conn) dispatch(m ocpp.Message, txID string) (any, error) {
 	a, known := ocpp.Lookup(c.proto, m.Action)
 	if !known {
 		return nil, ocpp.Errorf(ocpp.NotImplemented, "unknown action %q in %s", m.Action, c.proto)
@@ -131,7 +143,8 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 	// B02.FR.09 (and 1.6 §4.2): until its boot is accepted a charger sends
 	// nothing unsolicited but BootNotification; a message it was asked for
 	// with TriggerMessage is allowed once.
-	if st := c.bootStatus(); st != chargedesk.RegistrationAccepted && m.Action != "BootNotification" &&
+	// In proxy mode the upstream decides on registration.
+	if st := c.bootStatus(); c.up == nil && st != chargedesk.RegistrationAccepted && m.Action != "BootNotification" &&
 		!transactionActions[m.Action] && !c.takeTriggered(m.Action) {
 		return nil, ocpp.Errorf(ocpp.SecurityError, "charger is not accepted (boot status %s); send BootNotification first", st)
 	}
@@ -145,8 +158,14 @@ func (c *conn) dispatch(m ocpp.Message) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, handlerTimeout)
 	defer cancel()
+	if txID != "" {
+		ctx = context.WithValue(ctx, txIDKey{}, txID)
+	}
 	return h(ctx, c, payload)
 }
+
+// txIDKey carries dispatch's txID to the handler.
+type txIDKey struct{}
 
 // dropNulls removes top-level nulls from a received payload (see
 // ocpp.DropNulls), logging the charger's deviation.

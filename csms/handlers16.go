@@ -89,8 +89,9 @@ func startTransaction16(ctx context.Context, c *conn, req *v16.StartTransactionR
 	if err != nil {
 		return nil, err
 	}
+	given, _ := ctx.Value(txIDKey{}).(string)
 	tx, err := c.s.cfg.Store.StartTransaction(ctx, &chargedesk.Transaction{
-		ChargerID: c.id, ConnectorID: req.ConnectorID, IDTag: req.IDTag, AuthStatus: v.status,
+		ID: given, ChargerID: c.id, ConnectorID: req.ConnectorID, IDTag: req.IDTag, AuthStatus: v.status,
 		StartedAt: startedAt, MeterStartWh: int64(req.MeterStart), LastMeterWh: int64(req.MeterStart),
 		LastMeterAt: startedAt, UpdatedAt: c.s.now(),
 	})

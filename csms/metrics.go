@@ -15,6 +15,13 @@ type metrics struct {
 	roundTrip      *prometheus.HistogramVec
 	historyDropped prometheus.Counter
 
+	// Proxy mode.
+	upstreamUp       *prometheus.GaugeVec
+	upstreamHeld     *prometheus.GaugeVec
+	upstreamLatency  *prometheus.HistogramVec
+	upstreamTimeouts prometheus.Counter
+	upstreamRefused  prometheus.Counter
+
 	// messageCounters caches the children of messages by messageKey, so
 	// that counting a frame does not hash its labels each time.
 	countersMu      sync.RWMutex
@@ -64,9 +71,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		historyDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chargedesk_history_events_dropped_total", Help: "Frame-history events not written because the queue was full or the store failed.",
 		}),
+		upstreamUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chargedesk_upstream_link_up", Help: "Proxy mode: 1 while a connected charger's link to the upstream central system is up, 0 while down.",
+		}, []string{"charger"}),
+		upstreamHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chargedesk_upstream_held_messages", Help: "Proxy mode: a connected charger's messages answered locally and waiting for the upstream.",
+		}, []string{"charger"}),
+		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chargedesk_upstream_relay_duration_seconds",
+			Help:    "Proxy mode: round trip of charger CALLs relayed to the upstream, by action.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"action"}),
+		upstreamTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargedesk_upstream_timeouts_total", Help: "Proxy mode: charger CALLs the upstream did not answer in time (answered locally).",
+		}),
+		upstreamRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargedesk_upstream_held_refused_total", Help: "Proxy mode: held messages the upstream answered with a CallError on delivery.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.refused, m.messages, m.errors, m.roundTrip, m.historyDropped)
+		reg.MustRegister(m.connected, m.refused, m.messages, m.errors, m.roundTrip, m.historyDropped,
+			m.upstreamUp, m.upstreamHeld, m.upstreamLatency, m.upstreamTimeouts, m.upstreamRefused)
 	}
 	return m
 }

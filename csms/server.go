@@ -3,11 +3,13 @@ package csms
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +73,20 @@ type Config struct {
 	FlushInterval time.Duration
 	// WriteTimeout bounds one frame write (default 10s).
 	WriteTimeout time.Duration
+
+	// Upstream, when set, runs proxy mode: ws:// or wss:// URL of the
+	// central system that runs the network; each charger is relayed to
+	// Upstream + "/" + its id (see upstream.go). The Store must implement
+	// chargedesk.UpstreamStore.
+	Upstream string
+	// UpstreamTLS configures TLS to a wss:// upstream (nil: system roots).
+	UpstreamTLS *tls.Config
+	// UpstreamTimeout is how long a charger's CALL waits for the upstream's
+	// answer before chargedesk answers it itself (default 10s).
+	UpstreamTimeout time.Duration
+	// UpstreamRetry is how long after losing (or failing to reach) the
+	// upstream a charger's link is dialled again (default 5s).
+	UpstreamRetry time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -105,6 +121,18 @@ func (c *Config) setDefaults() error {
 	if c.MaxIncomingQueue == 0 {
 		c.MaxIncomingQueue = 8
 	}
+	def(&c.UpstreamTimeout, 10*time.Second)
+	def(&c.UpstreamRetry, 5*time.Second)
+	if c.Upstream != "" {
+		u, err := url.Parse(c.Upstream)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("csms: upstream %q is not a ws:// or wss:// URL without query", c.Upstream)
+		}
+		if _, ok := c.Store.(chargedesk.UpstreamStore); !ok {
+			return errors.New("csms: proxy mode needs a store that implements chargedesk.UpstreamStore")
+		}
+		c.Upstream = strings.TrimSuffix(c.Upstream, "/")
+	}
 	return nil
 }
 
@@ -131,6 +159,9 @@ type Server struct {
 	touches  *touchBatch
 	chargers *chargerWriter
 	validIn  validCache
+
+	// upClient dials upstream links in proxy mode.
+	upClient *http.Client
 }
 
 // New returns a Server. It marks the chargers that the store says this node
@@ -149,6 +180,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		idPrefix: hex.EncodeToString(prefix) + "-",
 		conns:    make(map[string]*conn),
 	}
+	s.upClient = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.UpstreamTLS, Proxy: http.ProxyFromEnvironment}}
 	s.history = newHistoryWriter(cfg.Store, s.log, s.metrics)
 	s.touches = newTouchBatch()
 	s.chargers = newChargerWriter(cfg.Store)
@@ -225,6 +257,15 @@ func (s *Server) Connected(chargerID string) bool {
 	return ok && c.ready.Load()
 }
 
+// UpstreamUp reports whether, in proxy mode, the charger's link to the
+// upstream is up.
+func (s *Server) UpstreamUp(chargerID string) bool {
+	s.mu.Lock()
+	c := s.conns[chargerID]
+	s.mu.Unlock()
+	return c != nil && c.up != nil && c.up.up()
+}
+
 // ConnectedCount returns how many chargers are connected to this node.
 func (s *Server) ConnectedCount() int {
 	s.mu.Lock()
@@ -292,6 +333,10 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := newConn(s, id, proto, ws, boot, log.With("protocol", string(proto)))
 	c.seq = seq
+	if s.cfg.Upstream != "" {
+		c.upAuth = r.Header.Get("Authorization")
+		c.up = newUpstream(c)
+	}
 	if ok, why := s.register(c); !ok {
 		ws.Close(websocket.StatusGoingAway, why)
 		return

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,9 +31,12 @@ type config struct {
 	AutoRegister         bool
 	AllowUnauthenticated bool
 	HeartbeatInterval    time.Duration
-	Node                 string
-	LogLevel             slog.Level
-	LogFormat            string
+	// Upstream, when set, runs proxy mode; UpstreamTLS trusts UpstreamCA.
+	Upstream    string
+	UpstreamTLS *tls.Config
+	Node        string
+	LogLevel    slog.Level
+	LogFormat   string
 	// ConsoleSecure marks the console's cookies Secure (served over TLS).
 	ConsoleSecure bool
 	// LLM is the optional language model; off when its URL is empty.
@@ -62,6 +67,8 @@ var settings = []envVar{
 	{"CHARGEDESK_NODE", "node", "", "name of this node (default: the host name)"},
 	{"CHARGEDESK_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
+	{"CHARGEDESK_UPSTREAM_URL", "upstream", "", "proxy mode: ws:// or wss:// URL of the central system that runs the network; each charger is relayed to URL/{chargerId} as itself"},
+	{"CHARGEDESK_UPSTREAM_CA", "upstream-ca", "", "PEM CA certificates that a wss:// upstream's certificate must chain to (default: the system's roots)"},
 	{"CHARGEDESK_CONSOLE_SECURE", "console-secure", "false", "mark the operator console's session cookie Secure: set it when /console is reached over https"},
 }
 
@@ -184,6 +191,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format: %q is not text or json", cfg.LogFormat))
 	}
+	if cfg.Upstream, cfg.UpstreamTLS, err = upstreamFromFlags(get("upstream"), get("upstream-ca")); err != nil {
+		errs = append(errs, err)
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		errs = append(errs, errors.New("-tls-cert and -tls-key go together"))
 	}
@@ -262,3 +272,32 @@ type boolFlag string
 func (b *boolFlag) String() string     { return string(*b) }
 func (b *boolFlag) Set(v string) error { *b = boolFlag(v); return nil }
 func (b *boolFlag) IsBoolFlag() bool   { return true }
+
+// upstreamFromFlags checks proxy mode's upstream URL and reads its CA file.
+func upstreamFromFlags(raw, caFile string) (string, *tls.Config, error) {
+	if raw == "" {
+		if caFile != "" {
+			return "", nil, errors.New("-upstream-ca needs -upstream")
+		}
+		return "", nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", nil, fmt.Errorf("-upstream: %q must be a ws:// or wss:// URL without credentials, query or fragment", raw)
+	}
+	if caFile == "" {
+		return raw, nil, nil
+	}
+	if u.Scheme != "wss" {
+		return "", nil, errors.New("-upstream-ca is for a wss:// upstream")
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return "", nil, fmt.Errorf("-upstream-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return "", nil, fmt.Errorf("-upstream-ca: %s holds no PEM certificate", caFile)
+	}
+	return raw, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}

@@ -161,6 +161,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		Node: cfg.Node, Store: s.store, Validator: validator, Bus: s.bus, Logger: log, Now: now,
 		Registerer: reg, HeartbeatInterval: cfg.HeartbeatInterval,
 		AutoRegister: cfg.AutoRegister, AllowUnauthenticated: cfg.AllowUnauthenticated,
+		Upstream: cfg.Upstream, UpstreamTLS: cfg.UpstreamTLS,
 	}); err != nil {
 		return nil, err
 	}
