@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -73,7 +74,7 @@ func (c *Console) agentPage(w http.ResponseWriter, r *http.Request) {
 		{"Commands network-wide", itoa(l.Network) + " per " + l.Window.String()},
 		{"Retries of the same command", itoa(l.Retries) + " per " + l.Window.String()},
 		{"A session counts as stale after", l.StaleAfter.String() + " without energy"},
-		{"Commands the agent may send", "RemoteStart, RemoteStop, soft Reset, UnlockConnector, TriggerMessage, ChangeAvailability, ClearCache, differential SendLocalList, GetLocalListVersion, GetConfiguration"},
+		{"Commands the agent may send", agentKindsText(l.Allowed)},
 	}
 	data := map[string]any{"Kill": kill, "Playbooks": playbooks, "Limits": limits,
 		"Switchable": c.cfg.Switches != nil || c.cfg.Agent != nil, "Stored": c.cfg.Switches != nil}
@@ -155,4 +156,33 @@ func (c *Console) auditSwitch(ctx context.Context, op *chargedesk.Operator, targ
 		outcome, reason = "failed", "switching "+pos[on]+": "+chargedesk.ErrorMessage(err)
 	}
 	c.audit(ctx, op, "console.agent.switch", target, outcome, reason)
+}
+
+// agentKindsText names the commands the agent may send: all it may at all
+// (a reset only soft, a local list only differential), or the operator's
+// narrower list.
+func agentKindsText(allowed []chargedesk.CommandKind) string {
+	kinds := policy.AgentKinds()
+	if len(allowed) > 0 {
+		kinds = slices.DeleteFunc(kinds, func(k chargedesk.CommandKind) bool { return !slices.Contains(allowed, k) })
+	}
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		switch k {
+		case chargedesk.CmdReset:
+			names[i] = "soft Reset"
+		case chargedesk.CmdSendLocalList:
+			names[i] = "differential SendLocalList"
+		default:
+			names[i] = string(k)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	text := strings.Join(names, ", ")
+	if len(allowed) > 0 {
+		text += " (narrowed by CHARGEDESK_AGENT_COMMANDS)"
+	}
+	return text
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,11 @@ type AgentLimits struct {
 	// StaleAfter is how long a transaction must have shown no energy before
 	// it can count as stale (default 5 minutes).
 	StaleAfter time.Duration
+	// Allowed, when not empty, narrows the commands the agent may send to
+	// these kinds (a network beside its own CSMS may let it only unlock and
+	// trigger, say); it never widens them past what the agent may send at
+	// all.
+	Allowed []chargedesk.CommandKind
 }
 
 func (l *AgentLimits) defaults() {
@@ -42,6 +48,18 @@ func (l *AgentLimits) defaults() {
 	if l.StaleAfter == 0 {
 		l.StaleAfter = DefaultStaleAfter
 	}
+}
+
+// AgentKinds lists the commands the agent may send at all, in a fixed
+// order; AgentLimits.Allowed may narrow them.
+func AgentKinds() []chargedesk.CommandKind {
+	var out []chargedesk.CommandKind
+	for _, k := range chargedesk.CommandKinds {
+		if agentKinds[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // agentKinds are the commands the agent may send at all. Configuration
@@ -109,6 +127,9 @@ func (r *Rules) checkAgent(ctx context.Context, ch *chargedesk.Charger, cmd char
 	}
 	if !agentKinds[cmd.Kind] {
 		return refuse("the support agent may not send %s", cmd.Kind), nil
+	}
+	if len(l.Allowed) > 0 && !slices.Contains(l.Allowed, cmd.Kind) {
+		return refuse("the operator does not let the support agent send %s", cmd.Kind), nil
 	}
 	switch cmd.Kind {
 	case chargedesk.CmdReset:

@@ -79,6 +79,31 @@ func TestAgentRules(t *testing.T) {
 	}
 }
 
+// TestAgentAllowedKinds: an operator narrows what the agent may send (a
+// network beside its own CSMS lets it only unlock and trigger); operators
+// are not narrowed, and the list cannot widen the agent's kinds.
+func TestAgentAllowedKinds(t *testing.T) {
+	r := agentSetup(t)
+	r.AgentLimits.Allowed = []chargedesk.CommandKind{chargedesk.CmdUnlockConnector, chargedesk.CmdTriggerMessage, chargedesk.CmdChangeConfiguration}
+	ctx := context.Background()
+	start := agentCmd(chargedesk.CmdRemoteStart, func(c *chargedesk.Command) { c.IDTag, c.ConnectorID = "ALICE-1", 1 })
+	if d, _ := r.Check(ctx, start); d.Allowed || !strings.Contains(d.Reason, "does not let the support agent send RemoteStart") {
+		t.Fatalf("remote start outside the allowed kinds: %+v", d)
+	}
+	op := start
+	op.Actor = "operator:alice"
+	if d, _ := r.Check(ctx, op); !d.Allowed {
+		t.Fatalf("an operator's remote start: %+v", d)
+	}
+	if d, _ := r.Check(ctx, agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) { c.Trigger = "StatusNotification" })); !d.Allowed {
+		t.Fatalf("allowed trigger: %+v", d)
+	}
+	conf := agentCmd(chargedesk.CmdChangeConfiguration, func(c *chargedesk.Command) { c.Key, c.Value = "HeartbeatInterval", "60" })
+	if d, _ := r.Check(ctx, conf); d.Allowed {
+		t.Fatalf("the allowed list widened the agent's kinds: %+v", d)
+	}
+}
+
 func TestAgentKillSwitch(t *testing.T) {
 	r := agentSetup(t)
 	trigger := agentCmd(chargedesk.CmdTriggerMessage, func(c *chargedesk.Command) { c.Trigger = "Heartbeat" })

@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/policy"
 )
 
 // config is the configuration of "chargedesk serve". Each field has a flag
@@ -39,6 +42,8 @@ type config struct {
 	LogFormat   string
 	// ConsoleSecure marks the console's cookies Secure (served over TLS).
 	ConsoleSecure bool
+	// AgentCommands, when not empty, narrows what the agent may send.
+	AgentCommands []chargedesk.CommandKind
 	// LLM is the optional language model; off when its URL is empty.
 	LLM llmConfig
 	// Twilio connects a phone number; off when its auth token is empty.
@@ -69,6 +74,7 @@ var settings = []envVar{
 	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
 	{"CHARGEDESK_UPSTREAM_URL", "upstream", "", "proxy mode: ws:// or wss:// URL of the central system that runs the network; each charger is relayed to URL/{chargerId} as itself"},
 	{"CHARGEDESK_UPSTREAM_CA", "upstream-ca", "", "PEM CA certificates that a wss:// upstream's certificate must chain to (default: the system's roots)"},
+	{"CHARGEDESK_AGENT_COMMANDS", "agent-commands", "", "narrow the remote commands the support agent may send, e.g. UnlockConnector,TriggerMessage (default: all it may: RemoteStart, RemoteStop, soft Reset, UnlockConnector, TriggerMessage, ChangeAvailability, ClearCache, SendLocalList, GetLocalListVersion, GetConfiguration)"},
 	{"CHARGEDESK_CONSOLE_SECURE", "console-secure", "false", "mark the operator console's session cookie Secure: set it when /console is reached over https"},
 }
 
@@ -180,6 +186,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	cfg.AutoRegister = boolean("auto-register")
 	cfg.AllowUnauthenticated = boolean("allow-unauthenticated")
 	cfg.ConsoleSecure = boolean("console-secure")
+	if cfg.AgentCommands, err = parseAgentCommands(get("agent-commands")); err != nil {
+		errs = append(errs, err)
+	}
 	hb, err := time.ParseDuration(get("heartbeat-interval"))
 	if err != nil || hb < 10*time.Second || hb > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("-heartbeat-interval: %q must be a duration from 10s to 24h", get("heartbeat-interval")))
@@ -300,4 +309,23 @@ func upstreamFromFlags(raw, caFile string) (string, *tls.Config, error) {
 		return "", nil, fmt.Errorf("-upstream-ca: %s holds no PEM certificate", caFile)
 	}
 	return raw, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// parseAgentCommands reads "Kind,Kind": each a command the agent may send
+// at all.
+func parseAgentCommands(s string) ([]chargedesk.CommandKind, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []chargedesk.CommandKind
+	for _, item := range strings.Split(s, ",") {
+		k := chargedesk.CommandKind(strings.TrimSpace(item))
+		if !slices.Contains(policy.AgentKinds(), k) {
+			return nil, fmt.Errorf("-agent-commands: %q is not a command the agent may send (%v)", k, policy.AgentKinds())
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

@@ -166,7 +166,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		return nil, err
 	}
 	s.switches = policy.NewSwitches(s.store, policy.SwitchOptions{Now: now, Logger: log.With("component", "switches")})
-	s.rules = &policy.Rules{Store: s.store, Now: now, Switches: s.switches}
+	s.rules = &policy.Rules{Store: s.store, Now: now, Switches: s.switches, AgentLimits: policy.AgentLimits{Allowed: cfg.AgentCommands}}
 	s.gateway = &policy.Gateway{Policy: s.rules, Audit: s.store, Next: s.bus, Logger: log, Now: now}
 	understander, err := newUnderstander(cfg.LLM, reg, log)
 	if err != nil {
