@@ -107,7 +107,7 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 			return
 		}
 		ctx := r.Context()
-		fresh, err := s.store.ClaimMessage(ctx, sid, s.now())
+		fresh, err := s.store.ClaimMessage(ctx, sid, from, s.now())
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -117,6 +117,15 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 			writeTwiML(w)
 			return
 		}
+		// The message is answered when this request ends, unless its
+		// answer is left to come later (then that marks it): a node that
+		// stops in between leaves it to RecoverSMS.
+		later := false
+		defer func() {
+			if !later {
+				s.answered(context.WithoutCancel(ctx), sid)
+			}
+		}()
 		body := cutRunes(strings.TrimSpace(form.Get("Body")), maxSMSIn)
 
 		unlock := s.lock(from)
@@ -180,8 +189,10 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 		case <-timer.C:
 			s.log.Info("sms: the agent's reply will be sent later", "message_sid", sid, "conversation_id", convID)
 			writeTwiML(w)
+			later = true
 			go func() {
 				defer cancel()
+				defer s.answered(context.WithoutCancel(actx), sid)
 				res := <-done
 				if res.err != nil {
 					// The driver was told nothing yet: they hear that it
@@ -196,6 +207,68 @@ func handleTwilioSMS(s *smsChannel, g *twilioGuard) http.Handler {
 			}()
 		}
 	})
+}
+
+// answered marks message sid answered.
+func (s *smsChannel) answered(ctx context.Context, sid string) {
+	if _, err := s.store.AnswerMessage(ctx, sid, s.now()); err != nil {
+		s.log.Warn("sms: mark a message answered", "message_sid", sid, "err", err)
+	}
+}
+
+// RecoverSMS answers, every interval until ctx ends, the messages a node
+// took and never answered because it stopped while the agent worked on
+// them (claimed longer ago than the agent may take): each number is told,
+// in its language, that its message was not answered and asked to send it
+// again — nothing after STOP. Of several nodes, one answers each message.
+// Without a Twilio client there is nothing to send with and it returns.
+func RecoverSMS(ctx context.Context, cfg *TwilioConfig, interval time.Duration, now func() time.Time, log *slog.Logger) {
+	if cfg == nil || cfg.SMS == nil || cfg.Client == nil {
+		return
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := newSMSChannel(nil, nil, cfg, now, log)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.recoverUnanswered(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// recoverUnanswered answers the messages left unanswered.
+func (s *smsChannel) recoverUnanswered(ctx context.Context) {
+	// Past the webhook's wait and the agent's longest work, with a margin.
+	before := s.now().Add(-(s.wait + s.late + time.Minute))
+	msgs, err := s.store.UnansweredMessages(ctx, before, 100)
+	if err != nil {
+		s.log.Warn("sms: list unanswered messages", "err", err)
+		return
+	}
+	for _, m := range msgs {
+		mine, err := s.store.AnswerMessage(ctx, m.SID, s.now())
+		if err != nil || !mine {
+			continue // another node has it, or the store is down: next round
+		}
+		lang := ""
+		if th, err := s.store.SMSThread(ctx, m.Phone); err == nil {
+			lang = th.Language
+		}
+		s.log.Warn("sms: a message was left unanswered by a stopped node; the driver is asked to send it again",
+			"message_sid", m.SID, "received_at", m.ReceivedAt)
+		// Taken on: sent even if the node is stopping meanwhile (the
+		// client's timeout bounds it).
+		s.sendLate(context.WithoutCancel(ctx), m.Phone, m.SID, smsTexts[smsTrouble][smsLang(lang)])
+	}
 }
 
 // conversation returns the conversation th's next message goes to: the

@@ -331,6 +331,54 @@ func TestSMSAgentFailureTold(t *testing.T) {
 	}
 }
 
+// TestSMSRecoverUnanswered: a message a node took and never answered
+// (it stopped while the agent worked) gets an answer from RecoverSMS on
+// another node: the driver is asked to send it again, in their language;
+// answered messages, and numbers that said STOP, get nothing.
+func TestSMSRecoverUnanswered(t *testing.T) {
+	r := newSMSRig(t, 200*time.Millisecond)
+	ctx := context.Background()
+	if got := r.text("hello"); len(got) != 1 {
+		t.Fatalf("answered message: %q", got)
+	}
+	// A node took these two and stopped before answering.
+	long := time.Now().Add(-time.Hour)
+	for _, m := range []struct{ sid, phone string }{{"SMlost1", driverNum}, {"SMlost2", "+15145550177"}} {
+		if ok, err := r.store.ClaimMessage(ctx, m.sid, m.phone, long); err != nil || !ok {
+			t.Fatalf("claim %s: %v %v", m.sid, ok, err)
+		}
+	}
+	if err := r.store.PutSMSThread(ctx, &chargedesk.SMSThread{Phone: driverNum, Language: "fr"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.PutSMSThread(ctx, &chargedesk.SMSThread{Phone: "+15145550177", Stopped: true}); err != nil {
+		t.Fatal(err)
+	}
+	client := twilio.NewClient(twilio.Config{AccountSID: smsAccount, AuthToken: smsToken, From: smsNumber, APIURL: r.twilio.URL, Timeout: 5 * time.Second}, nil)
+	cfg := &httpapi.TwilioConfig{Client: client, SMS: r.store, SMSReplyWait: 200 * time.Millisecond, SMSLateTimeout: 10 * time.Second}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { httpapi.RecoverSMS(rctx, cfg, time.Hour, time.Now, nil); close(done) }()
+	// Both get answered (the stopped number silently).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left, err := r.store.UnansweredMessages(ctx, time.Now(), 10)
+		if err == nil && len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still unanswered: %+v %v", left, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m := r.twilio.WaitMessages(1, 5*time.Second)
+	cancel()
+	<-done
+	if len(m) != 1 || m[0].To != driverNum || !strings.Contains(m[0].Body, "Renvoyez-le") {
+		t.Fatalf("recovered messages = %+v", m)
+	}
+}
+
 func TestSMSHelp(t *testing.T) {
 	r := newSMSRig(t, 5*time.Second)
 	for body, want := range map[string]string{"HELP": "text us", "aide": "écrivez-nous", "Ayuda": "escríbanos"} {

@@ -20,11 +20,11 @@ const smsThreadCols = `phone, conversation_id, language, stopped, last_at, updat
 // ClaimMessage records the carrier's id of an incoming message and reports
 // whether it was new. Ids older than SMSMessageRetention are deleted in the
 // same transaction. EINVALID for an empty or too long id.
-func (s *Store) ClaimMessage(ctx context.Context, sid string, at time.Time) (bool, error) {
+func (s *Store) ClaimMessage(ctx context.Context, sid, phone string, at time.Time) (bool, error) {
 	if sid == "" {
 		return false, chargedesk.Errorf(chargedesk.EINVALID, "message id is empty")
 	}
-	if err := checkText("sms message", textField{"id", sid, 64}); err != nil {
+	if err := checkText("sms message", textField{"id", sid, 64}, textField{"phone", phone, 64}); err != nil {
 		return false, err
 	}
 	if at.IsZero() {
@@ -36,8 +36,8 @@ func (s *Store) ClaimMessage(ctx context.Context, sid string, at time.Time) (boo
 			s.ts(at.Add(-SMSMessageRetention))); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sms_messages (sid, received_at) VALUES (?, ?)
-			ON CONFLICT (sid) DO NOTHING`), sid, s.ts(at))
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO sms_messages (sid, phone, received_at) VALUES (?, ?, ?)
+			ON CONFLICT (sid) DO NOTHING`), sid, phone, s.ts(at))
 		if err != nil {
 			return err
 		}
@@ -49,6 +49,49 @@ func (s *Store) ClaimMessage(ctx context.Context, sid string, at time.Time) (boo
 		return false, wrap("claim sms message", err)
 	}
 	return claimed, nil
+}
+
+// AnswerMessage marks message sid answered at at, if it was not, and
+// reports whether this call did.
+func (s *Store) AnswerMessage(ctx context.Context, sid string, at time.Time) (bool, error) {
+	if at.IsZero() {
+		at = s.now()
+	}
+	done := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE sms_messages SET answered_at = ? WHERE sid = ? AND answered_at IS NULL`), s.ts(at), sid)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		done = n == 1
+		return err
+	})
+	if err != nil {
+		return false, wrap("answer sms message", err)
+	}
+	return done, nil
+}
+
+// UnansweredMessages lists, oldest first, at most limit (default 100, at
+// most 1000) messages from a known number received before before and never
+// answered.
+func (s *Store) UnansweredMessages(ctx context.Context, before time.Time, n int) ([]chargedesk.SMSMessage, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT sid, phone, received_at FROM sms_messages
+		WHERE answered_at IS NULL AND phone <> '' AND received_at < ? ORDER BY received_at, sid LIMIT ?`), s.ts(before), limit(n))
+	if err != nil {
+		return nil, wrap("unanswered sms messages", err)
+	}
+	defer rows.Close()
+	var out []chargedesk.SMSMessage
+	for rows.Next() {
+		var m chargedesk.SMSMessage
+		if err := rows.Scan(&m.SID, &m.Phone, tc(&m.ReceivedAt)); err != nil {
+			return nil, wrap("unanswered sms messages", err)
+		}
+		out = append(out, m)
+	}
+	return out, wrap("unanswered sms messages", rows.Err())
 }
 
 // SMSThread returns a phone number's SMS thread. ENOTFOUND.

@@ -23,36 +23,72 @@ func runSMSConformance(t *testing.T, b backend) {
 		t.Parallel()
 		dsn := b.newDSN(t)
 		s := openStore(t, dsn, WithClock(stepClock(t0)))
-		ok, err := s.ClaimMessage(ctx, "SM1", t0)
+		ok, err := s.ClaimMessage(ctx, "SM1", "+15145550100", t0)
 		must(t, err)
 		if !ok {
 			t.Fatal("first claim refused")
 		}
-		ok, err = s.ClaimMessage(ctx, "SM1", t0.Add(time.Minute))
+		ok, err = s.ClaimMessage(ctx, "SM1", "+15145550100", t0.Add(time.Minute))
 		must(t, err)
 		if ok {
 			t.Fatal("replayed id claimed twice")
 		}
-		if _, err := s.ClaimMessage(ctx, "", t0); chargedesk.ErrorCode(err) != chargedesk.EINVALID {
+		if _, err := s.ClaimMessage(ctx, "", "+15145550100", t0); chargedesk.ErrorCode(err) != chargedesk.EINVALID {
 			t.Fatalf("empty id: err = %v, want EINVALID", err)
 		}
 		s.Close()
 		s = openStore(t, dsn)
-		ok, err = s.ClaimMessage(ctx, "SM1", t0.Add(time.Hour))
+		ok, err = s.ClaimMessage(ctx, "SM1", "+15145550100", t0.Add(time.Hour))
 		must(t, err)
 		if ok {
 			t.Fatal("claim forgotten after reopening")
 		}
 		// Past the retention the id is forgotten.
-		ok, err = s.ClaimMessage(ctx, "SM2", t0.Add(SMSMessageRetention+2*time.Hour))
+		ok, err = s.ClaimMessage(ctx, "SM2", "+15145550100", t0.Add(SMSMessageRetention+2*time.Hour))
 		must(t, err)
 		if !ok {
 			t.Fatal("new id refused")
 		}
-		ok, err = s.ClaimMessage(ctx, "SM1", t0.Add(SMSMessageRetention+2*time.Hour))
+		ok, err = s.ClaimMessage(ctx, "SM1", "+15145550100", t0.Add(SMSMessageRetention+2*time.Hour))
 		must(t, err)
 		if !ok {
 			t.Fatal("id kept past the retention")
+		}
+	})
+
+	t.Run("Answers", func(t *testing.T) {
+		t.Parallel()
+		s := openStore(t, b.newDSN(t))
+		for i, sid := range []string{"SM-a", "SM-b", "SM-c"} {
+			ok, err := s.ClaimMessage(ctx, sid, "+15145550100", t0.Add(time.Duration(i)*time.Minute))
+			must(t, err)
+			if !ok {
+				t.Fatalf("claim %s", sid)
+			}
+		}
+		// A message claimed before the number was kept is never listed.
+		_, err := s.ClaimMessage(ctx, "SM-old", "", t0)
+		must(t, err)
+		ok, err := s.AnswerMessage(ctx, "SM-b", t0.Add(5*time.Minute))
+		must(t, err)
+		if !ok {
+			t.Fatal("first answer refused")
+		}
+		if ok, err := s.AnswerMessage(ctx, "SM-b", t0.Add(6*time.Minute)); err != nil || ok {
+			t.Fatalf("second answer: %v %v", ok, err)
+		}
+		if ok, err := s.AnswerMessage(ctx, "SM-unknown", t0); err != nil || ok {
+			t.Fatalf("unknown message answered: %v %v", ok, err)
+		}
+		got, err := s.UnansweredMessages(ctx, t0.Add(90*time.Second), 10)
+		must(t, err)
+		if len(got) != 1 || got[0].SID != "SM-a" || got[0].Phone != "+15145550100" || !got[0].ReceivedAt.Equal(t0) {
+			t.Fatalf("unanswered before t0+90s: %+v", got)
+		}
+		got, err = s.UnansweredMessages(ctx, t0.Add(time.Hour), 10)
+		must(t, err)
+		if len(got) != 2 || got[0].SID != "SM-a" || got[1].SID != "SM-c" {
+			t.Fatalf("unanswered: %+v", got)
 		}
 	})
 

@@ -183,10 +183,11 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 			return nil, err
 		}
 	}
+	smsCfg := cfg.Twilio.api(s.store)
 	api, err := httpapi.New(httpapi.Config{
 		Store: s.convs, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl, Feed: s.bus,
 		Agent:      agentAPI{agent: s.agent, rules: s.rules},
-		Twilio:     cfg.Twilio.api(s.store),
+		Twilio:     smsCfg,
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready: func(ctx context.Context) error {
 			if err := s.store.Ping(ctx); err != nil {
@@ -212,6 +213,8 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopRun = stopRun
 	go func() { s.runDone <- s.central.Run(runCtx) }()
+	// Messages a stopped node took and never answered are answered here.
+	go httpapi.RecoverSMS(runCtx, smsCfg, time.Minute, now, log.With("component", "sms"))
 	go func() { s.errc <- s.apiSrv.Serve(apiLn) }()
 	go func() { s.errc <- s.ocppSrv.Serve(ocppLn) }()
 	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node)
