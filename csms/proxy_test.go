@@ -29,9 +29,15 @@ type upstream16 struct {
 	cs   ocpp16.CentralSystem
 	port int
 
+	frameLog
 	mu     sync.Mutex
-	frames []upFrame // raw frames received from chargers, in order
 	nextTx int
+}
+
+// frameLog records the raw frames an upstream receives, by charger.
+type frameLog struct {
+	fmu    sync.Mutex
+	frames []upFrame // in order
 }
 
 type upFrame struct {
@@ -42,15 +48,15 @@ type upFrame struct {
 // recordingServer records every raw frame the upstream receives.
 type recordingServer struct {
 	ws.WsServer
-	u *upstream16
+	log *frameLog
 }
 
 func (r *recordingServer) SetMessageHandler(h func(ws.Channel, []byte) error) {
 	r.WsServer.SetMessageHandler(func(ch ws.Channel, data []byte) error {
 		if m, err := ocpp.Parse(data); err == nil {
-			r.u.mu.Lock()
-			r.u.frames = append(r.u.frames, upFrame{ch.ID(), m})
-			r.u.mu.Unlock()
+			r.log.fmu.Lock()
+			r.log.frames = append(r.log.frames, upFrame{ch.ID(), m})
+			r.log.fmu.Unlock()
 		}
 		return h(ch, data)
 	})
@@ -70,7 +76,7 @@ func startUpstream16(t *testing.T, user, password string) *upstream16 {
 	u := &upstream16{t: t, port: freePort(t), nextTx: 100}
 	srv := ws.NewServer()
 	srv.SetBasicAuthHandler(func(uu, pw string) bool { return uu == user && pw == password })
-	u.cs = ocpp16.NewCentralSystem(nil, &recordingServer{WsServer: srv, u: u})
+	u.cs = ocpp16.NewCentralSystem(nil, &recordingServer{WsServer: srv, log: &u.frameLog})
 	u.cs.SetCoreHandler(u)
 	go u.cs.Start(u.port, "/ocpp/{id}")
 	t.Cleanup(u.cs.Stop)
@@ -85,9 +91,9 @@ func startUpstream16(t *testing.T, user, password string) *upstream16 {
 }
 
 // calls returns the CALLs the upstream received, as "charger action".
-func (u *upstream16) calls() []upFrame {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (u *frameLog) calls() []upFrame {
+	u.fmu.Lock()
+	defer u.fmu.Unlock()
 	var out []upFrame
 	for _, f := range u.frames {
 		if f.msg.Type == ocpp.Call {
@@ -97,9 +103,9 @@ func (u *upstream16) calls() []upFrame {
 	return out
 }
 
-func (u *upstream16) sawID(id string) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (u *frameLog) sawID(id string) bool {
+	u.fmu.Lock()
+	defer u.fmu.Unlock()
 	for _, f := range u.frames {
 		if f.msg.ID == id {
 			return true
