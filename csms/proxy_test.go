@@ -356,4 +356,43 @@ func TestProxy16(t *testing.T) {
 	if c := up.calls(); c[len(c)-1].msg.Action != "Heartbeat" {
 		t.Fatalf("after the outage the upstream saw %s last", c[len(c)-1].msg.Action)
 	}
+
+	// The upstream stops the transaction by its id; the charger knows it
+	// by the local one.
+	stop := make(chan string, 1)
+	if err := up.cs.RemoteStopTransaction("PX-1", func(c *core.RemoteStopTransactionConfirmation, err error) {
+		if err != nil {
+			stop <- "error: " + err.Error()
+			return
+		}
+		stop <- string(c.Status)
+	}, 101); err != nil {
+		t.Fatal(err)
+	}
+	rst := ch.expectCall("RemoteStopTransaction")
+	if p := decode[struct {
+		TransactionID int `json:"transactionId"`
+	}](t, rst.Payload); p.TransactionID != local {
+		t.Fatalf("charger asked to stop transaction %d, want its local %d", p.TransactionID, local)
+	}
+	ch.reply(rst, `{"status":"Accepted"}`)
+	select {
+	case s := <-stop:
+		if s != "Accepted" {
+			t.Fatalf("upstream got %s", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("upstream got no answer to RemoteStopTransaction")
+	}
+	// An id the upstream numbered itself goes through as it is.
+	if err := up.cs.RemoteStopTransaction("PX-1", func(*core.RemoteStopTransactionConfirmation, error) {}, 100); err != nil {
+		t.Fatal(err)
+	}
+	rst = ch.expectCall("RemoteStopTransaction")
+	if p := decode[struct {
+		TransactionID int `json:"transactionId"`
+	}](t, rst.Payload); p.TransactionID != 100 {
+		t.Fatalf("charger asked to stop transaction %d, want 100", p.TransactionID)
+	}
+	ch.reply(rst, `{"status":"Rejected"}`)
 }
