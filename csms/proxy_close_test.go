@@ -25,6 +25,9 @@ import (
 type closingUpstream struct {
 	t      *testing.T
 	refuse atomic.Int32 // HTTP status to refuse handshakes with; 0 accepts
+	// dropOn, when set, is an action the upstream takes in but answers by
+	// closing the link with 1011.
+	dropOn atomic.Value
 	dials  atomic.Int32 // handshakes attempted
 	nextTx atomic.Int32
 
@@ -66,6 +69,10 @@ func (u *closingUpstream) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		u.mu.Lock()
 		u.calls = append(u.calls, m)
 		u.mu.Unlock()
+		if a, _ := u.dropOn.Load().(string); a == m.Action {
+			ws.Close(websocket.StatusInternalError, "crashed on "+a)
+			return
+		}
 		payload := `{}`
 		switch m.Action {
 		case "BootNotification":
@@ -189,5 +196,44 @@ func TestProxyUpstreamCloses(t *testing.T) {
 				t.Fatal("live traffic not relayed after the link came back")
 			}
 		})
+	}
+}
+
+// TestProxyUpstreamClosesMidCall has the upstream take in a charger's
+// StartTransaction and close the link instead of answering: the charger is
+// answered locally, the message held and delivered again once the link is
+// back (at least once: the upstream sees the same message id twice).
+func TestProxyUpstreamClosesMidCall(t *testing.T) {
+	up, url := startClosingUpstream(t)
+	e := newEnv(t, func(c *Config) {
+		c.Upstream = url
+		c.UpstreamTimeout, c.UpstreamRetry = 2*time.Second, 20*time.Millisecond
+		c.Registerer = prometheus.NewRegistry()
+	})
+	e.register("PX-5")
+	ctx := context.Background()
+	ch := e.connect("PX-5", chargedesk.OCPP16)
+	eventually(t, "upstream link up", func() bool { return e.srv.UpstreamUp("PX-5") })
+	up.dropOn.Store("StartTransaction")
+	up.refuse.Store(http.StatusServiceUnavailable)
+	st := decode[v16.StartTransactionResponse](t, ch.call("StartTransaction", map[string]any{"connectorId": 1, "idTag": "TAG-1", "meterStart": 1000, "timestamp": ts(time.Now())}))
+	if st.TransactionID < localTxBase {
+		t.Fatalf("start answered with %d, not a local id", st.TransactionID)
+	}
+	if n, _ := e.store.CountHeldUpstream(ctx, "PX-5"); n != 1 || !e.srv.Connected("PX-5") {
+		t.Fatalf("%d held (want 1), charger connected %v", n, e.srv.Connected("PX-5"))
+	}
+	up.dropOn.Store("")
+	up.refuse.Store(0)
+	eventually(t, "held start delivered", func() bool {
+		n, _ := e.store.CountHeldUpstream(ctx, "PX-5")
+		return n == 0 && e.srv.UpstreamUp("PX-5")
+	})
+	r := up.received()
+	if len(r) != 2 || r[0].Action != "StartTransaction" || r[1].ID != r[0].ID {
+		t.Fatalf("upstream received %+v", r)
+	}
+	if id, err := e.store.UpstreamTransaction(ctx, "PX-5", strconv.Itoa(st.TransactionID)); err != nil || id != "100" {
+		t.Fatalf("mapping %q %v", id, err)
 	}
 }
