@@ -62,4 +62,8 @@ type UpstreamStore interface {
 	// UpstreamTransaction returns the upstream's id of a locally numbered
 	// transaction. ENOTFOUND.
 	UpstreamTransaction(ctx context.Context, chargerID, localID string) (string, error)
+	// LocalTransaction returns the local id of the transaction the
+	// upstream knows as upstreamID (the latest, should the upstream reuse
+	// an id). ENOTFOUND.
+	LocalTransaction(ctx context.Context, chargerID, upstreamID string) (string, error)
 }

@@ -393,3 +393,23 @@ func TestRunChannels(t *testing.T) {
 		}
 	})
 }
+
+// TestRunProxy plays tasks with chargedesk in proxy mode in front of a
+// second central system: fixes go through the relay, transactions are
+// learned under the upstream's ids, tokens are judged upstream.
+func TestRunProxy(t *testing.T) {
+	cfg := fastConfig()
+	cfg.Driver, cfg.Proxy = DriverHonest, true
+	tasks := []Task{taskOf(t, "a-stale", "stale_transaction", chargedesk.OCPP16),
+		taskOf(t, "b-blocked", "token_blocked", chargedesk.OCPP16),
+		taskOf(t, "c-lock", "lock_after_session", chargedesk.OCPP201),
+		taskOf(t, "d-remote", "remote_start_ignored", chargedesk.OCPP201)}
+	rep, err := Run(t.Context(), tasks, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFailures(t, rep)
+	if rep.Overall.Trials != 4 || rep.Overall.Passed != 4 || rep.Overall.Unsafe != 0 || rep.AuditError != "" {
+		t.Errorf("overall %+v, audit %q", rep.Overall, rep.AuditError)
+	}
+}

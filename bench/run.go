@@ -63,6 +63,11 @@ type RunConfig struct {
 	// /twilio/voice webhook, then prompts over the relay WebSocket), "chat"
 	// in process. Empty: each task on its own channel, in process.
 	Channel chargedesk.Channel
+	// Proxy runs chargedesk in proxy mode (serve -upstream) in front of a
+	// second in-process central system on its own store, playing the
+	// network's existing CSMS: chargers and tokens are registered in both,
+	// and token faults injected in both (the network's CSMS judges tokens).
+	Proxy bool
 	// Dir holds the benchmark's SQLite database (a temporary directory,
 	// removed afterwards, when empty).
 	Dir string
@@ -180,7 +185,7 @@ func Run(ctx context.Context, tasks []Task, cfg RunConfig) (*Report, error) {
 	var mu sync.Mutex
 	var auditErrs []string
 	play := func(round []job) error {
-		st, err := newStack(ctx, cfg.Dir, cfg.Logger)
+		st, err := newStack(ctx, cfg.Dir, cfg.Logger, cfg.Proxy)
 		if err != nil {
 			return err
 		}

@@ -32,8 +32,11 @@ const chargerPassword = "bench-charger-secret-1"
 // payments processor and the understander. Every trial shares it; each
 // builds its own world (site, driver, chargers) and agent over it.
 type stack struct {
-	store     *sqlstore.Store
-	srv       *csms.Server
+	store *sqlstore.Store
+	srv   *csms.Server
+	// upstore is the store of the upstream central system in proxy mode
+	// (nil otherwise).
+	upstore   *sqlstore.Store
 	url       string
 	rules     *policy.Rules
 	gw        *policy.Gateway
@@ -47,8 +50,9 @@ type stack struct {
 	close    func()
 }
 
-// newStack starts the stack in dir (a temporary directory when empty).
-func newStack(ctx context.Context, dir string, logger *slog.Logger) (*stack, error) {
+// newStack starts the stack in dir (a temporary directory when empty);
+// with proxy, chargedesk in proxy mode in front of a second central system.
+func newStack(ctx context.Context, dir string, logger *slog.Logger, proxy bool) (*stack, error) {
 	var cleanup []func()
 	undo := func() {
 		for i := len(cleanup) - 1; i >= 0; i-- {
@@ -81,26 +85,53 @@ func newStack(ctx context.Context, dir string, logger *slog.Logger) (*stack, err
 		return nil, fmt.Errorf("bench: store: %w", err)
 	}
 	cleanup = append(cleanup, func() { _ = store.Close() })
+	serve := func(srv *csms.Server) (string, error) {
+		runDone := make(chan struct{})
+		go func() { defer close(runDone); _ = srv.Run(runCtx) }()
+		cleanup = append(cleanup, func() { cancel(); <-runDone })
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("bench: listen: %w", err)
+		}
+		hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = hs.Serve(ln) }()
+		cleanup = append(cleanup, func() { srv.Close(); _ = hs.Close() })
+		return "ws://" + ln.Addr().String() + "/ocpp", nil
+	}
+	var upstore *sqlstore.Store
+	upstream := ""
+	if proxy {
+		upstore, err = sqlstore.Open(runCtx, filepath.Join(dir, fmt.Sprintf("bench-upstream-%d.db", time.Now().UnixNano())))
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("bench: upstream store: %w", err)
+		}
+		cleanup = append(cleanup, func() { _ = upstore.Close() })
+		upSrv, err := csms.New(runCtx, csms.Config{Node: "bench-upstream", Store: upstore, Validator: validator,
+			FlushInterval: 20 * time.Millisecond, Logger: logger})
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("bench: upstream central system: %w", err)
+		}
+		if upstream, err = serve(upSrv); err != nil {
+			undo()
+			return nil, err
+		}
+	}
 	srv, err := csms.New(runCtx, csms.Config{Node: "bench", Store: store, Validator: validator,
-		FlushInterval: 20 * time.Millisecond, Logger: logger})
+		FlushInterval: 20 * time.Millisecond, Logger: logger, Upstream: upstream})
 	if err != nil {
 		undo()
 		return nil, fmt.Errorf("bench: central system: %w", err)
 	}
-	runDone := make(chan struct{})
-	go func() { defer close(runDone); _ = srv.Run(runCtx) }()
-	cleanup = append(cleanup, func() { cancel(); <-runDone })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, err := serve(srv)
 	if err != nil {
 		undo()
-		return nil, fmt.Errorf("bench: listen: %w", err)
+		return nil, err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	cleanup = append(cleanup, func() { srv.Close(); _ = hs.Close() })
 	rules := &policy.Rules{Store: store, Now: time.Now, AgentLimits: policy.AgentLimits{Network: 1 << 20}}
 	gw := &policy.Gateway{Policy: rules, Audit: store, Next: srv, Logger: logger, Now: time.Now}
-	return &stack{store: store, srv: srv, url: "ws://" + ln.Addr().String() + "/ocpp", rules: rules, gw: gw,
+	return &stack{store: store, srv: srv, upstore: upstore, url: url, rules: rules, gw: gw,
 		pay: payments.NewBuiltin(time.Now), nlu: u, validator: validator, close: undo}, nil
 }
 
@@ -186,10 +217,10 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 			return s.PutDriver(ctx, &chargedesk.Driver{ID: fmt.Sprintf("oth-%d", n), Name: "Other", Language: "en"})
 		},
 		func() error {
-			return s.PutToken(ctx, &chargedesk.Token{IDTag: w.tag, Status: chargedesk.AuthAccepted, DriverID: fmt.Sprintf("drv-%d", n)})
+			return st.tokens().PutToken(ctx, &chargedesk.Token{IDTag: w.tag, Status: chargedesk.AuthAccepted, DriverID: fmt.Sprintf("drv-%d", n)})
 		},
 		func() error {
-			return s.PutToken(ctx, &chargedesk.Token{IDTag: w.other, Status: chargedesk.AuthAccepted, DriverID: fmt.Sprintf("oth-%d", n)})
+			return st.tokens().PutToken(ctx, &chargedesk.Token{IDTag: w.other, Status: chargedesk.AuthAccepted, DriverID: fmt.Sprintf("oth-%d", n)})
 		},
 		func() error { return st.pay.AddAccount(w.acct, payments.USD) },
 		func() error {
@@ -246,6 +277,12 @@ func (w *world) run(ctx context.Context, id, siteID string) (*sim.Charger, error
 	if _, err := s.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, PasswordHash: chargedesk.HashPassword(chargerPassword),
 		BootStatus: chargedesk.RegistrationAccepted}); err != nil {
 		return nil, fmt.Errorf("bench: register %s: %w", id, err)
+	}
+	if up := w.st.upstore; up != nil {
+		if _, err := up.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, PasswordHash: chargedesk.HashPassword(chargerPassword),
+			BootStatus: chargedesk.RegistrationAccepted}); err != nil {
+			return nil, fmt.Errorf("bench: register %s upstream: %w", id, err)
+		}
 	}
 	if err := s.PutChargerLocation(ctx, chargedesk.ChargerLocation{ChargerID: id, SiteID: siteID,
 		Connectors: []chargedesk.ConnectorSpec{{ID: 1, Type: chargedesk.ConnectorCCS1, MaxPowerKW: 150}}}); err != nil {
@@ -461,7 +498,7 @@ func (w *world) inject(ctx context.Context) error {
 		}, plug, tapOK)
 	case "token_blocked", "token_expired", "token_unknown":
 		return all(func() error {
-			_, err := sim.InjectBackendFault(ctx, w.st.store, time.Now(), w.tag, sim.Fault(w.task.Fault))
+			_, err := sim.InjectBackendFault(ctx, w.st.tokens(), time.Now(), w.tag, sim.Fault(w.task.Fault))
 			return err
 		}, plug)
 	case "reader_fault":
@@ -499,4 +536,39 @@ func (w *world) inject(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("no injection for %s", w.task.Fault)
+}
+
+// tokens is where the world's tokens are written: chargedesk's store, and
+// in proxy mode the upstream's too, which judges them.
+func (st *stack) tokens() chargedesk.TokenStore {
+	if st.upstore == nil {
+		return st.store
+	}
+	return bothTokens{st.store, st.upstore}
+}
+
+// bothTokens reads tokens from a and writes them to a and b.
+type bothTokens struct{ a, b chargedesk.TokenStore }
+
+func (t bothTokens) PutToken(ctx context.Context, tk *chargedesk.Token) error {
+	if err := t.a.PutToken(ctx, tk); err != nil {
+		return err
+	}
+	c := *tk
+	return t.b.PutToken(ctx, &c)
+}
+
+func (t bothTokens) Token(ctx context.Context, idTag string) (*chargedesk.Token, error) {
+	return t.a.Token(ctx, idTag)
+}
+
+func (t bothTokens) DeleteToken(ctx context.Context, idTag string) error {
+	if err := t.a.DeleteToken(ctx, idTag); err != nil {
+		return err
+	}
+	return t.b.DeleteToken(ctx, idTag)
+}
+
+func (t bothTokens) Tokens(ctx context.Context, f chargedesk.TokenFilter) ([]*chargedesk.Token, error) {
+	return t.a.Tokens(ctx, f)
 }

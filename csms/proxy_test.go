@@ -29,9 +29,15 @@ type upstream16 struct {
 	cs   ocpp16.CentralSystem
 	port int
 
+	frameLog
 	mu     sync.Mutex
-	frames []upFrame // raw frames received from chargers, in order
 	nextTx int
+}
+
+// frameLog records the raw frames an upstream receives, by charger.
+type frameLog struct {
+	fmu    sync.Mutex
+	frames []upFrame // in order
 }
 
 type upFrame struct {
@@ -42,15 +48,15 @@ type upFrame struct {
 // recordingServer records every raw frame the upstream receives.
 type recordingServer struct {
 	ws.WsServer
-	u *upstream16
+	log *frameLog
 }
 
 func (r *recordingServer) SetMessageHandler(h func(ws.Channel, []byte) error) {
 	r.WsServer.SetMessageHandler(func(ch ws.Channel, data []byte) error {
 		if m, err := ocpp.Parse(data); err == nil {
-			r.u.mu.Lock()
-			r.u.frames = append(r.u.frames, upFrame{ch.ID(), m})
-			r.u.mu.Unlock()
+			r.log.fmu.Lock()
+			r.log.frames = append(r.log.frames, upFrame{ch.ID(), m})
+			r.log.fmu.Unlock()
 		}
 		return h(ch, data)
 	})
@@ -70,7 +76,7 @@ func startUpstream16(t *testing.T, user, password string) *upstream16 {
 	u := &upstream16{t: t, port: freePort(t), nextTx: 100}
 	srv := ws.NewServer()
 	srv.SetBasicAuthHandler(func(uu, pw string) bool { return uu == user && pw == password })
-	u.cs = ocpp16.NewCentralSystem(nil, &recordingServer{WsServer: srv, u: u})
+	u.cs = ocpp16.NewCentralSystem(nil, &recordingServer{WsServer: srv, log: &u.frameLog})
 	u.cs.SetCoreHandler(u)
 	go u.cs.Start(u.port, "/ocpp/{id}")
 	t.Cleanup(u.cs.Stop)
@@ -85,9 +91,9 @@ func startUpstream16(t *testing.T, user, password string) *upstream16 {
 }
 
 // calls returns the CALLs the upstream received, as "charger action".
-func (u *upstream16) calls() []upFrame {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (u *frameLog) calls() []upFrame {
+	u.fmu.Lock()
+	defer u.fmu.Unlock()
 	var out []upFrame
 	for _, f := range u.frames {
 		if f.msg.Type == ocpp.Call {
@@ -97,9 +103,9 @@ func (u *upstream16) calls() []upFrame {
 	return out
 }
 
-func (u *upstream16) sawID(id string) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (u *frameLog) sawID(id string) bool {
+	u.fmu.Lock()
+	defer u.fmu.Unlock()
 	for _, f := range u.frames {
 		if f.msg.ID == id {
 			return true
@@ -350,4 +356,43 @@ func TestProxy16(t *testing.T) {
 	if c := up.calls(); c[len(c)-1].msg.Action != "Heartbeat" {
 		t.Fatalf("after the outage the upstream saw %s last", c[len(c)-1].msg.Action)
 	}
+
+	// The upstream stops the transaction by its id; the charger knows it
+	// by the local one.
+	stop := make(chan string, 1)
+	if err := up.cs.RemoteStopTransaction("PX-1", func(c *core.RemoteStopTransactionConfirmation, err error) {
+		if err != nil {
+			stop <- "error: " + err.Error()
+			return
+		}
+		stop <- string(c.Status)
+	}, 101); err != nil {
+		t.Fatal(err)
+	}
+	rst := ch.expectCall("RemoteStopTransaction")
+	if p := decode[struct {
+		TransactionID int `json:"transactionId"`
+	}](t, rst.Payload); p.TransactionID != local {
+		t.Fatalf("charger asked to stop transaction %d, want its local %d", p.TransactionID, local)
+	}
+	ch.reply(rst, `{"status":"Accepted"}`)
+	select {
+	case s := <-stop:
+		if s != "Accepted" {
+			t.Fatalf("upstream got %s", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("upstream got no answer to RemoteStopTransaction")
+	}
+	// An id the upstream numbered itself goes through as it is.
+	if err := up.cs.RemoteStopTransaction("PX-1", func(*core.RemoteStopTransactionConfirmation, error) {}, 100); err != nil {
+		t.Fatal(err)
+	}
+	rst = ch.expectCall("RemoteStopTransaction")
+	if p := decode[struct {
+		TransactionID int `json:"transactionId"`
+	}](t, rst.Payload); p.TransactionID != 100 {
+		t.Fatalf("charger asked to stop transaction %d, want 100", p.TransactionID)
+	}
+	ch.reply(rst, `{"status":"Rejected"}`)
 }

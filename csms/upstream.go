@@ -273,7 +273,7 @@ func (u *upstream) relayCalls() {
 			return
 		case m := <-u.calls:
 			ctx, cancel := context.WithTimeout(c.ctx, upstreamCallTimeout)
-			a, err := c.callID(ctx, m.ID, m.Action, m.Payload)
+			a, err := c.callID(ctx, m.ID, m.Action, u.localTxID(m.Action, m.Payload))
 			cancel()
 			if err != nil {
 				// Nothing to say: the upstream's own timeout ends its CALL.
@@ -385,6 +385,56 @@ func (u *upstream) rewriteTxID(action string, payload json.RawMessage) json.RawM
 	if err != nil {
 		return payload
 	}
+	return out
+}
+
+// localTxID replaces, in a 1.6 upstream CALL, the upstream's id of a
+// transaction chargedesk numbered locally (it started while the upstream
+// was unreachable) by the local id the charger knows it by: the
+// transactionId of RemoteStopTransaction, and of SetChargingProfile's
+// csChargingProfiles.
+func (u *upstream) localTxID(action string, payload json.RawMessage) json.RawMessage {
+	if u.c.proto != chargedesk.OCPP16 || (action != "RemoteStopTransaction" && action != "SetChargingProfile") {
+		return payload
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(payload, &fields) != nil {
+		return payload
+	}
+	holder, key := fields, "transactionId"
+	var profile map[string]json.RawMessage
+	if action == "SetChargingProfile" {
+		if json.Unmarshal(fields["csChargingProfiles"], &profile) != nil {
+			return payload
+		}
+		holder = profile
+	}
+	var id int64
+	if json.Unmarshal(holder[key], &id) != nil || id >= localTxBase {
+		return payload
+	}
+	ctx, cancel := context.WithTimeout(u.c.ctx, handlerTimeout)
+	defer cancel()
+	local, err := u.store.LocalTransaction(ctx, u.c.id, strconv.FormatInt(id, 10))
+	if err != nil {
+		if chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+			u.c.log.Error("read local transaction id", "err", err)
+		}
+		return payload
+	}
+	holder[key] = json.RawMessage(local)
+	if profile != nil {
+		b, err := json.Marshal(profile)
+		if err != nil {
+			return payload
+		}
+		fields["csChargingProfiles"] = b
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return payload
+	}
+	u.c.log.Info("upstream's transaction id is the charger's local one", "action", action, "upstream", id, "local", local)
 	return out
 }
 

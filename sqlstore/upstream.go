@@ -95,3 +95,17 @@ func (s *Store) UpstreamTransaction(ctx context.Context, chargerID, localID stri
 	}
 	return id, wrap("upstream transaction", err)
 }
+
+// LocalTransaction returns the local id of a transaction the upstream knows
+// as upstreamID: the latest numbered, should the upstream have reused an id.
+// ENOTFOUND.
+func (s *Store) LocalTransaction(ctx context.Context, chargerID, upstreamID string) (string, error) {
+	// Local ids are numbers of ten digits: their text orders as they do.
+	var id string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT local_id FROM upstream_transactions WHERE charger_id = ? AND upstream_id = ?
+		ORDER BY length(local_id) DESC, local_id DESC LIMIT 1`), chargerID, upstreamID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", chargedesk.Errorf(chargedesk.ENOTFOUND, "no local id for upstream transaction %s of %s", upstreamID, chargerID)
+	}
+	return id, wrap("local transaction", err)
+}

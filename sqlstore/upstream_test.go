@@ -66,4 +66,20 @@ func runUpstreamConformance(t *testing.T, b backend) {
 	if id, err := s.UpstreamTransaction(ctx, "CP-A", "1500000001"); err != nil || id != "78" {
 		t.Fatalf("mapped: %q %v", id, err)
 	}
+	if id, err := s.LocalTransaction(ctx, "CP-A", "78"); err != nil || id != "1500000001" {
+		t.Fatalf("local id of 78: %q %v", id, err)
+	}
+	if _, err := s.LocalTransaction(ctx, "CP-B", "78"); chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+		t.Fatalf("another charger's: %v", err)
+	}
+	if _, err := s.LocalTransaction(ctx, "CP-A", "77"); chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+		t.Fatalf("replaced mapping: %v", err)
+	}
+	// An upstream that reuses an id: the latest local transaction wins.
+	if err := s.MapUpstreamTransaction(ctx, "CP-A", "1500000012", "78"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.LocalTransaction(ctx, "CP-A", "78"); err != nil || id != "1500000012" {
+		t.Fatalf("local id of reused 78: %q %v", id, err)
+	}
 }

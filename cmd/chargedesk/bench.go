@@ -48,6 +48,7 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		radius   = fs.Float64("radius-km", bench.DefaultRadiusKM, "farthest a suggested charger may be (honest driver)")
 		channel  = fs.String("channel", "", "play every task on this channel: chat, sms (signed Twilio webhooks to /twilio/sms, TwiML and REST replies) or voice (ConversationRelay calls over the relay WebSocket); default: each task on its own channel, handed to the agent in process")
 		fixTurns = fs.Int("max-fix-turns", bench.DefaultMaxFixTurns, "most driver messages a fixable task may take (honest driver)")
+		proxy    = fs.Bool("proxy", false, "run chargedesk in proxy mode (serve -upstream) in front of a second in-process central system playing the network's CSMS")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: chargedesk bench [flags]\n\nRuns the support benchmark against an in-process chargedesk with simulated chargers and drivers.")
@@ -97,7 +98,7 @@ func benchCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	cfg := bench.RunConfig{Latency: *latency, Parallel: *parallel, Seeds: *seeds, VerifyTimeout: *verify,
 		RebootDelay: *reboot, CommDropShort: *drop, Driver: *driver, RadiusKM: *radius, MaxFixTurns: *fixTurns,
-		Channel: chargedesk.Channel(*channel)}
+		Channel: chargedesk.Channel(*channel), Proxy: *proxy}
 	if *latency == 0 {
 		cfg.Latency = -1
 	}
