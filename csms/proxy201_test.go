@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,13 +55,7 @@ func startUpstream201(t *testing.T, user, password string) *upstream201 {
 	u.cs.SetMeterHandler(u)
 	go u.cs.Start(u.port, "/ocpp/{id}")
 	t.Cleanup(u.cs.Stop)
-	eventually(t, "upstream listening", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(u.port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	listening(t, "upstream", u.port)
 	return u
 }
 

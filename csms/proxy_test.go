@@ -80,14 +80,20 @@ func startUpstream16(t *testing.T, user, password string) *upstream16 {
 	u.cs.SetCoreHandler(u)
 	go u.cs.Start(u.port, "/ocpp/{id}")
 	t.Cleanup(u.cs.Stop)
-	eventually(t, "upstream listening", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(u.port))
+	listening(t, "upstream", u.port)
+	return u
+}
+
+// listening waits until something accepts TCP connections on port.
+func listening(t *testing.T, what string, port int) {
+	t.Helper()
+	eventually(t, what+" listening", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return u
 }
 
 // calls returns the CALLs the upstream received, as "charger action".
