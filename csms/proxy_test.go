@@ -402,3 +402,57 @@ func TestProxy16(t *testing.T) {
 	}
 	ch.reply(rst, `{"status":"Rejected"}`)
 }
+
+// TestProxyBootAsItConnects: a charger's boot, sent the moment it
+// connects, reaches the upstream — it waits for the link being set up
+// rather than being answered locally.
+func TestProxyBootAsItConnects(t *testing.T) {
+	up := startUpstream16(t, "PX-B", testPassword)
+	// A slow network to the upstream: each connection is passed on after
+	// 300 ms, so the charger's boot comes while the link is being set up.
+	slow := slowDialer(t, "127.0.0.1:"+strconv.Itoa(up.port), 300*time.Millisecond)
+	e := newEnv(t, func(c *Config) {
+		c.Upstream = "ws://" + slow + "/ocpp"
+		c.UpstreamTimeout, c.UpstreamRetry = 2*time.Second, 50*time.Millisecond
+	})
+	e.register("PX-B")
+	ch := e.connect("PX-B", chargedesk.OCPP16)
+	boot := decode[v16.BootNotificationResponse](t, ch.call("BootNotification", map[string]any{"chargePointVendor": "V", "chargePointModel": "M"}))
+	if boot.Interval != 77 {
+		t.Fatalf("boot answered %+v, not by the upstream", boot)
+	}
+	if calls := up.calls(); len(calls) == 0 || calls[0].msg.Action != "BootNotification" {
+		t.Fatalf("the upstream saw %+v", calls)
+	}
+}
+
+// slowDialer listens on loopback and passes each connection on to target
+// after delay; it returns its address.
+func slowDialer(t *testing.T, target string, delay time.Duration) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close()
+				time.Sleep(delay)
+				out, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer out.Close()
+				go func() { _, _ = io.Copy(out, in); out.Close() }()
+				_, _ = io.Copy(in, out)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}

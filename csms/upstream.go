@@ -71,11 +71,18 @@ type upstream struct {
 	held   atomic.Int64 // messages held for this charger
 
 	calls chan ocpp.Message // upstream CALLs for the charger
+
+	// tried is closed once the first dial has ended, connected or not: a
+	// charger's first CALL (its boot, sent as it connects) waits for it
+	// rather than being answered locally while the link is still being
+	// set up, which would keep the boot from the upstream.
+	tried     chan struct{}
+	triedOnce sync.Once
 }
 
 func newUpstream(c *conn) *upstream {
 	return &upstream{c: c, store: c.s.cfg.Store.(chargedesk.UpstreamStore), pending: make(map[string]chan ocpp.Message),
-		calls: make(chan ocpp.Message, maxUpstreamCalls)}
+		calls: make(chan ocpp.Message, maxUpstreamCalls), tried: make(chan struct{})}
 }
 
 // up reports whether the link is connected.
@@ -101,6 +108,7 @@ func (u *upstream) run() {
 	for c.ctx.Err() == nil {
 		ws, err := u.dial()
 		if err != nil {
+			u.markTried()
 			c.log.Info("upstream unreachable", "err", err)
 		} else {
 			u.serve(ws)
@@ -111,6 +119,9 @@ func (u *upstream) run() {
 		}
 	}
 }
+
+// markTried says the first dial has ended.
+func (u *upstream) markTried() { u.triedOnce.Do(func() { close(u.tried) }) }
 
 func (u *upstream) setHeld(n int64) {
 	u.held.Store(n)
@@ -153,6 +164,7 @@ func (u *upstream) serve(ws *websocket.Conn) {
 	u.mu.Lock()
 	u.ws = ws
 	u.mu.Unlock()
+	u.markTried()
 	c.s.metrics.upstreamUp.WithLabelValues(c.id).Set(1)
 	c.log.Info("upstream link up")
 	linkCtx, linkDone := context.WithCancel(c.ctx)
@@ -443,6 +455,13 @@ func (c *conn) proxyCall(m ocpp.Message) {
 	u := c.up
 	u.sendMu.Lock()
 	defer u.sendMu.Unlock()
+	// The link may still be being set up (the charger's first CALL, its
+	// boot): wait for the first dial, which UpstreamTimeout bounds.
+	select {
+	case <-u.tried:
+	case <-c.ctx.Done():
+		return
+	}
 	if u.up() && u.drain() == nil {
 		a, err := u.forward(ocpp.Message{Type: ocpp.Call, ID: m.ID, Action: m.Action, Payload: u.rewriteTxID(m.Action, m.Payload)})
 		if err == nil {
