@@ -397,7 +397,23 @@ func (s *selfServer) close() error {
 
 // loadSelf runs the load against chargedesk started here.
 func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.Writer, res *loadResult) error {
-	sim.RaiseFileLimit(uint64(2*o.chargers + 1024))
+	// A charger's socket at each end, and in proxy mode its upstream link's
+	// at each end too: all in this process, but for the charger's end with
+	// -split.
+	fdsPerCharger := 2
+	if o.upstreamSelf {
+		fdsPerCharger = 4
+	}
+	if o.split {
+		fdsPerCharger--
+	}
+	want := uint64(fdsPerCharger*o.chargers + 1024)
+	if got := sim.RaiseFileLimit(want); got != 0 && got < want && o.upstreamSelf {
+		// Without enough descriptors the proxy and the upstream fail their
+		// store and dials, and the run measures that instead of the relay.
+		return fmt.Errorf("open-file limit %d (could not raise it to %d): -upstream-self allows at most %d chargers here",
+			got, want, (int(got)-1024)/fdsPerCharger)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	upstream := ""
 	var up *selfServer
