@@ -29,18 +29,23 @@ import (
 	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sim"
 	"github.com/chargedesk/chargedesk/sqlstore"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const loadUsage = `chargedesk sim -load measures a central system under many lightweight chargers.
 
 Usage:
   chargedesk sim -load -url ws://HOST:PORT/ocpp [-nats nats://HOST:4222] [flags]
-  chargedesk sim -load -self [-split] [flags]
+  chargedesk sim -load -self [-split] [-upstream-self] [flags]
 
 -self starts chargedesk in this process (temporary SQLite directory, embedded
 NATS, chargers registered in bulk) and also measures its memory; with -split
 the chargers run in a child process so that the server's memory is measured
-alone. Operator commands go through the policy gateway (-self) or the NATS bus
+alone. -upstream-self also starts a second chargedesk in-process (its own
+SQLite directory, the same chargers registered) and puts the measured one in
+proxy mode (serve -upstream) in front of it: every charger CALL is relayed to
+it and its answer relayed back, so the round trips minus those of a -self run
+are the relay's added latency; memory then counts both servers. Operator commands go through the policy gateway (-self) or the NATS bus
 given with -nats (-url). Every run stops by itself after the connect phase and
 -duration.
 `
@@ -49,7 +54,7 @@ given with -nats (-url). Every run stops by itself after the connect phase and
 type loadOptions struct {
 	url, natsURL, protocol, commander, password, prefix string
 	heapProfile, cpuProfile                             string
-	self, split, json, memStdio                         bool
+	self, split, json, memStdio, upstreamSelf           bool
 	chargers                                            int
 	rate, heartbeat, status, meter, commands            float64
 	duration, callTimeout                               time.Duration
@@ -64,6 +69,12 @@ type loadResult struct {
 	// heap and stack growth per charger: server and chargers together.
 	ProcessBytesPerCharger float64 `json:"processBytesPerCharger,omitempty"`
 	RegisterTime           string  `json:"registerTime,omitempty"`
+	// Upstream is, with -upstream-self, the URL of the in-process upstream
+	// the measured chargedesk relays to (proxy mode).
+	Upstream string `json:"upstream,omitempty"`
+	// Relay counts, from the servers' metrics, what went through the
+	// proxy (-upstream-self).
+	Relay *relayCounts `json:"relay,omitempty"`
 	// ServerGoroutines is the server process's goroutines once the
 	// chargers are connected (-split only).
 	ServerGoroutines int `json:"serverGoroutines,omitempty"`
@@ -91,6 +102,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&o.url, "url", "", "OCPP endpoint of the central system, without the charger id")
 	fs.BoolVar(&o.self, "self", false, "start chargedesk in-process and measure it")
 	fs.BoolVar(&o.split, "split", false, "with -self: run the chargers in a child process, to measure the server's memory alone")
+	fs.BoolVar(&o.upstreamSelf, "upstream-self", false, "with -self: also start an upstream central system in-process and run the measured chargedesk in proxy mode in front of it")
 	fs.StringVar(&o.natsURL, "nats", "", "with -url: NATS server of the central system, to send operator commands on its bus")
 	fs.StringVar(&o.commander, "commander", "gateway", "with -self: gateway (policy and audit, the operator path) or bus")
 	fs.IntVar(&o.chargers, "chargers", 1000, "number of chargers (1 to 200000)")
@@ -119,6 +131,9 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if o.split && !o.self {
 		return errors.New("-split needs -self")
+	}
+	if o.upstreamSelf && !o.self {
+		return errors.New("-upstream-self needs -self")
 	}
 	protos, err := loadProtocols(o.protocol)
 	if err != nil {
@@ -198,8 +213,63 @@ func askMemory(in io.Reader, out io.Writer) func() uint64 {
 	}
 }
 
+// relayCounts shows that a proxy-mode run measured the relay: CALLs the
+// proxy relayed and got answered, the upstream's answers it waited for in
+// vain (it answered itself), and CALLs from chargers the upstream received.
+type relayCounts struct {
+	Relayed       uint64  `json:"relayed"`
+	RelayMeanSecs float64 `json:"relayMeanSeconds"`
+	Timeouts      uint64  `json:"timeouts"`
+	UpstreamCalls uint64  `json:"upstreamCalls"`
+}
+
+// readRelay reads relayCounts from the proxy's and the upstream's metrics.
+func readRelay(proxy, upstream *prometheus.Registry) *relayCounts {
+	rc := &relayCounts{}
+	var sum float64
+	if mfs, err := proxy.Gather(); err == nil {
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				switch mf.GetName() {
+				case "chargedesk_upstream_relay_duration_seconds":
+					rc.Relayed += m.GetHistogram().GetSampleCount()
+					sum += m.GetHistogram().GetSampleSum()
+				case "chargedesk_upstream_timeouts_total":
+					rc.Timeouts += uint64(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	if rc.Relayed > 0 {
+		rc.RelayMeanSecs = sum / float64(rc.Relayed)
+	}
+	if mfs, err := upstream.Gather(); err == nil {
+		for _, mf := range mfs {
+			if mf.GetName() != "chargedesk_ocpp_messages_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				var dir, typ string
+				for _, l := range m.GetLabel() {
+					switch l.GetName() {
+					case "direction":
+						dir = l.GetValue()
+					case "type":
+						typ = l.GetValue()
+					}
+				}
+				if dir == "in" && typ == "CALL" {
+					rc.UpstreamCalls += uint64(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return rc
+}
+
 // selfServer is chargedesk started in-process for a load run.
 type selfServer struct {
+	reg     *prometheus.Registry // its metrics
 	dir     string
 	store   *sqlstore.Store
 	bus     *natsbus.Bus
@@ -212,9 +282,11 @@ type selfServer struct {
 
 // startSelf starts a central system as "chargedesk serve" would, with a
 // temporary SQLite directory, an embedded NATS and n chargers registered
-// (Accepted, no password: the load runs on loopback only).
-func startSelf(ctx context.Context, n int, prefix string, log *slog.Logger) (_ *selfServer, regTime time.Duration, err error) {
-	s := &selfServer{runDone: make(chan error, 1)}
+// (Accepted, no password: the load runs on loopback only). With upstream
+// set it runs in proxy mode in front of that central system (serve
+// -upstream); node names it.
+func startSelf(ctx context.Context, n int, prefix, node, upstream string, log *slog.Logger) (_ *selfServer, regTime time.Duration, err error) {
+	s := &selfServer{runDone: make(chan error, 1), reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -235,12 +307,12 @@ func startSelf(ctx context.Context, n int, prefix string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, 0, err
 	}
-	if s.bus, err = natsbus.Open(ctx, natsbus.Config{Name: "load", Logger: log,
+	if s.bus, err = natsbus.Open(ctx, natsbus.Config{Name: node, Logger: log,
 		OnReplaced: func(id string) { s.central.DropCharger(id) }}); err != nil {
 		return nil, 0, err
 	}
-	if s.central, err = csms.New(ctx, csms.Config{Node: "load", Store: s.store, Validator: validator, Bus: s.bus,
-		Logger: log, AllowUnauthenticated: true}); err != nil {
+	if s.central, err = csms.New(ctx, csms.Config{Node: node, Store: s.store, Validator: validator, Bus: s.bus,
+		Logger: log, AllowUnauthenticated: true, Upstream: upstream, Registerer: s.reg}); err != nil {
 		return nil, 0, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -325,9 +397,39 @@ func (s *selfServer) close() error {
 
 // loadSelf runs the load against chargedesk started here.
 func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.Writer, res *loadResult) error {
-	sim.RaiseFileLimit(uint64(2*o.chargers + 1024))
+	// A charger's socket at each end, and in proxy mode its upstream link's
+	// at each end too: all in this process, but for the charger's end with
+	// -split.
+	fdsPerCharger := 2
+	if o.upstreamSelf {
+		fdsPerCharger = 4
+	}
+	if o.split {
+		fdsPerCharger--
+	}
+	want := uint64(fdsPerCharger*o.chargers + 1024)
+	if got := sim.RaiseFileLimit(want); got != 0 && got < want && o.upstreamSelf {
+		// Without enough descriptors the proxy and the upstream fail their
+		// store and dials, and the run measures that instead of the relay.
+		return fmt.Errorf("open-file limit %d (could not raise it to %d): -upstream-self allows at most %d chargers here",
+			got, want, (int(got)-1024)/fdsPerCharger)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, regTime, err := startSelf(ctx, o.chargers, o.prefix, log)
+	upstream := ""
+	var up *selfServer
+	if o.upstreamSelf {
+		// The upstream plays the network's existing central system: a
+		// second chargedesk on its own store, the same chargers registered.
+		var err error
+		up, _, err = startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+		if err != nil {
+			return fmt.Errorf("upstream: %w", err)
+		}
+		defer up.close()
+		upstream = up.url
+		res.Upstream = up.url
+	}
+	srv, regTime, err := startSelf(ctx, o.chargers, o.prefix, "load", upstream, log)
 	if err != nil {
 		return err
 	}
@@ -343,8 +445,12 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 	default:
 		return fmt.Errorf("-commander must be gateway or bus, not %q", o.commander)
 	}
+	if up != nil {
+		res.Mode = "self-proxy"
+		defer func() { res.Relay = readRelay(srv.reg, up.reg) }()
+	}
 	if o.split {
-		res.Mode = "self-split"
+		res.Mode += "-split"
 		return loadChild(ctx, o, cfg, res)
 	}
 	cfg.ServerMemory = memInUse // same process: this is server and chargers together
@@ -539,6 +645,9 @@ func printLoad(w io.Writer, res loadResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "mode\t%s\n", res.Mode)
 	fmt.Fprintf(tw, "machine\t%s\n", res.Machine)
+	if res.Upstream != "" {
+		fmt.Fprintf(tw, "proxy mode, upstream\t%s (in-process chargedesk)\n", res.Upstream)
+	}
 	if res.RegisterTime != "" {
 		fmt.Fprintf(tw, "chargers registered in\t%s\n", res.RegisterTime)
 	}
@@ -555,6 +664,10 @@ func printLoad(w io.Writer, res loadResult) {
 		}
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", row.name, row.l.Count, fmtDur(row.l.P50), fmtDur(row.l.P95), fmtDur(row.l.P99), fmtDur(row.l.Max))
 	}
+	if rc := res.Relay; rc != nil {
+		fmt.Fprintf(tw, "relayed by the proxy\t%d CALLs answered by the upstream (mean %s at the proxy), %d answered locally after a timeout; upstream received %d CALLs\n",
+			rc.Relayed, fmtDur(time.Duration(rc.RelayMeanSecs*float64(time.Second))), rc.Timeouts, rc.UpstreamCalls)
+	}
 	fmt.Fprintf(tw, "errors\t%d, disconnects %d\n", r.Errors, r.Disconnects)
 	for _, e := range r.ErrorSamples {
 		fmt.Fprintf(tw, "  \t%s\n", e)
@@ -565,7 +678,11 @@ func printLoad(w io.Writer, res loadResult) {
 		fmt.Fprintf(tw, "memory/charger, load client\t%.1f KiB\n", r.ClientBytesPerCharger/1024)
 	}
 	if r.ServerBytesPerCharger != 0 {
-		fmt.Fprintf(tw, "memory/charger, server\t%.1f KiB\n", r.ServerBytesPerCharger/1024)
+		who := "server"
+		if res.Upstream != "" {
+			who = "server (proxy + in-process upstream)"
+		}
+		fmt.Fprintf(tw, "memory/charger, %s\t%.1f KiB\n", who, r.ServerBytesPerCharger/1024)
 	}
 	fmt.Fprintf(tw, "goroutines (load process)\t%d\n", r.Goroutines)
 	if res.ServerGoroutines != 0 {

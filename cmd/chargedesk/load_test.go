@@ -46,6 +46,46 @@ func TestRunLoadSelf(t *testing.T) {
 	}
 }
 
+// TestRunLoadUpstreamSelf runs the load through chargedesk in proxy mode in
+// front of a second in-process chargedesk: the Heartbeats the load counts
+// are the ones the upstream answered.
+func TestRunLoadUpstreamSelf(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one process", true: "split"}[split], func(t *testing.T) {
+			args := []string{"-self", "-upstream-self", "-json", "-chargers", "10", "-rate", "300", "-heartbeat-rate", "100",
+				"-status-rate", "20", "-commands-rate", "20", "-duration", "400ms"}
+			if split {
+				args = append(args, "-split")
+			}
+			var out, errb bytes.Buffer
+			if err := runLoad(t.Context(), args, os.Getenv, &out, &errb); err != nil {
+				t.Fatalf("runLoad: %v\n%s", err, errb.String())
+			}
+			var res loadResult
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+			}
+			r := res.Report
+			if r.Connected != 10 || r.Errors != 0 {
+				t.Errorf("connected %d, errors %d %v; want 10, 0", r.Connected, r.Errors, r.ErrorSamples)
+			}
+			wantMode := map[bool]string{false: "self-proxy", true: "self-proxy-split"}[split]
+			if res.Mode != wantMode || res.Upstream == "" {
+				t.Errorf("mode %q, upstream %q; want %q and a URL", res.Mode, res.Upstream, wantMode)
+			}
+			rc := res.Relay
+			if rc == nil {
+				t.Fatal("no relay counts")
+			}
+			answered := uint64(r.Heartbeat.Count + r.Status.Count)
+			if r.Heartbeat.Count == 0 || r.Command.Count == 0 || rc.Timeouts != 0 || rc.Relayed < answered || rc.UpstreamCalls < answered {
+				t.Errorf("heartbeats %d, status %d, commands %d, relay %+v: want every CALL relayed to the upstream, no timeout",
+					r.Heartbeat.Count, r.Status.Count, r.Command.Count, *rc)
+			}
+		})
+	}
+}
+
 func TestRunLoadTable(t *testing.T) {
 	var out, errb bytes.Buffer
 	args := []string{"-self", "-chargers", "5", "-heartbeat-rate", "50", "-commands-rate", "10", "-duration", "200ms"}
@@ -67,6 +107,7 @@ func TestRunLoadBadFlags(t *testing.T) {
 		{"neither url nor self", nil},
 		{"both", []string{"-self", "-url", "ws://127.0.0.1:1/ocpp"}},
 		{"split without self", []string{"-url", "ws://127.0.0.1:1/ocpp", "-split"}},
+		{"upstream-self without self", []string{"-url", "ws://127.0.0.1:1/ocpp", "-upstream-self"}},
 		{"bad protocol", []string{"-self", "-protocol", "1.5"}},
 		{"bad commander", []string{"-self", "-chargers", "1", "-commander", "http"}},
 		{"extra argument", []string{"-self", "extra"}},
@@ -88,6 +129,10 @@ func TestRunLoadBadFlags(t *testing.T) {
 //
 //	CHARGEDESK_LOAD=1 CHARGEDESK_LOAD_ARGS="-self -split -chargers 10000" \
 //	  go test -run TestLoadMeasure -v -timeout 10m ./cmd/chargedesk/
+//
+// With -upstream-self the measured chargedesk runs in proxy mode in front
+// of a second in-process chargedesk; the relay's added latency is the
+// difference with a run without it (same flags otherwise).
 func TestLoadMeasure(t *testing.T) {
 	if os.Getenv("CHARGEDESK_LOAD") != "1" {
 		t.Skip("set CHARGEDESK_LOAD=1 to run the load measurement")
