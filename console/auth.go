@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -89,7 +90,7 @@ func (c *Console) need(need chargedesk.Role, h http.Handler) http.Handler {
 		si, ok := c.session(r)
 		if !ok {
 			if r.Method == http.MethodGet && r.Header.Get("Accept") != "text/event-stream" {
-				http.Redirect(w, r, "/console/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			c.fail(w, r, http.StatusUnauthorized, "Your session has ended. Please sign in again.")
@@ -288,9 +289,9 @@ func (a *attempts) blocked(user, client string) time.Duration {
 	defer a.mu.Unlock()
 	now := a.now()
 	var wait time.Duration
-	for key, max := range map[string]int{"u:" + user: maxUserFailures, "c:" + client: maxClientFailures} {
-		if ts := a.recent(key, now); len(ts) >= max {
-			wait = maxDuration(wait, failureWindow-now.Sub(ts[len(ts)-max]))
+	for key, limit := range map[string]int{"u:" + user: maxUserFailures, "c:" + client: maxClientFailures} {
+		if ts := a.recent(key, now); len(ts) >= limit {
+			wait = max(wait, failureWindow-now.Sub(ts[len(ts)-limit]))
 		}
 	}
 	return wait
@@ -314,13 +315,6 @@ func (a *attempts) succeeded(user string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.by, "u:"+user)
-}
-
-func maxDuration(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // NewPassword returns a random password of 20 characters.

@@ -187,12 +187,10 @@ func (c *Console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.session(r); !ok && r.Method == http.MethodGet {
-		http.Redirect(w, r, "/console/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	c.fail(w, r, http.StatusNotFound, "There is no such page.")
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
