@@ -17,6 +17,9 @@ type doing struct {
 	calls map[string]*callDoing
 }
 
+// callDoing is one turn's command lines: the latest not said yet, and
+// those said (each is said once a turn). The relay keeps one per turn; the
+// <Gather> line keeps them in doing, across its polls.
 type callDoing struct {
 	pending string          // the line of the latest command not said yet
 	said    map[string]bool // command lines said this turn
@@ -29,15 +32,12 @@ func (d *doing) begin(id string) chargedesk.Progress {
 	if d.calls == nil {
 		d.calls = map[string]*callDoing{}
 	}
-	cd := &callDoing{said: map[string]bool{}}
+	cd := newCallDoing()
 	d.calls[id] = cd
 	return func(cmd chargedesk.Command) {
-		key := doingLine(cmd)
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if key != "" && !cd.said[key] {
-			cd.pending = key
-		}
+		cd.note(cmd)
 	}
 }
 
@@ -52,8 +52,28 @@ func (d *doing) end(id string) {
 func (d *doing) next(id, otherwise string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cd := d.calls[id]
-	if cd == nil || cd.pending == "" {
+	if cd := d.calls[id]; cd != nil {
+		return cd.take(otherwise)
+	}
+	return otherwise
+}
+
+func newCallDoing() *callDoing { return &callDoing{said: map[string]bool{}} }
+
+// note records the line of cmd as pending, unless it has none or was said
+// this turn; it reports whether it did.
+func (cd *callDoing) note(cmd chargedesk.Command) bool {
+	key := doingLine(cmd)
+	if key == "" || cd.said[key] {
+		return false
+	}
+	cd.pending = key
+	return true
+}
+
+// take returns the pending line, now said, or otherwise.
+func (cd *callDoing) take(otherwise string) string {
+	if cd.pending == "" {
 		return otherwise
 	}
 	key := cd.pending

@@ -422,9 +422,8 @@ func (s *relaySession) turn(text string) {
 	}()
 	hold := time.NewTimer(s.v.cfg.HoldAfter)
 	defer hold.Stop()
-	held := false             // a holding line was said this turn
-	said := map[string]bool{} // the command lines said this turn
-	pending := ""             // the line of a command in flight, not said yet
+	held := false // a holding line was said this turn
+	cd := newCallDoing()
 	say := func(key string) {
 		held = true
 		s.v.holdLines.Inc()
@@ -442,25 +441,15 @@ func (s *relaySession) turn(text string) {
 			s.answer(id, r.reply, r.c, r.err)
 			return
 		case cmd := <-doing:
-			key := doingLine(cmd)
-			if key == "" || said[key] {
-				continue
+			if cd.note(cmd) && (held || cmd.Kind == chargedesk.CmdReset) {
+				say(cd.take(""))
 			}
-			if held || cmd.Kind == chargedesk.CmdReset {
-				said[key], pending = true, ""
-				say(key)
-				continue
-			}
-			pending = key
 		case <-hold.C:
-			key := lineHoldAgain
-			switch {
-			case pending != "":
-				key, said[pending], pending = pending, true, ""
-			case !held:
-				key = lineHold
+			otherwise := lineHoldAgain
+			if !held {
+				otherwise = lineHold
 			}
-			say(key)
+			say(cd.take(otherwise))
 		}
 	}
 }
