@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/diagnose"
 	"github.com/chargedesk/chargedesk/payments"
@@ -169,7 +171,7 @@ func (a *Agent) hardwareDamage(ctx context.Context, s *session) error {
 			extra["outOfService"] = "not sent: the agent already took a connector of this charger out of service today"
 		} else {
 			res, err := a.send(ctx, s, chargedesk.Command{Kind: chargedesk.CmdChangeAvailability, ConnectorID: s.c.ConnectorID,
-				Availability: chargedesk.AvailabilityInoperative}, "safety: driver reports a hazard: "+clip(s.text, 200))
+				Availability: chargedesk.AvailabilityInoperative}, "safety: driver reports a hazard: "+textcut.Bytes(s.text, 200))
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -66,7 +68,7 @@ func (a *Agent) openTicket(ctx context.Context, s *session, category, summary st
 	}
 	now := a.now()
 	t := &chargedesk.Ticket{ID: newID("T"), Category: category, ChargerID: s.c.ChargerID, ConnectorID: s.c.ConnectorID,
-		DriverID: s.c.DriverID, ConversationID: s.c.ID, Summary: clip(summary, 500), Diagnosis: clip(diagnosis, 4000),
+		DriverID: s.c.DriverID, ConversationID: s.c.ID, Summary: textcut.Bytes(summary, 500), Diagnosis: textcut.Bytes(diagnosis, 4000),
 		Evidence: evidence, Transcript: a.transcript(ctx, s), Status: chargedesk.TicketOpen, CreatedAt: now, UpdatedAt: now}
 	if err := a.store.CreateTicket(ctx, t); err != nil {
 		return nil, fmt.Errorf("agent: create ticket: %w", err)
@@ -107,12 +109,4 @@ func (a *Agent) humanHandoff(ctx context.Context, s *session, why string) error 
 	s.escalated()
 	s.say(keyHandoff, t.ID)
 	return nil
-}
-
-// clip bounds a string to n bytes.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -39,7 +41,7 @@ type eventView struct {
 
 func newEventView(e chargedesk.Event) eventView {
 	v := eventView{At: e.At, When: formatWhen(e.At), Direction: string(e.Direction), Type: e.Type, Action: e.Action,
-		MessageID: clip(e.MessageID, 64)}
+		MessageID: textcut.Marked(e.MessageID, 64)}
 	v.Summary, v.Pretty = readablePayload(e.Payload)
 	return v
 }
@@ -66,8 +68,8 @@ func readablePayload(raw json.RawMessage) (summary, pretty string) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		s := clip(string(raw), payloadShown)
-		return clip(strings.Join(strings.Fields(s), " "), payloadSummary), s
+		s := textcut.Marked(string(raw), payloadShown)
+		return textcut.Marked(strings.Join(strings.Fields(s), " "), payloadSummary), s
 	}
 	v = maskTokens(v, false)
 	var one, ind bytes.Buffer
@@ -78,7 +80,7 @@ func readablePayload(raw json.RawMessage) (summary, pretty string) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-	return clip(strings.TrimSpace(one.String()), payloadSummary), clip(strings.TrimSpace(ind.String()), payloadShown)
+	return textcut.Marked(strings.TrimSpace(one.String()), payloadSummary), textcut.Marked(strings.TrimSpace(ind.String()), payloadShown)
 }
 
 // maskTokens masks every string under a token key.

@@ -11,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -47,9 +49,9 @@ func commandForm(ch *chargedesk.Charger, form url.Values) (chargedesk.Command, s
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > maxConnectorIDs || (n == 0 && !wholeAllowed) {
 			if wholeAllowed {
-				return 0, fmt.Sprintf("Connector %q is not a connector number (0 for the whole charger, or 1 to %d).", clip(s, 12), maxConnectorIDs)
+				return 0, fmt.Sprintf("Connector %q is not a connector number (0 for the whole charger, or 1 to %d).", textcut.Marked(s, 12), maxConnectorIDs)
 			}
-			return 0, fmt.Sprintf("Connector %q is not a connector number (1 to %d).", clip(s, 12), maxConnectorIDs)
+			return 0, fmt.Sprintf("Connector %q is not a connector number (1 to %d).", textcut.Marked(s, 12), maxConnectorIDs)
 		}
 		if n > 0 && ch.Connector(n) == nil {
 			return 0, fmt.Sprintf("Charger %s has not reported a connector %d.", ch.ID, n)
@@ -61,7 +63,7 @@ func commandForm(ch *chargedesk.Charger, form url.Values) (chargedesk.Command, s
 	case "reset":
 		cmd.Kind, cmd.ResetType = chargedesk.CmdReset, form.Get("type")
 		if cmd.ResetType != chargedesk.ResetSoft && cmd.ResetType != chargedesk.ResetHard {
-			return cmd, fmt.Sprintf("Reset type %q is neither Soft nor Hard.", clip(cmd.ResetType, 20))
+			return cmd, fmt.Sprintf("Reset type %q is neither Soft nor Hard.", textcut.Marked(cmd.ResetType, 20))
 		}
 	case "unlock":
 		cmd.Kind = chargedesk.CmdUnlockConnector
@@ -69,19 +71,19 @@ func commandForm(ch *chargedesk.Charger, form url.Values) (chargedesk.Command, s
 	case "availability":
 		cmd.Kind, cmd.Availability = chargedesk.CmdChangeAvailability, form.Get("availability")
 		if cmd.Availability != chargedesk.AvailabilityOperative && cmd.Availability != chargedesk.AvailabilityInoperative {
-			return cmd, fmt.Sprintf("Availability %q is neither Operative nor Inoperative.", clip(cmd.Availability, 20))
+			return cmd, fmt.Sprintf("Availability %q is neither Operative nor Inoperative.", textcut.Marked(cmd.Availability, 20))
 		}
 		cmd.ConnectorID, problem = connector(true)
 	case "trigger":
 		cmd.Kind, cmd.Trigger = chargedesk.CmdTriggerMessage, form.Get("message")
 		if !slices.Contains(triggers, cmd.Trigger) {
-			return cmd, fmt.Sprintf("Message %q cannot be triggered from here: choose %s.", clip(cmd.Trigger, 40), strings.Join(triggers, ", "))
+			return cmd, fmt.Sprintf("Message %q cannot be triggered from here: choose %s.", textcut.Marked(cmd.Trigger, 40), strings.Join(triggers, ", "))
 		}
 		if s := form.Get("connector"); s != "" && s != "0" {
 			cmd.ConnectorID, problem = connector(true)
 		}
 	default:
-		return cmd, fmt.Sprintf("Unknown command %q: choose reset, unlock, availability or trigger.", clip(action, 20))
+		return cmd, fmt.Sprintf("Unknown command %q: choose reset, unlock, availability or trigger.", textcut.Marked(action, 20))
 	}
 	return cmd, problem
 }
@@ -125,7 +127,7 @@ func (c *Console) chargerCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("console: command sent", "charger_id", ch.ID, "operator", op.Username, "kind", cmd.Kind, "status", res.Status)
-	http.Redirect(w, r, "/console/chargers/"+ch.ID+"?done="+url.QueryEscape(clip(resultFlash(cmd, res), maxFlash)), http.StatusSeeOther)
+	http.Redirect(w, r, "/console/chargers/"+ch.ID+"?done="+url.QueryEscape(textcut.Marked(resultFlash(cmd, res), maxFlash)), http.StatusSeeOther)
 }
 
 // describe names a command as the operator chose it.

@@ -16,6 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/internal/sse"
 )
@@ -81,25 +83,25 @@ func parseListFilter(q url.Values) (listFilter, chargedesk.ConversationFilter, e
 	f := chargedesk.ConversationFilter{ByActivity: true, Limit: listPage + 1}
 	if lf.Channel != "" {
 		if !chargedesk.Channel(lf.Channel).Valid() {
-			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no channel %q.", clipText(lf.Channel, 40))
+			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no channel %q.", textcut.Marked(lf.Channel, 40))
 		}
 		f.Channel = chargedesk.Channel(lf.Channel)
 	}
 	if lf.Language != "" {
 		if !slices.Contains(chargedesk.Languages, lf.Language) {
-			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no language %q.", clipText(lf.Language, 40))
+			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no language %q.", textcut.Marked(lf.Language, 40))
 		}
 		f.Language = lf.Language
 	}
 	if lf.Category != "" {
 		if !slices.Contains(chargedesk.Categories, lf.Category) {
-			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no category %q.", clipText(lf.Category, 40))
+			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no category %q.", textcut.Marked(lf.Category, 40))
 		}
 		f.Category = lf.Category
 	}
 	if lf.State != "" {
 		if !chargedesk.ConversationPhase(lf.State).Valid() {
-			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no state %q.", clipText(lf.State, 40))
+			return lf, f, chargedesk.Errorf(chargedesk.EINVALID, "There is no state %q.", textcut.Marked(lf.State, 40))
 		}
 		f.Phase = chargedesk.ConversationPhase(lf.State)
 	}
@@ -828,15 +830,4 @@ var longNumber = regexp.MustCompile(`\+?\(?\d(?:[ .\-()]{0,2}\d){9,18}`)
 // maskText masks the phone and card numbers in a text.
 func maskText(s string) string {
 	return longNumber.ReplaceAllStringFunc(s, maskDigits)
-}
-
-// clipText cuts s for an error message.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

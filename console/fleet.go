@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -50,7 +52,7 @@ func (q fleetQuery) filter() (chargedesk.ChargerFilter, error) {
 	default:
 		f.Status = chargedesk.StatusKind(q.Status)
 		if !f.Status.Valid() {
-			return f, chargedesk.Errorf(chargedesk.EINVALID, "Unknown status filter %q: choose connected, offline, faulted, unavailable, in-use or available.", clip(q.Status, 40))
+			return f, chargedesk.Errorf(chargedesk.EINVALID, "Unknown status filter %q: choose connected, offline, faulted, unavailable, in-use or available.", textcut.Marked(q.Status, 40))
 		}
 	}
 	if err := f.Validate(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/internal/sse"
 )
@@ -66,7 +68,7 @@ func statusOf(e chargedesk.Event) (connectorEvent, bool) {
 	if json.Unmarshal(e.Payload, &p) != nil {
 		return connectorEvent{}, false
 	}
-	ev := connectorEvent{ID: p.ConnectorID, Status: p.Status, ErrorCode: clip(p.ErrorCode, 64), Info: clip(p.Info, 100)}
+	ev := connectorEvent{ID: p.ConnectorID, Status: p.Status, ErrorCode: textcut.Marked(p.ErrorCode, 64), Info: textcut.Marked(p.Info, 100)}
 	if p.EVSEID != nil { // 2.0.1: the console's connector is the EVSE
 		ev.ID, ev.Status = *p.EVSEID, p.ConnectorStatus
 	}
@@ -75,7 +77,7 @@ func statusOf(e chargedesk.Event) (connectorEvent, bool) {
 		at = e.At
 	}
 	ev.At = formatWhen(at)
-	ev.Status = clip(ev.Status, 32)
+	ev.Status = textcut.Marked(ev.Status, 32)
 	ev.Class = classOf(chargedesk.ConnectorStatus(ev.Status))
 	return ev, ev.Status != "" && ev.ID >= 0 && ev.ID <= maxConnectorIDs
 }

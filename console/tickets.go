@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -332,7 +334,7 @@ func (c *Console) ticketComment(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
-	c.audit(r.Context(), si.op, "console.ticket.comment", id, "commented", fmt.Sprintf("comment %d: %s", cm.ID, clip(body, 160)))
+	c.audit(r.Context(), si.op, "console.ticket.comment", id, "commented", fmt.Sprintf("comment %d: %s", cm.ID, textcut.Marked(body, 160)))
 	doneTicket(w, r, id, "Comment added.")
 }
 
@@ -387,19 +389,8 @@ func (c *Console) moveTicket(w http.ResponseWriter, r *http.Request, to chargede
 	}
 	reason := "was " + string(from)
 	if note != "" {
-		reason += ": " + clip(note, 300)
+		reason += ": " + textcut.Marked(note, 300)
 	}
 	c.audit(r.Context(), si.op, kind, id, outcome, reason)
 	doneTicket(w, r, id, done)
-}
-
-// clip bounds s to n bytes without cutting a character, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -3,6 +3,8 @@ package ocpp
 import (
 	"slices"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -207,7 +209,7 @@ func Actions(p chargedesk.Protocol) []Action {
 func CheckIncoming(p chargedesk.Protocol, action string) error {
 	a, ok := Lookup(p, action)
 	if !ok {
-		return Errorf(NotImplemented, "action %q is not defined in %s", clip(action, 60), p)
+		return Errorf(NotImplemented, "action %q is not defined in %s", textcut.Marked(action, 60), p)
 	}
 	if !a.SentByCharger() {
 		return Errorf(NotSupported, "action %s is sent by the CSMS, not by a charging station", action)

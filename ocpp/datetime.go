@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chargedesk/chargedesk/internal/textcut"
 )
 
 // DateTime is an OCPP dateTime value. It marshals as RFC 3339 in UTC with
@@ -147,7 +149,7 @@ type dateTimeError struct {
 }
 
 func (e *dateTimeError) Error() string {
-	return fmt.Sprintf("ocpp: %q is not an RFC 3339 date-time: %s", clip(e.value, 40), e.why)
+	return fmt.Sprintf("ocpp: %q is not an RFC 3339 date-time: %s", textcut.Marked(e.value, 40), e.why)
 }
 
 func daysIn(year, month int) int {
@@ -161,12 +163,4 @@ func daysIn(year, month int) int {
 		return 30
 	}
 	return 31
-}
-
-// clip cuts s to at most n bytes on a rune boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return truncate(s, n) + "…"
 }

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk/internal/textcut"
 )
 
 // MessageType is the first element of an OCPP-J frame.
@@ -160,7 +161,7 @@ func (m Message) Encode() []byte {
 		b = append(b, ',')
 		b = appendString(b, m.ErrorCode)
 		b = append(b, ',')
-		b = appendString(b, truncate(m.ErrorDescription, 255))
+		b = appendString(b, textcut.Bytes(m.ErrorDescription, 255))
 		b = append(b, ',')
 		b = appendPayload(b, m.ErrorDetails)
 	}
@@ -177,14 +178,4 @@ func appendPayload(b []byte, p json.RawMessage) []byte {
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/chargedesk/chargedesk/internal/textcut"
 )
 
 // FuzzParse checks that Parse never panics, that whatever it rejects is a
@@ -34,7 +36,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-encoded frame %q does not parse: %v", enc, err)
 		}
 		want := m
-		want.ErrorDescription = truncate(want.ErrorDescription, 255)
+		want.ErrorDescription = textcut.Bytes(want.ErrorDescription, 255)
 		if !reflect.DeepEqual(normal(again), normal(want)) {
 			t.Fatalf("re-parsed message differs\n got: %#v\nwant: %#v", again, want)
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
@@ -141,11 +143,11 @@ func dateTimeFormat(p chargedesk.Protocol) func(any) error {
 func (v *Validator) Validate(p chargedesk.Protocol, action string, response bool, payload []byte) error {
 	table, ok := v.schemas[p]
 	if !ok {
-		return Errorf(NotSupported, "protocol %q is not supported", clip(string(p), 20))
+		return Errorf(NotSupported, "protocol %q is not supported", textcut.Marked(string(p), 20))
 	}
 	pair, ok := table[action]
 	if !ok {
-		return Errorf(NotImplemented, "action %q is not defined in %s", clip(action, 60), p)
+		return Errorf(NotImplemented, "action %q is not defined in %s", textcut.Marked(action, 60), p)
 	}
 	sch := pair[0]
 	if response {
@@ -220,9 +222,9 @@ func describe(action string, response bool, ve *jsonschema.ValidationError) *Err
 	d := vs[0].desc
 	if n := len(vs) - 1; n > 0 {
 		suffix := " (+" + strconv.Itoa(n) + " more)"
-		d = truncate(d, maxDescription-len(suffix)) + suffix
+		d = textcut.Bytes(d, maxDescription-len(suffix)) + suffix
 	}
-	return &Error{Code: vs[0].code, Description: truncate(d, maxDescription)}
+	return &Error{Code: vs[0].code, Description: textcut.Bytes(d, maxDescription)}
 }
 
 // fieldPath writes an instance location as "meterValue[0].sampledValue[1]".
@@ -236,7 +238,7 @@ func fieldPath(loc []string) string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(clip(tok, 40))
+		b.WriteString(textcut.Marked(tok, 40))
 	}
 	return b.String()
 }
@@ -281,7 +283,7 @@ func toViolation(e *jsonschema.ValidationError) violation {
 	case *kind.AdditionalProperties:
 		names := make([]string, len(k.Properties))
 		for i, m := range k.Properties {
-			names[i] = strconv.Quote(clip(m, 40))
+			names[i] = strconv.Quote(textcut.Marked(m, 40))
 		}
 		slices.Sort(names)
 		return pv("unknown field %s", strings.Join(names, ", "))
@@ -338,7 +340,7 @@ func ratString(r *big.Rat) string {
 // quoteValue renders a JSON value from a peer briefly and safely.
 func quoteValue(v any) string {
 	if s, ok := v.(string); ok {
-		return strconv.Quote(clip(s, 40))
+		return strconv.Quote(textcut.Marked(s, 40))
 	}
-	return clip(fmt.Sprint(v), 40)
+	return textcut.Marked(fmt.Sprint(v), 40)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chargedesk/chargedesk/internal/textcut"
+
 	"github.com/chargedesk/chargedesk"
 )
 
@@ -101,7 +103,7 @@ func (v *Voice) handleGather(w http.ResponseWriter, r *http.Request) {
 	case digits != "":
 		text = keysMean(digits, lastAgentText(turns), lang)
 	case speech != "" && confidence >= MinConfidence:
-		text = heardMean(cutUTF8(speech, MaxPromptLen), lastAgentText(turns))
+		text = heardMean(textcut.Bytes(speech, MaxPromptLen), lastAgentText(turns))
 	}
 	if text == "" {
 		// Not heard, or heard too unsure to act on: asked once more, then

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk/internal/textcut"
 
 	"github.com/chargedesk/chargedesk"
 	"github.com/coder/websocket"
@@ -217,7 +218,7 @@ func (s *relaySession) handle(ctx context.Context, m RelayMessage) {
 		text := strings.TrimSpace(m.VoicePrompt)
 		if len(text) > MaxPromptLen {
 			log.Warn("relay prompt too long; cut", "conversation_id", id, "bytes", len(text))
-			text = cutUTF8(text, MaxPromptLen)
+			text = textcut.Bytes(text, MaxPromptLen)
 		}
 		if text != "" {
 			s.mu.Lock()
@@ -335,7 +336,7 @@ func (s *relaySession) interrupted(ctx context.Context, id string, m RelayMessag
 		return
 	}
 	heard := answerHeard(strings.TrimSpace(m.UtteranceUntilInterrupt), held)
-	in := chargedesk.Interruption{Planned: planned, Heard: cutUTF8(heard, maxHeard), DurationMs: interruptMs(m.DurationUntilInterruptMs)}
+	in := chargedesk.Interruption{Planned: planned, Heard: textcut.Bytes(heard, maxHeard), DurationMs: interruptMs(m.DurationUntilInterruptMs)}
 	_, err := s.v.cfg.Store.AmendInterruptedTurn(context.WithoutCancel(ctx), id, in)
 	switch {
 	case err == nil:
@@ -532,15 +533,4 @@ func (s *relaySession) send(m any) {
 	if err := s.conn.Write(ctx, websocket.MessageText, data); err != nil {
 		s.v.log.Debug("relay write failed", "err", err)
 	}
-}
-
-// cutUTF8 cuts s to at most n bytes on a character boundary.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
