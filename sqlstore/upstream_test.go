@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chargedesk/chargedesk"
 )
@@ -10,6 +11,87 @@ import (
 func TestUpstreamSQLite(t *testing.T) { runUpstreamConformance(t, sqliteBackend) }
 
 func TestUpstreamPostgres(t *testing.T) { runUpstreamConformance(t, postgresBackend(t)) }
+
+func TestUpstreamRoutesSQLite(t *testing.T) { runUpstreamRoutesConformance(t, sqliteBackend) }
+
+func TestUpstreamRoutesPostgres(t *testing.T) { runUpstreamRoutesConformance(t, postgresBackend(t)) }
+
+// runUpstreamRoutesConformance checks operators' routes (stored, replaced,
+// found by change time, refused when invalid) and the recorded link states
+// (a state older than the stored one, from a node that held the charger
+// before, does not overwrite it).
+func runUpstreamRoutesConformance(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := openStore(t, b.newDSN(t))
+	if _, err := s.UpstreamRoute(ctx, "CP-A"); chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+		t.Fatalf("no route yet: %v", err)
+	}
+	before := time.Now().Add(-time.Second)
+	r := &chargedesk.UpstreamRoute{ChargerID: "CP-A", URL: "wss://csms.example.net/ocpp", Auth: chargedesk.UpstreamAuthBasic,
+		Username: "CP-A", Password: "s3cret pass", UpdatedBy: "operator:ops"}
+	if err := s.PutUpstreamRoute(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.UpdatedAt.IsZero() {
+		t.Fatal("UpdatedAt not set")
+	}
+	got, err := s.UpstreamRoute(ctx, "CP-A")
+	if err != nil || *got != *r {
+		t.Fatalf("route: %+v %v, want %+v", got, err, r)
+	}
+	for _, bad := range []chargedesk.UpstreamRoute{
+		{ChargerID: "CP-A", URL: "http://csms.example.net", Auth: chargedesk.UpstreamAuthForward},
+		{ChargerID: "CP-A", URL: "ws://user:pw@csms.example.net", Auth: chargedesk.UpstreamAuthForward},
+		{ChargerID: "CP-A", Auth: chargedesk.UpstreamAuthBasic},
+		{ChargerID: "CP-A", Auth: chargedesk.UpstreamAuthNone, Password: "x"},
+		{ChargerID: "CP-A", Auth: chargedesk.UpstreamAuthBasic, Username: "a:b"},
+		{ChargerID: "CP-A", Auth: "token"},
+		{ChargerID: "bad id with spaces", Auth: chargedesk.UpstreamAuthForward},
+	} {
+		if err := s.PutUpstreamRoute(ctx, &bad); chargedesk.ErrorCode(err) != chargedesk.EINVALID {
+			t.Errorf("%+v: %v, want EINVALID", bad, err)
+		}
+	}
+	// Back to the defaults: the route stays, as a change the node sees.
+	if err := s.PutUpstreamRoute(ctx, &chargedesk.UpstreamRoute{ChargerID: "CP-A", Auth: chargedesk.UpstreamAuthForward}); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := s.UpstreamRoutesChanged(ctx, before)
+	if err != nil || len(changed) != 1 || changed[0].URL != "" || changed[0].Password != "" {
+		t.Fatalf("changed routes: %+v %v", changed, err)
+	}
+	if changed, err := s.UpstreamRoutesChanged(ctx, time.Now().Add(time.Hour)); err != nil || len(changed) != 0 {
+		t.Fatalf("changed after the last change: %+v %v", changed, err)
+	}
+
+	if _, err := s.UpstreamLink(ctx, "CP-A"); chargedesk.ErrorCode(err) != chargedesk.ENOTFOUND {
+		t.Fatalf("no link yet: %v", err)
+	}
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	down := chargedesk.UpstreamLink{ChargerID: "CP-A", Node: "node-1", URL: "ws://up/ocpp", Up: false, Since: t0,
+		LastError: "upstream refused: HTTP 503", DialFailures: 3, UpdatedAt: t0}
+	up := chargedesk.UpstreamLink{ChargerID: "CP-A", Node: "node-2", URL: "ws://up/ocpp", Up: true, Since: t0.Add(time.Second),
+		Relayed: 12, RelayMeanUS: 180, RelayMaxUS: 900, UpdatedAt: t0.Add(time.Second)}
+	other := chargedesk.UpstreamLink{ChargerID: "CP-B", Node: "node-1", URL: "ws://up/ocpp", Up: true, Since: t0, UpdatedAt: t0}
+	if err := s.RecordUpstreamLinks(ctx, []chargedesk.UpstreamLink{up, other}); err != nil {
+		t.Fatal(err)
+	}
+	// node-1's older state arrives late: kept out.
+	if err := s.RecordUpstreamLinks(ctx, []chargedesk.UpstreamLink{down}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.UpstreamLink(ctx, "CP-A")
+	if err != nil || *l != up {
+		t.Fatalf("link: %+v %v, want %+v", l, err, up)
+	}
+	down.UpdatedAt, down.Since = t0.Add(2*time.Second), t0.Add(2*time.Second)
+	if err := s.RecordUpstreamLinks(ctx, []chargedesk.UpstreamLink{down}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.UpstreamLink(ctx, "CP-A"); err != nil || *l != down {
+		t.Fatalf("newer link state: %+v %v, want %+v", l, err, down)
+	}
+}
 
 // runUpstreamConformance checks the proxy-mode outbox: held messages come
 // back in order per charger, are released one by one, and their seqs are
