@@ -262,7 +262,9 @@ const (
 	ResultChargerOffline ResultStatus = "ChargerOffline"
 	// ResultCallError: the charger answered with a CALLERROR (see ErrorCode).
 	ResultCallError ResultStatus = "CallError"
-	// ResultRefused: the policy did not allow the command; nothing was sent.
+	// ResultRefused: the policy did not allow the command, or in proxy mode
+	// it would have clashed with the upstream's command in flight; nothing
+	// was sent.
 	ResultRefused ResultStatus = "Refused"
 )
 

@@ -74,6 +74,14 @@ func (c *conn) Send(ctx context.Context, cmd chargedesk.Command) (chargedesk.Res
 			}
 		}(&res)
 	}
+	if c.up != nil && c.s.cfg.UpstreamConflict == ConflictRefuse {
+		if action := c.up.upstreamClash(req.action, payload); action != "" {
+			c.s.metrics.upstreamClashes.Inc()
+			res.Status = chargedesk.ResultRefused
+			res.Detail = "not sent: the network's central system has a " + action + " in flight at this charger that this command would clash with"
+			return res, nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, cmd.Timeout)
 	defer cancel()
 	start := time.Now()

@@ -16,11 +16,13 @@ type metrics struct {
 	historyDropped prometheus.Counter
 
 	// Proxy mode.
-	upstreamUp       *prometheus.GaugeVec
-	upstreamHeld     *prometheus.GaugeVec
-	upstreamLatency  *prometheus.HistogramVec
-	upstreamTimeouts prometheus.Counter
-	upstreamRefused  prometheus.Counter
+	upstreamUp           *prometheus.GaugeVec
+	upstreamHeld         *prometheus.GaugeVec
+	upstreamLatency      *prometheus.HistogramVec
+	upstreamTimeouts     prometheus.Counter
+	upstreamRefused      prometheus.Counter
+	upstreamDialFailures prometheus.Counter
+	upstreamClashes      prometheus.Counter
 
 	// messageCounters caches the children of messages by messageKey, so
 	// that counting a frame does not hash its labels each time.
@@ -88,10 +90,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		upstreamRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chargedesk_upstream_held_refused_total", Help: "Proxy mode: held messages the upstream answered with a CallError on delivery.",
 		}),
+		upstreamDialFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargedesk_upstream_dial_failures_total", Help: "Proxy mode: dials of a charger's upstream link that failed (refused, unreachable, timed out).",
+		}),
+		upstreamClashes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chargedesk_upstream_clashes_total", Help: "Proxy mode: chargedesk's own commands refused because an upstream command on the same connector was in flight.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.connected, m.refused, m.messages, m.errors, m.roundTrip, m.historyDropped,
-			m.upstreamUp, m.upstreamHeld, m.upstreamLatency, m.upstreamTimeouts, m.upstreamRefused)
+			m.upstreamUp, m.upstreamHeld, m.upstreamLatency, m.upstreamTimeouts, m.upstreamRefused,
+			m.upstreamDialFailures, m.upstreamClashes)
 	}
 	return m
 }

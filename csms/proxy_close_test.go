@@ -31,13 +31,15 @@ type closingUpstream struct {
 	dials  atomic.Int32 // handshakes attempted
 	nextTx atomic.Int32
 
-	mu    sync.Mutex
-	links []*websocket.Conn
-	calls []ocpp.Message
+	mu      sync.Mutex
+	links   []*websocket.Conn
+	calls   []ocpp.Message
+	auths   []string          // Authorization header of each accepted handshake
+	answers chan ocpp.Message // the charger's answers to the upstream's CALLs
 }
 
 func startClosingUpstream(t *testing.T) (*closingUpstream, string) {
-	u := &closingUpstream{t: t}
+	u := &closingUpstream{t: t, answers: make(chan ocpp.Message, 16)}
 	u.nextTx.Store(100)
 	hs := httptest.NewServer(http.HandlerFunc(u.serveHTTP))
 	t.Cleanup(hs.Close)
@@ -56,6 +58,7 @@ func (u *closingUpstream) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	u.mu.Lock()
 	u.links = append(u.links, ws)
+	u.auths = append(u.auths, r.Header.Get("Authorization"))
 	u.mu.Unlock()
 	for {
 		_, data, err := ws.Read(context.Background())
@@ -63,7 +66,11 @@ func (u *closingUpstream) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		m, err := ocpp.Parse(data)
-		if err != nil || m.Type != ocpp.Call {
+		if err != nil {
+			continue
+		}
+		if m.Type != ocpp.Call {
+			u.answers <- m
 			continue
 		}
 		u.mu.Lock()
@@ -97,6 +104,41 @@ func (u *closingUpstream) closeLinks(code websocket.StatusCode) {
 	for _, ws := range links {
 		go ws.Close(code, "upstream says goodbye")
 	}
+}
+
+// call sends a CALL to the charger on the newest link.
+func (u *closingUpstream) call(id, action, payload string) {
+	u.t.Helper()
+	u.mu.Lock()
+	ws := u.links[len(u.links)-1]
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ws.Write(ctx, websocket.MessageText, ocpp.Message{Type: ocpp.Call, ID: id, Action: action, Payload: json.RawMessage(payload)}.Encode()); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// answer waits for the charger's answer to the upstream's CALL id.
+func (u *closingUpstream) answer(id string) ocpp.Message {
+	u.t.Helper()
+	select {
+	case m := <-u.answers:
+		if m.ID != id {
+			u.t.Fatalf("upstream got an answer to %s, want %s", m.ID, id)
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		u.t.Fatalf("upstream got no answer to %s", id)
+	}
+	return ocpp.Message{}
+}
+
+// authorizations returns the Authorization header of each accepted link.
+func (u *closingUpstream) authorizations() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.auths...)
 }
 
 func (u *closingUpstream) received() []ocpp.Message {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,9 +83,18 @@ type Config struct {
 	// UpstreamTimeout is how long a charger's CALL waits for the upstream's
 	// answer before chargedesk answers it itself (default 10s).
 	UpstreamTimeout time.Duration
-	// UpstreamRetry is how long after losing (or failing to reach) the
-	// upstream a charger's link is dialled again (default 5s).
-	UpstreamRetry time.Duration
+	// UpstreamRetry is how long after losing the upstream a charger's link
+	// is dialled again (default 5s); after failed dials the wait doubles up
+	// to UpstreamMaxRetry (default 2m), a fifth more or less at random.
+	// Routes changed through the API are looked for as often.
+	UpstreamRetry    time.Duration
+	UpstreamMaxRetry time.Duration
+	// UpstreamBoot answers BootNotification while the upstream cannot be
+	// asked (default BootKnown).
+	UpstreamBoot UpstreamBoot
+	// UpstreamConflict decides chargedesk's own commands that clash with
+	// an upstream command in flight (default ConflictWait).
+	UpstreamConflict UpstreamConflict
 }
 
 func (c *Config) setDefaults() error {
@@ -123,10 +131,25 @@ func (c *Config) setDefaults() error {
 	}
 	def(&c.UpstreamTimeout, 10*time.Second)
 	def(&c.UpstreamRetry, 5*time.Second)
+	def(&c.UpstreamMaxRetry, 2*time.Minute)
+	c.UpstreamMaxRetry = max(c.UpstreamMaxRetry, c.UpstreamRetry)
+	switch c.UpstreamBoot {
+	case "":
+		c.UpstreamBoot = BootKnown
+	case BootKnown, BootAccept, BootPending:
+	default:
+		return fmt.Errorf("csms: upstream boot policy %q is not known, accept or pending", c.UpstreamBoot)
+	}
+	switch c.UpstreamConflict {
+	case "":
+		c.UpstreamConflict = ConflictWait
+	case ConflictWait, ConflictRefuse:
+	default:
+		return fmt.Errorf("csms: upstream conflict policy %q is not wait or refuse", c.UpstreamConflict)
+	}
 	if c.Upstream != "" {
-		u, err := url.Parse(c.Upstream)
-		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("csms: upstream %q is not a ws:// or wss:// URL without query", c.Upstream)
+		if err := chargedesk.ValidateUpstreamURL(c.Upstream); err != nil {
+			return fmt.Errorf("csms: %s", chargedesk.ErrorMessage(err))
 		}
 		if _, ok := c.Store.(chargedesk.UpstreamStore); !ok {
 			return errors.New("csms: proxy mode needs a store that implements chargedesk.UpstreamStore")
@@ -160,8 +183,10 @@ type Server struct {
 	chargers *chargerWriter
 	validIn  validCache
 
-	// upClient dials upstream links in proxy mode.
+	// upClient dials upstream links in proxy mode; links records their
+	// state.
 	upClient *http.Client
+	links    *linkRecorder
 }
 
 // New returns a Server. It marks the chargers that the store says this node
@@ -183,6 +208,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.upClient = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.UpstreamTLS, Proxy: http.ProxyFromEnvironment}}
 	s.history = newHistoryWriter(cfg.Store, s.log, s.metrics)
 	s.touches = newTouchBatch()
+	s.links = newLinkRecorder()
 	s.chargers = newChargerWriter(cfg.Store)
 	if err := cfg.Store.DisconnectNode(ctx, cfg.Node, s.now()); err != nil {
 		return nil, fmt.Errorf("csms: mark node's chargers disconnected: %w", err)
@@ -207,14 +233,27 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	t := time.NewTicker(s.cfg.FlushInterval)
 	defer t.Stop()
+	// In proxy mode, routes changed through the API are looked for every
+	// UpstreamRetry; otherwise never.
+	var routes <-chan time.Time
+	if s.cfg.Upstream != "" {
+		rt := time.NewTicker(s.cfg.UpstreamRetry)
+		defer rt.Stop()
+		routes = rt.C
+	}
+	routesSince := s.now()
 	for {
 		select {
 		case <-ctx.Done():
 			s.flushTouches(context.WithoutCancel(ctx))
+			s.flushLinks(context.WithoutCancel(ctx))
 			<-done
 			return nil
 		case <-t.C:
 			s.flushTouches(ctx)
+			s.flushLinks(ctx)
+		case <-routes:
+			routesSince = s.watchRoutes(ctx, routesSince)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -78,11 +79,34 @@ type upstream struct {
 	// set up, which would keep the boot from the upstream.
 	tried     chan struct{}
 	triedOnce sync.Once
+	// redial asks for a dial now (the charger's route changed).
+	redial chan struct{}
+
+	// Under mu: the upstream's CALLs not yet answered by the charger, and
+	// the link's state as recorded for the API (upstreamlink.go).
+	inflight   map[string]inflightCall
+	url        string
+	routeAt    time.Time // UpdatedAt of the route dialled with
+	since      time.Time
+	lastErr    string
+	failures   int
+	relayed    int64
+	relaySum   time.Duration
+	relayMax   time.Duration
+	changed    bool // a transition not yet recorded
+	recordedAt time.Time
+}
+
+// inflightCall is an upstream CALL waiting for, or at, the charger.
+type inflightCall struct {
+	action string
+	scope  int
 }
 
 func newUpstream(c *conn) *upstream {
 	return &upstream{c: c, store: c.s.cfg.Store.(chargedesk.UpstreamStore), pending: make(map[string]chan ocpp.Message),
-		calls: make(chan ocpp.Message, maxUpstreamCalls), tried: make(chan struct{})}
+		calls: make(chan ocpp.Message, maxUpstreamCalls), tried: make(chan struct{}), redial: make(chan struct{}, 1),
+		inflight: make(map[string]inflightCall)}
 }
 
 // up reports whether the link is connected.
@@ -99,6 +123,7 @@ func (u *upstream) run() {
 	defer func() {
 		m.upstreamUp.DeleteLabelValues(c.id)
 		m.upstreamHeld.DeleteLabelValues(c.id)
+		u.linkDown("charger disconnected", false)
 	}()
 	m.upstreamUp.WithLabelValues(c.id).Set(0)
 	go u.relayCalls()
@@ -106,16 +131,25 @@ func (u *upstream) run() {
 		u.setHeld(int64(n))
 	}
 	for c.ctx.Err() == nil {
+		wait := c.s.cfg.UpstreamRetry
 		ws, err := u.dial()
 		if err != nil {
 			u.markTried()
-			c.log.Info("upstream unreachable", "err", err)
+			if c.ctx.Err() != nil {
+				return
+			}
+			n := u.linkDown(err.Error(), true)
+			m.upstreamDialFailures.Inc()
+			wait = retryAfter(c.s.cfg.UpstreamRetry, c.s.cfg.UpstreamMaxRetry, n)
+			c.log.Info("upstream unreachable", "err", err, "failures", n, "retry_in", wait.Round(time.Millisecond))
 		} else {
 			u.serve(ws)
+			wait = retryAfter(c.s.cfg.UpstreamRetry, c.s.cfg.UpstreamRetry, 1)
 		}
 		select {
 		case <-c.ctx.Done():
-		case <-time.After(c.s.cfg.UpstreamRetry):
+		case <-u.redial:
+		case <-time.After(wait):
 		}
 	}
 }
@@ -128,16 +162,20 @@ func (u *upstream) setHeld(n int64) {
 	u.c.s.metrics.upstreamHeld.WithLabelValues(u.c.id).Set(float64(n))
 }
 
-// dial connects to the upstream as the charger.
+// dial connects to the upstream as the charger, by its route.
 func (u *upstream) dial() (*websocket.Conn, error) {
 	c := u.c
 	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.UpstreamTimeout)
 	defer cancel()
-	hdr := http.Header{}
-	if c.upAuth != "" {
-		hdr.Set("Authorization", c.upAuth)
+	target, auth, routeAt, err := u.route(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the charger's upstream route: %w", err)
 	}
-	ws, resp, err := websocket.Dial(ctx, c.s.cfg.Upstream+"/"+c.id, &websocket.DialOptions{
+	hdr := http.Header{}
+	if auth != "" {
+		hdr.Set("Authorization", auth)
+	}
+	ws, resp, err := websocket.Dial(ctx, target, &websocket.DialOptions{
 		Subprotocols: []string{string(c.proto)}, HTTPHeader: hdr, HTTPClient: c.s.upClient,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -152,6 +190,7 @@ func (u *upstream) dial() (*websocket.Conn, error) {
 		return nil, errors.New("upstream did not agree to " + string(c.proto))
 	}
 	ws.SetReadLimit(c.s.cfg.MaxFrameBytes)
+	u.linkUp(target, routeAt)
 	return ws, nil
 }
 
@@ -167,6 +206,7 @@ func (u *upstream) serve(ws *websocket.Conn) {
 	u.markTried()
 	c.s.metrics.upstreamUp.WithLabelValues(c.id).Set(1)
 	c.log.Info("upstream link up")
+	why := "closed"
 	linkCtx, linkDone := context.WithCancel(c.ctx)
 	go u.deliverHeld(linkCtx)
 	defer func() {
@@ -180,14 +220,17 @@ func (u *upstream) serve(ws *websocket.Conn) {
 		u.mu.Unlock()
 		c.s.metrics.upstreamUp.WithLabelValues(c.id).Set(0)
 		ws.CloseNow()
-		c.log.Info("upstream link down")
+		c.log.Info("upstream link down", "why", why)
+		u.linkDown(why, false)
 	}()
 	for {
 		typ, data, err := ws.Read(context.Background())
 		if err != nil {
+			why = linkEnd(err)
 			return
 		}
 		if typ != websocket.MessageText {
+			why = "the upstream sent a binary frame"
 			ws.Close(websocket.StatusUnsupportedData, "OCPP-J frames are text")
 			return
 		}
@@ -197,9 +240,16 @@ func (u *upstream) serve(ws *websocket.Conn) {
 			continue
 		}
 		if m.Type == ocpp.Call {
+			scope, _ := callScope(m.Action, m.Payload)
+			u.mu.Lock()
+			u.inflight[m.ID] = inflightCall{action: m.Action, scope: scope}
+			u.mu.Unlock()
 			select {
 			case u.calls <- m:
 			default:
+				u.mu.Lock()
+				delete(u.inflight, m.ID)
+				u.mu.Unlock()
 				u.write(ocpp.NewCallError(c.proto, m.ID, ocpp.Errorf(ocpp.InternalError, "too many CALLs waiting for the charger")))
 			}
 			continue
@@ -263,7 +313,9 @@ func (u *upstream) forward(m ocpp.Message) (ocpp.Message, error) {
 		if !ok {
 			return ocpp.Message{}, errUpstreamDown
 		}
-		u.c.s.metrics.upstreamLatency.WithLabelValues(metricAction(u.c.proto, m.Action)).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		u.c.s.metrics.upstreamLatency.WithLabelValues(metricAction(u.c.proto, m.Action)).Observe(took.Seconds())
+		u.noteRelay(took)
 		return a, nil
 	case <-t.C:
 		drop()
@@ -287,6 +339,9 @@ func (u *upstream) relayCalls() {
 			ctx, cancel := context.WithTimeout(c.ctx, upstreamCallTimeout)
 			a, err := c.callID(ctx, m.ID, m.Action, u.localTxID(m.Action, m.Payload))
 			cancel()
+			u.mu.Lock()
+			delete(u.inflight, m.ID)
+			u.mu.Unlock()
 			if err != nil {
 				// Nothing to say: the upstream's own timeout ends its CALL.
 				c.log.Info("upstream CALL not answered by the charger", "action", m.Action, "msg_id", m.ID, "err", err)
@@ -494,7 +549,81 @@ func (c *conn) learn(m ocpp.Message, a ocpp.Message) {
 	}
 	if _, err := c.dispatch(m, txID); err != nil {
 		c.log.Warn("could not learn from a relayed CALL", "action", m.Action, "msg_id", m.ID, "err", err)
+		return
 	}
+	if m.Action == "BootNotification" {
+		// The charger is registered as the upstream says, not as
+		// chargedesk would have answered.
+		var r struct {
+			Status chargedesk.RegistrationStatus `json:"status"`
+		}
+		if json.Unmarshal(a.Payload, &r) == nil {
+			switch r.Status {
+			case chargedesk.RegistrationAccepted, chargedesk.RegistrationPending, chargedesk.RegistrationRejected:
+				c.putBootStatus(r.Status)
+			}
+		}
+	}
+}
+
+// putBootStatus records the charger's registration status, in the store
+// and on the connection, unless the connection has it already (the boot
+// handler, just run, stored its own).
+func (c *conn) putBootStatus(status chargedesk.RegistrationStatus) {
+	if c.bootStatus() == status {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, handlerTimeout)
+	defer cancel()
+	err := c.s.chargers.update(ctx, c.id, func(ch *chargedesk.Charger) error {
+		ch.BootStatus = status
+		return nil
+	})
+	if err != nil {
+		c.log.Warn("record registration status", "status", status, "err", err)
+	}
+	c.setBootStatus(status)
+}
+
+// bootLocally answers a BootNotification while the upstream cannot be asked,
+// by the UpstreamBoot policy.
+func (c *conn) bootLocally(m ocpp.Message) {
+	status := chargedesk.RegistrationAccepted
+	switch c.s.cfg.UpstreamBoot {
+	case BootPending:
+		status = chargedesk.RegistrationPending
+	case BootKnown:
+		// What the upstream answered the charger's last boot, read before
+		// this boot is recorded.
+		ctx, cancel := context.WithTimeout(c.ctx, handlerTimeout)
+		ch, err := c.s.cfg.Store.Charger(ctx, c.id)
+		cancel()
+		if err != nil || ch.BootStatus != chargedesk.RegistrationAccepted {
+			status = chargedesk.RegistrationPending
+		}
+	}
+	resp, err := c.dispatch(m, "")
+	if err != nil {
+		c.answer(m, nil, err)
+		return
+	}
+	c.putBootStatus(status)
+	interval := c.s.cfg.HeartbeatInterval
+	if status != chargedesk.RegistrationAccepted {
+		// Soon: the next boot may reach the upstream.
+		interval = min(c.s.cfg.PendingRetryInterval, max(c.s.cfg.UpstreamRetry, 10*time.Second))
+	}
+	secs := int(interval / time.Second)
+	switch r := resp.(type) {
+	case v16.BootNotificationResponse:
+		r.Status, r.Interval = v16.RegistrationStatus(status), secs
+		resp = r
+	case v201.BootNotificationResponse:
+		r.Status, r.Interval = v201.RegistrationStatus(status), secs
+		resp = r
+	}
+	c.log.Info("boot answered locally: the upstream cannot be asked", "status", status, "policy", c.s.cfg.UpstreamBoot)
+	c.answer(m, resp, nil)
 }
 
 // answerLocally answers a charger's CALL while the upstream is unreachable.
@@ -527,29 +656,22 @@ func (c *conn) answerLocally(m ocpp.Message) {
 			return
 		}
 		c.answer(m, acceptLocally(resp), nil)
-	case m.Action == "Heartbeat" || m.Action == "StatusNotification" || m.Action == "BootNotification":
+	case m.Action == "BootNotification":
+		c.bootLocally(m)
+	case m.Action == "Heartbeat" || m.Action == "StatusNotification":
 		resp, err := c.dispatch(m, "")
-		if err == nil && m.Action == "BootNotification" {
-			c.setBootStatus(chargedesk.RegistrationAccepted)
-		}
-		c.answer(m, acceptLocally(resp), err)
+		c.answer(m, resp, err)
 	default:
 		c.answer(m, nil, ocpp.Errorf(ocpp.InternalError, "the central system is unreachable; try again later"))
 	}
 }
 
-// acceptLocally turns chargedesk's own verdicts into acceptance while the
-// upstream, which decides on the network's chargers and tokens, cannot be
-// asked: a boot is Accepted, a transaction's token too (the upstream judges
-// it when the held message reaches it).
+// acceptLocally turns chargedesk's own verdicts on a transaction's token
+// into acceptance while the upstream, which decides on the network's
+// tokens, cannot be asked: it judges the token when the held message
+// reaches it.
 func acceptLocally(resp any) any {
 	switch r := resp.(type) {
-	case v16.BootNotificationResponse:
-		r.Status = v16.RegistrationStatusAccepted
-		return r
-	case v201.BootNotificationResponse:
-		r.Status = v201.RegistrationStatusAccepted
-		return r
 	case v16.StartTransactionResponse:
 		r.IDTagInfo.Status = v16.AuthorizationStatusAccepted
 		r.IDTagInfo = v16.IDTagInfo{Status: v16.AuthorizationStatusAccepted}

@@ -27,6 +27,12 @@ func addRoutes(mux *http.ServeMux, cfg Config, keys *keyring) {
 	api("PATCH /api/v1/chargers/{id}", handleChargerUpdate(store, log))
 	api("GET /api/v1/chargers/{id}/transactions", handleChargerTransactions(store, log))
 	api("POST /api/v1/chargers/{id}/commands", handleCommandSend(cfg.Commands, log))
+	if cfg.Upstream != "" && cfg.UpstreamStore != nil {
+		a := upstreamAPI{store: store, up: cfg.UpstreamStore, base: cfg.Upstream, logger: log}
+		api("GET /api/v1/chargers/{id}/upstream", a.get())
+		api("PUT /api/v1/chargers/{id}/upstream", a.put(false))
+		api("DELETE /api/v1/chargers/{id}/upstream", a.put(true))
+	}
 
 	api("GET /api/v1/transactions", handleTransactionList(store, log))
 

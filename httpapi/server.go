@@ -53,6 +53,11 @@ type Config struct {
 	// turns stored on any node (the bus); without it the stream reads the
 	// store every second.
 	Feed chargedesk.ConversationFeed
+	// Upstream, in proxy mode, is the server's default upstream URL; with
+	// UpstreamStore it adds /api/v1/chargers/{id}/upstream (the charger's
+	// route, link and held messages).
+	Upstream      string
+	UpstreamStore chargedesk.UpstreamStore
 	// Now is the clock used for token timestamps; nil means time.Now.
 	Now func() time.Time
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/csms"
 	"github.com/chargedesk/chargedesk/policy"
 )
 
@@ -37,9 +38,13 @@ type config struct {
 	// Upstream, when set, runs proxy mode; UpstreamTLS trusts UpstreamCA.
 	Upstream    string
 	UpstreamTLS *tls.Config
-	Node        string
-	LogLevel    slog.Level
-	LogFormat   string
+	// UpstreamBoot and UpstreamConflict are proxy mode's policies (see
+	// csms.Config).
+	UpstreamBoot     csms.UpstreamBoot
+	UpstreamConflict csms.UpstreamConflict
+	Node             string
+	LogLevel         slog.Level
+	LogFormat        string
 	// ConsoleSecure marks the console's cookies Secure (served over TLS).
 	ConsoleSecure bool
 	// AgentCommands, when not empty, narrows what the agent may send.
@@ -74,6 +79,8 @@ var settings = []envVar{
 	{"CHARGEDESK_LOG_FORMAT", "log-format", "text", "text or json"},
 	{"CHARGEDESK_UPSTREAM_URL", "upstream", "", "proxy mode: ws:// or wss:// URL of the central system that runs the network; each charger is relayed to URL/{chargerId} as itself"},
 	{"CHARGEDESK_UPSTREAM_CA", "upstream-ca", "", "PEM CA certificates that a wss:// upstream's certificate must chain to (default: the system's roots)"},
+	{"CHARGEDESK_UPSTREAM_BOOT", "upstream-boot", "known", "proxy mode: a BootNotification while the upstream cannot be asked is answered: known (Accepted if the upstream accepted the charger's last boot, else Pending), accept, or pending"},
+	{"CHARGEDESK_UPSTREAM_CONFLICT", "upstream-conflict", "wait", "proxy mode: chargedesk's own command that clashes with an upstream command in flight on the same connector: wait for it, or refuse"},
 	{"CHARGEDESK_AGENT_COMMANDS", "agent-commands", "", "narrow the remote commands the support agent may send, e.g. UnlockConnector,TriggerMessage (default: all it may: RemoteStart, RemoteStop, soft Reset, UnlockConnector, TriggerMessage, ChangeAvailability, ClearCache, SendLocalList, GetLocalListVersion, GetConfiguration)"},
 	{"CHARGEDESK_CONSOLE_SECURE", "console-secure", "false", "mark the operator console's session cookie Secure: set it when /console is reached over https"},
 }
@@ -203,6 +210,16 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if cfg.Upstream, cfg.UpstreamTLS, err = upstreamFromFlags(get("upstream"), get("upstream-ca")); err != nil {
 		errs = append(errs, err)
 	}
+	switch cfg.UpstreamBoot = csms.UpstreamBoot(get("upstream-boot")); cfg.UpstreamBoot {
+	case csms.BootKnown, csms.BootAccept, csms.BootPending:
+	default:
+		errs = append(errs, fmt.Errorf("-upstream-boot: %q is not known, accept or pending", cfg.UpstreamBoot))
+	}
+	switch cfg.UpstreamConflict = csms.UpstreamConflict(get("upstream-conflict")); cfg.UpstreamConflict {
+	case csms.ConflictWait, csms.ConflictRefuse:
+	default:
+		errs = append(errs, fmt.Errorf("-upstream-conflict: %q is not wait or refuse", cfg.UpstreamConflict))
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		errs = append(errs, errors.New("-tls-cert and -tls-key go together"))
 	}
@@ -290,14 +307,13 @@ func upstreamFromFlags(raw, caFile string) (string, *tls.Config, error) {
 		}
 		return "", nil, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", nil, fmt.Errorf("-upstream: %q must be a ws:// or wss:// URL without credentials, query or fragment", raw)
+	if err := chargedesk.ValidateUpstreamURL(raw); err != nil {
+		return "", nil, fmt.Errorf("-upstream: %s", chargedesk.ErrorMessage(err))
 	}
 	if caFile == "" {
 		return raw, nil, nil
 	}
-	if u.Scheme != "wss" {
+	if !strings.HasPrefix(raw, "wss://") {
 		return "", nil, errors.New("-upstream-ca is for a wss:// upstream")
 	}
 	pem, err := os.ReadFile(caFile)

@@ -161,7 +161,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 		Node: cfg.Node, Store: s.store, Validator: validator, Bus: s.bus, Logger: log, Now: now,
 		Registerer: reg, HeartbeatInterval: cfg.HeartbeatInterval,
 		AutoRegister: cfg.AutoRegister, AllowUnauthenticated: cfg.AllowUnauthenticated,
-		Upstream: cfg.Upstream, UpstreamTLS: cfg.UpstreamTLS,
+		Upstream: cfg.Upstream, UpstreamTLS: cfg.UpstreamTLS, UpstreamBoot: cfg.UpstreamBoot, UpstreamConflict: cfg.UpstreamConflict,
 	}); err != nil {
 		return nil, err
 	}
@@ -186,8 +186,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	smsCfg := cfg.Twilio.api(s.store)
 	api, err := httpapi.New(httpapi.Config{
 		Store: s.convs, Commands: s.gateway, APIKeys: cfg.APIKeys, Logger: log, Now: now, Sim: simCtl, Feed: s.bus,
-		Agent:      agentAPI{agent: s.agent, rules: s.rules},
-		Twilio:     smsCfg,
+		Agent:    agentAPI{agent: s.agent, rules: s.rules},
+		Twilio:   smsCfg,
+		Upstream: cfg.Upstream, UpstreamStore: s.store,
 		Registerer: reg, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Ready: func(ctx context.Context) error {
 			if err := s.store.Ping(ctx); err != nil {
