@@ -3,6 +3,7 @@ package csms
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -290,5 +291,54 @@ func TestCallScope(t *testing.T) {
 	}
 	if !clashes(0, 2) || !clashes(2, 2) || clashes(1, 2) {
 		t.Error("clashes")
+	}
+}
+
+// TestProxyChargingProfileTxID: a transaction that started during an
+// outage has a local id at the charger; a SetChargingProfile the upstream
+// sends for it by its own id reaches the charger with the local one, the
+// rest of the profile as sent.
+func TestProxyChargingProfileTxID(t *testing.T) {
+	up, url := startClosingUpstream(t)
+	up.refuse.Store(http.StatusServiceUnavailable)
+	e := newEnv(t, func(c *Config) {
+		c.Upstream = url
+		c.UpstreamTimeout, c.UpstreamRetry, c.UpstreamMaxRetry = time.Second, 20*time.Millisecond, 50*time.Millisecond
+	})
+	e.register("PX-S")
+	ch := e.connect("PX-S", chargedesk.OCPP16)
+	st := decode[v16.StartTransactionResponse](t, ch.call("StartTransaction", map[string]any{"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": ts(time.Now())}))
+	if st.TransactionID < localTxBase {
+		t.Fatalf("started with %d during the outage, want a local id", st.TransactionID)
+	}
+	up.refuse.Store(0)
+	eventually(t, "held start delivered", func() bool {
+		n, _ := e.store.CountHeldUpstream(context.Background(), "PX-S")
+		return n == 0 && e.srv.UpstreamUp("PX-S")
+	})
+	// The closing upstream numbers from 100.
+	profile := `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":7,"transactionId":100,"stackLevel":0,` +
+		`"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative",` +
+		`"chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":16}]}}}`
+	up.call("up-scp", "SetChargingProfile", profile)
+	got := ch.expectCall("SetChargingProfile")
+	var p struct {
+		ConnectorID int `json:"connectorId"`
+		Profile     struct {
+			ID            int             `json:"chargingProfileId"`
+			TransactionID int             `json:"transactionId"`
+			Schedule      json.RawMessage `json:"chargingSchedule"`
+		} `json:"csChargingProfiles"`
+	}
+	if err := json.Unmarshal(got.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Profile.TransactionID != st.TransactionID || p.Profile.ID != 7 || p.ConnectorID != 1 ||
+		!strings.Contains(string(p.Profile.Schedule), `"limit":16`) || got.ID != "up-scp" {
+		t.Fatalf("charger got %s %s, want transaction %d and the profile as sent", got.ID, got.Payload, st.TransactionID)
+	}
+	ch.reply(got, `{"status":"Accepted"}`)
+	if a := up.answer("up-scp"); !strings.Contains(string(a.Payload), "Accepted") {
+		t.Fatalf("upstream got %s", a.Payload)
 	}
 }
