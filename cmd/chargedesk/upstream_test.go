@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chargedesk/chargedesk/csms"
 )
 
 // TestUpstreamSettings checks proxy mode's flag, environment variable and CA
@@ -70,5 +72,22 @@ func TestUpstreamSettings(t *testing.T) {
 				t.Fatalf("upstream %q tls %v", cfg.Upstream, cfg.UpstreamTLS != nil)
 			}
 		})
+	}
+}
+
+// TestUpstreamPolicySettings checks proxy mode's boot and conflict policies.
+func TestUpstreamPolicySettings(t *testing.T) {
+	cfg, err := parseConfig("serve", nil, envOf(nil), io.Discard)
+	if err != nil || cfg.UpstreamBoot != csms.BootKnown || cfg.UpstreamConflict != csms.ConflictWait {
+		t.Fatalf("defaults: %q %q %v", cfg.UpstreamBoot, cfg.UpstreamConflict, err)
+	}
+	cfg, err = parseConfig("serve", []string{"-upstream-boot", "pending"}, envOf(map[string]string{"CHARGEDESK_UPSTREAM_CONFLICT": "refuse"}), io.Discard)
+	if err != nil || cfg.UpstreamBoot != csms.BootPending || cfg.UpstreamConflict != csms.ConflictRefuse {
+		t.Fatalf("set: %q %q %v", cfg.UpstreamBoot, cfg.UpstreamConflict, err)
+	}
+	for _, args := range [][]string{{"-upstream-boot", "yes"}, {"-upstream-conflict", "interleave"}} {
+		if _, err := parseConfig("serve", args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }
