@@ -87,7 +87,9 @@ type upstream struct {
 	inflight   map[string]inflightCall
 	url        string
 	routeAt    time.Time // UpdatedAt of the route dialled with
-	since      time.Time
+	isUp       bool
+	rerouted   bool      // the link is being dropped for a new route
+	since      time.Time // when isUp last changed
 	lastErr    string
 	failures   int
 	relayed    int64
@@ -171,6 +173,9 @@ func (u *upstream) dial() (*websocket.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the charger's upstream route: %w", err)
 	}
+	u.mu.Lock()
+	u.url = target // shown with a failed dial's error too
+	u.mu.Unlock()
 	hdr := http.Header{}
 	if auth != "" {
 		hdr.Set("Authorization", auth)
@@ -227,6 +232,11 @@ func (u *upstream) serve(ws *websocket.Conn) {
 		typ, data, err := ws.Read(context.Background())
 		if err != nil {
 			why = linkEnd(err)
+			u.mu.Lock()
+			if u.rerouted {
+				why, u.rerouted = "the charger's upstream route changed", false
+			}
+			u.mu.Unlock()
 			return
 		}
 		if typ != websocket.MessageText {

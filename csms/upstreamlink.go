@@ -92,7 +92,7 @@ func retryAfter(base, most time.Duration, n int) time.Duration {
 // linkUp records that the link came up.
 func (u *upstream) linkUp(target string, routeAt time.Time) {
 	u.mu.Lock()
-	u.url, u.routeAt, u.since = target, routeAt, u.c.s.now()
+	u.url, u.routeAt, u.since, u.isUp = target, routeAt, u.c.s.now(), true
 	u.lastErr, u.failures = "", 0
 	u.relayed, u.relaySum, u.relayMax = 0, 0, 0
 	u.changed = true
@@ -103,13 +103,13 @@ func (u *upstream) linkUp(target string, routeAt time.Time) {
 // linkDown records that the link ended (why), or that a dial failed.
 func (u *upstream) linkDown(why string, dialFailed bool) int {
 	u.mu.Lock()
-	wasUp := u.lastErr == "" && !u.since.IsZero() && u.failures == 0
 	if dialFailed {
 		u.failures++
 	}
-	if wasUp || dialFailed && u.failures == 1 || u.since.IsZero() {
-		u.since = u.c.s.now()
+	if u.isUp || u.since.IsZero() {
+		u.since = u.c.s.now() // down since now: it was up, or never tried
 	}
+	u.isUp = false
 	u.lastErr = textcut.Bytes(why, 512)
 	u.changed = true
 	n := u.failures
@@ -152,6 +152,9 @@ func (u *upstream) state(now time.Time) (chargedesk.UpstreamLink, bool) {
 func (u *upstream) reroute(routeAt time.Time) {
 	u.mu.Lock()
 	ws, same := u.ws, u.routeAt.Equal(routeAt)
+	if !same {
+		u.rerouted = ws != nil
+	}
 	u.mu.Unlock()
 	if same {
 		return
