@@ -29,6 +29,7 @@ type closingUpstream struct {
 	// closing the link with 1011.
 	dropOn atomic.Value
 	dials  atomic.Int32 // handshakes attempted
+	open   atomic.Int32 // links open now
 	nextTx atomic.Int32
 
 	mu      sync.Mutex
@@ -60,6 +61,8 @@ func (u *closingUpstream) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	u.links = append(u.links, ws)
 	u.auths = append(u.auths, r.Header.Get("Authorization"))
 	u.mu.Unlock()
+	u.open.Add(1)
+	defer u.open.Add(-1)
 	for {
 		_, data, err := ws.Read(context.Background())
 		if err != nil {

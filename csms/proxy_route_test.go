@@ -342,3 +342,48 @@ func TestProxyChargingProfileTxID(t *testing.T) {
 		t.Fatalf("upstream got %s", a.Payload)
 	}
 }
+
+// TestProxyChargerReconnects: a charger that leaves takes its upstream link
+// with it (recorded down); one that comes back gets a new link, and what
+// was held for it before it left is delivered then, in order.
+func TestProxyChargerReconnects(t *testing.T) {
+	up, url := startClosingUpstream(t)
+	e := newEnv(t, func(c *Config) {
+		c.Upstream = url
+		c.UpstreamTimeout, c.UpstreamRetry, c.UpstreamMaxRetry = time.Second, 20*time.Millisecond, 50*time.Millisecond
+	})
+	e.register("PX-Q")
+	ctx := context.Background()
+	ch := e.connect("PX-Q", chargedesk.OCPP16)
+	eventually(t, "link up", func() bool { return e.srv.UpstreamUp("PX-Q") && up.open.Load() == 1 })
+	ch.ws.CloseNow()
+	eventually(t, "link closed with the charger", func() bool { return up.open.Load() == 0 && !e.srv.Connected("PX-Q") })
+	eventually(t, "recorded down", func() bool {
+		l, err := e.store.UpstreamLink(ctx, "PX-Q")
+		return err == nil && !l.Up && l.LastError == "charger disconnected"
+	})
+
+	// Back during an outage: held; gone again; back once the upstream is.
+	up.refuse.Store(http.StatusServiceUnavailable)
+	ch = e.connect("PX-Q", chargedesk.OCPP16)
+	st := decode[v16.StartTransactionResponse](t, ch.call("StartTransaction", map[string]any{"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": ts(time.Now())}))
+	ch.call("StopTransaction", map[string]any{"transactionId": st.TransactionID, "meterStop": 900, "timestamp": ts(time.Now())})
+	if n, _ := e.store.CountHeldUpstream(ctx, "PX-Q"); n != 2 {
+		t.Fatalf("%d held", n)
+	}
+	ch.ws.CloseNow()
+	eventually(t, "charger gone", func() bool { return !e.srv.Connected("PX-Q") })
+	up.refuse.Store(0)
+	before := len(up.received())
+	ch = e.connect("PX-Q", chargedesk.OCPP16)
+	eventually(t, "held delivered after the charger came back", func() bool {
+		n, _ := e.store.CountHeldUpstream(ctx, "PX-Q")
+		return n == 0 && len(up.received()) >= before+2
+	})
+	got := up.received()[before:]
+	if got[0].Action != "StartTransaction" || got[1].Action != "StopTransaction" ||
+		!strings.Contains(string(got[1].Payload), `"transactionId":100`) {
+		t.Fatalf("upstream received %s %s (%s)", got[0].Action, got[1].Action, got[1].Payload)
+	}
+	ch.call("Heartbeat", map[string]any{})
+}
