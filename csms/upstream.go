@@ -85,6 +85,8 @@ type upstream struct {
 	// Under mu: the upstream's CALLs not yet answered by the charger, and
 	// the link's state as recorded for the API (upstreamlink.go).
 	inflight   map[string]inflightCall
+	relaying   bool // relayCalls runs
+	delivering bool // deliverHeld runs
 	url        string
 	routeAt    time.Time // UpdatedAt of the route dialled with
 	isUp       bool
@@ -128,7 +130,6 @@ func (u *upstream) run() {
 		u.linkDown("charger disconnected", false)
 	}()
 	m.upstreamUp.WithLabelValues(c.id).Set(0)
-	go u.relayCalls()
 	if n, err := u.store.CountHeldUpstream(c.ctx, c.id); err == nil {
 		u.setHeld(int64(n))
 	}
@@ -212,10 +213,8 @@ func (u *upstream) serve(ws *websocket.Conn) {
 	c.s.metrics.upstreamUp.WithLabelValues(c.id).Set(1)
 	c.log.Info("upstream link up")
 	why := "closed"
-	linkCtx, linkDone := context.WithCancel(c.ctx)
-	go u.deliverHeld(linkCtx)
+	u.kickDelivery()
 	defer func() {
-		linkDone()
 		u.mu.Lock()
 		u.ws = nil
 		for id, ch := range u.pending {
@@ -256,6 +255,12 @@ func (u *upstream) serve(ws *websocket.Conn) {
 			u.mu.Unlock()
 			select {
 			case u.calls <- m:
+				u.mu.Lock()
+				if !u.relaying {
+					u.relaying = true
+					go u.relayCalls()
+				}
+				u.mu.Unlock()
 			default:
 				u.mu.Lock()
 				delete(u.inflight, m.ID)
@@ -338,13 +343,19 @@ func (u *upstream) forward(m ocpp.Message) (ocpp.Message, error) {
 }
 
 // relayCalls sends the upstream's CALLs to the charger, in order, and their
-// answers back.
+// answers back; it runs while some wait (serve starts it).
 func (u *upstream) relayCalls() {
 	c := u.c
 	for {
 		select {
-		case <-c.ctx.Done():
-			return
+		default:
+			u.mu.Lock()
+			if len(u.calls) == 0 {
+				u.relaying = false
+				u.mu.Unlock()
+				return
+			}
+			u.mu.Unlock()
 		case m := <-u.calls:
 			ctx, cancel := context.WithTimeout(c.ctx, upstreamCallTimeout)
 			a, err := c.callID(ctx, m.ID, m.Action, u.localTxID(m.Action, m.Payload))
@@ -365,18 +376,35 @@ func (u *upstream) relayCalls() {
 	}
 }
 
+// kickDelivery starts delivering held messages, unless none is held, the
+// link is down or a delivery runs. (A charger's next CALL delivers them
+// too, before itself: this is for a quiet charger.)
+func (u *upstream) kickDelivery() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.ws == nil || u.delivering || u.held.Load() == 0 {
+		return
+	}
+	u.delivering = true
+	go u.deliverHeld()
+}
+
 // deliverHeld delivers held messages while the link is up: at once, then
 // every UpstreamRetry while some remain.
-func (u *upstream) deliverHeld(ctx context.Context) {
+func (u *upstream) deliverHeld() {
 	for {
-		if u.held.Load() > 0 {
-			u.sendMu.Lock()
-			_ = u.drain()
-			u.sendMu.Unlock()
-		}
-		select {
-		case <-ctx.Done():
+		u.sendMu.Lock()
+		_ = u.drain()
+		u.sendMu.Unlock()
+		u.mu.Lock()
+		if u.ws == nil || u.held.Load() == 0 || u.c.ctx.Err() != nil {
+			u.delivering = false
+			u.mu.Unlock()
 			return
+		}
+		u.mu.Unlock()
+		select {
+		case <-u.c.ctx.Done():
 		case <-time.After(u.c.s.cfg.UpstreamRetry):
 		}
 	}
@@ -649,6 +677,7 @@ func (c *conn) answerLocally(m ocpp.Message) {
 			return
 		}
 		c.up.setHeld(c.up.held.Load() + 1)
+		defer c.up.kickDelivery() // held with the link up: the upstream was slow
 		txID := ""
 		if c.proto == chargedesk.OCPP16 && m.Action == "StartTransaction" {
 			txID = strconv.FormatInt(localTxBase+h.Seq, 10)
