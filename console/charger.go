@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -222,11 +223,43 @@ func (c *Console) chargerPage(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, k.ID)
 		}
 	}
+	up, err := c.upstreamOf(ctx, ch.ID)
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
 	c.show(w, r, "charger", "fleet", "Charger "+ch.ID, map[string]any{
 		"Charger": ch, "Connectors": connectorViews(ch, nil, true), "Active": activeViews, "Recent": recentViews,
 		"Timeline": timeline, "Commands": commandRows(audit), "ConnectorIDs": ids, "Triggers": triggers,
-		"Live": c.cfg.Events != nil, "ReasonMax": maxReasonChars,
+		"Live": c.cfg.Events != nil, "ReasonMax": maxReasonChars, "Upstream": up,
 	})
+}
+
+// upstreamView is, in proxy mode, a charger's link to the upstream as its
+// node last recorded it (nil Link: it never had one) and its held messages.
+type upstreamView struct {
+	Link *chargedesk.UpstreamLink
+	Held int
+}
+
+// upstreamOf reads a charger's upstream view; nil outside proxy mode.
+func (c *Console) upstreamOf(ctx context.Context, id string) (*upstreamView, error) {
+	if c.cfg.Upstream == nil {
+		return nil, nil
+	}
+	v := &upstreamView{}
+	l, err := c.cfg.Upstream.UpstreamLink(ctx, id)
+	switch {
+	case chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND:
+	case err != nil:
+		return nil, err
+	default:
+		v.Link = l
+	}
+	if v.Held, err = c.cfg.Upstream.CountHeldUpstream(ctx, id); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // chargerOf reads the charger the path names; it answers 404 itself for an

@@ -81,6 +81,9 @@ type Config struct {
 	// exclusions, support figures); nil means Store, when it keeps them
 	// (sqlstore does).
 	Reports chargedesk.ReportStore
+	// Upstream, in proxy mode, shows on a charger's page its link to the
+	// network's central system and what is held for it.
+	Upstream chargedesk.UpstreamStore
 	// Secure marks the session cookie Secure: set it when the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool

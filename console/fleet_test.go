@@ -889,3 +889,37 @@ func TestLiveStreamBounds(t *testing.T) {
 		t.Fatal("live script on a console without events")
 	}
 }
+
+// TestChargerPageUpstream: in proxy mode the charger page shows the link
+// to the upstream as recorded (down, why, failed dials, relay round trips)
+// and the messages held for it; outside proxy mode nothing of it.
+func TestChargerPageUpstream(t *testing.T) {
+	r := newRig(t, func(c *console.Config) { c.Upstream = c.Operators.(chargedesk.UpstreamStore) })
+	seedChargerPage(t, r.store)
+	ctx := context.Background()
+	b := r.signedIn("vera", chargedesk.RoleViewer)
+	if _, body := b.get("/console/chargers/FRE-001"); !strings.Contains(body, "Upstream central system") || !strings.Contains(body, "none recorded yet") {
+		t.Fatal("proxy mode, no link yet: not shown as such")
+	}
+	at := time.Now().UTC()
+	if err := r.store.RecordUpstreamLinks(ctx, []chargedesk.UpstreamLink{{ChargerID: "FRE-001", Node: "node-3", URL: "wss://legacy.example/ocpp/FRE-001",
+		Since: at, LastError: "upstream refused: HTTP 503 <b>", DialFailures: 4, Relayed: 12, RelayMeanUS: 420, RelayMaxUS: 9100, UpdatedAt: at}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.HoldUpstream(ctx, &chargedesk.HeldMessage{ChargerID: "FRE-001", Protocol: chargedesk.OCPP16, MessageID: "1", Action: "MeterValues", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.get("/console/chargers/FRE-001")
+	for _, want := range []string{"down", "node-3", "wss://legacy.example/ocpp/FRE-001", "HTTP 503 &lt;b&gt;", "4 in a row", "420 µs mean, 9100 µs max over 12", "1 messages"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("upstream section lacks %q", want)
+		}
+	}
+	noInlineCode(t, body)
+
+	plain := newRig(t)
+	seedChargerPage(t, plain.store)
+	if _, body := plain.signedIn("vera", chargedesk.RoleViewer).get("/console/chargers/FRE-001"); strings.Contains(body, "Upstream central system") {
+		t.Error("upstream section outside proxy mode")
+	}
+}

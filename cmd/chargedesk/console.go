@@ -28,10 +28,14 @@ func (s *server) withConsole(next http.Handler) (http.Handler, error) {
 		out.client = twilio.NewClient(twilio.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, PublicBaseURL: tw.PublicURL,
 			From: tw.From, APIURL: tw.APIURL}, nil)
 	}
-	c, err := console.New(console.Config{Store: s.convs, Operators: s.store, Commands: s.gateway, Agent: s.rules, Events: s.bus,
+	cfg := console.Config{Store: s.convs, Operators: s.store, Commands: s.gateway, Agent: s.rules, Events: s.bus,
 		Assistant: s.agent, Outbound: out, Feed: s.bus,
 		Switches: s.switches, Playbooks: agent.Playbooks, Limits: s.rules.AgentLimits, Comments: s.store, Reports: s.store,
-		Secure: s.cfg.ConsoleSecure, Logger: log})
+		Secure: s.cfg.ConsoleSecure, Logger: log}
+	if s.cfg.Upstream != "" {
+		cfg.Upstream = s.store
+	}
+	c, err := console.New(cfg)
 	if err != nil {
 		return nil, err
 	}
