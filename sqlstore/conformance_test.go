@@ -692,6 +692,9 @@ func runConformance(t *testing.T, b backend) {
 				Phase: "L1", Context: "Sample.Periodic", Location: "Outlet", Unit: "W", Value: 7200},
 			chargedesk.MeterSample{ChargerID: "CP-2", ConnectorID: 1, TransactionID: "7", At: base, Value: 1})
 		must(t, s.AppendMeterValues(ctx, samples))
+		// The same message again (its node stopped before answering): no
+		// sample twice.
+		must(t, s.AppendMeterValues(ctx, samples[:3]))
 		must(t, s.AppendMeterValues(ctx, nil))
 		wantCode(t, s.AppendMeterValues(ctx, []chargedesk.MeterSample{{ConnectorID: 1}}), chargedesk.EINVALID)
 

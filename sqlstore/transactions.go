@@ -201,7 +201,10 @@ func (s *Store) Transactions(ctx context.Context, f chargedesk.TransactionFilter
 }
 
 // AppendMeterValues stores samples in one transaction. An empty Measurand
-// is stored as DefaultMeasurand and a zero time as now. EINVALID for a
+// is stored as DefaultMeasurand and a zero time as now. A sample stored
+// before (same charger, transaction, time, connector, measurand, phase,
+// context and location: a charger sending a message again) is not stored
+// twice. EINVALID for a
 // sample without a charger id or with a negative connector.
 func (s *Store) AppendMeterValues(ctx context.Context, samples []chargedesk.MeterSample) error {
 	if len(samples) == 0 {
@@ -218,7 +221,7 @@ func (s *Store) AppendMeterValues(ctx context.Context, samples []chargedesk.Mete
 	now := s.now()
 	insertMeterValue := s.q(`INSERT INTO meter_values (charger_id, connector_id,
 		transaction_id, at, measurand, phase, context, location, unit, value)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 	err := s.inWTx(ctx, func(tx wtx) error {
 		for _, m := range samples {
 			if m.Measurand == "" {

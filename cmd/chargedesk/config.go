@@ -31,6 +31,7 @@ type config struct {
 	DataDir              string
 	DatabaseURL          string
 	NATSURL              string
+	NATSPrefix           string
 	APIKeys              map[string]string // key -> name
 	AutoRegister         bool
 	AllowUnauthenticated bool
@@ -70,6 +71,7 @@ var settings = []envVar{
 	{"CHARGEDESK_DATA_DIR", "data", "data", "directory of the SQLite database (chargedesk.db)"},
 	{"CHARGEDESK_DATABASE_URL", "db", "", "database instead of SQLite: postgres://... (or _FILE)"},
 	{"CHARGEDESK_NATS_URL", "nats", "", "external NATS server; empty runs an embedded one in-process"},
+	{"CHARGEDESK_NATS_PREFIX", "nats-prefix", "chargedesk", "first token(s) of every NATS subject: nodes of one deployment share it; deployments sharing a NATS server (staging, production) each need their own"},
 	{"CHARGEDESK_API_KEYS", "api-keys", "", "operator API keys, name:key[,name:key...] (or _FILE); keys of 16+ characters"},
 	{"CHARGEDESK_AUTO_REGISTER", "auto-register", "false", "accept unknown chargers as Pending instead of refusing them"},
 	{"CHARGEDESK_ALLOW_UNAUTHENTICATED", "allow-unauthenticated", "false", "let chargers without a registered password connect without Basic auth (profile 0)"},
@@ -179,7 +181,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	get := func(f string) string { return strings.TrimSpace(*vals[f]) }
 	cfg := &config{
 		HTTPAddr: get("http"), OCPPAddr: get("ocpp"), TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
-		DataDir: get("data"), DatabaseURL: get("db"), NATSURL: get("nats"), Node: get("node"),
+		DataDir: get("data"), DatabaseURL: get("db"), NATSURL: get("nats"), NATSPrefix: get("nats-prefix"), Node: get("node"),
 		LogFormat: get("log-format"),
 	}
 	var errs []error

@@ -148,7 +148,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	}
 	// The bus tells this node when a charger it holds has reconnected to
 	// another node; central is set below, before any charger can connect.
-	if s.bus, err = natsbus.Open(ctx, natsbus.Config{URL: cfg.NATSURL, Name: cfg.Node, Logger: log,
+	if s.bus, err = natsbus.Open(ctx, natsbus.Config{URL: cfg.NATSURL, SubjectPrefix: cfg.NATSPrefix, Name: cfg.Node, Logger: log,
 		OnReplaced: func(id string) { s.central.DropCharger(id) }}); err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
 	}
