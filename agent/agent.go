@@ -256,6 +256,11 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 	if strings.TrimSpace(text) == "" {
 		return Reply{}, chargedesk.Errorf(chargedesk.EINVALID, "message is empty")
 	}
+	// A turn on another node, or on this one, is waiting on the charger:
+	// say so rather than queue behind it or act beside it.
+	if c, err := a.store.Conversation(ctx, id); err == nil && workingOnCharger(c, a.now()) {
+		return a.stillWorking(ctx, c, text)
+	}
 	unlock := a.lock(id)
 	defer unlock()
 
@@ -265,6 +270,9 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 	}
 	if c.Status == chargedesk.ConversationClosed {
 		return Reply{}, chargedesk.Errorf(chargedesk.ECONFLICT, "conversation %s is closed", id)
+	}
+	if workingOnCharger(c, a.now()) {
+		return a.stillWorking(ctx, c, text)
 	}
 	s := &session{a: a, c: c}
 	if len(c.Data) > 0 {
@@ -277,6 +285,9 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 		// A person has the conversation: the message is theirs to answer.
 		return a.forPerson(ctx, s, masked, pan || partial)
 	}
+	stopRenew := a.renewLease(ctx, id)
+	defer stopRenew()
+	interrupted := s.d.interruptPending()
 	s.d.CardDigits = pan || partial
 	s.text = masked
 	if !pan {
@@ -291,6 +302,14 @@ func (a *Agent) Handle(ctx context.Context, id, text string) (Reply, error) {
 		return Reply{}, fmt.Errorf("agent: store driver turn: %w", err)
 	}
 	s.prev = c.Status
+	if interrupted != nil {
+		// The turn that sent a command stopped (its node died) before the
+		// charger's answer: the driver hears so, and the playbook looks at
+		// the charger afresh (a start that went through is found running).
+		s.say(keyInterrupted)
+		a.log.InfoContext(ctx, "a command's turn stopped before its result; checking the charger again",
+			"conversation_id", id, "charger_id", interrupted.ChargerID, "kind", interrupted.Kind)
+	}
 	if c.Status != chargedesk.ConversationOpen {
 		// A new message reopens a resolved or escalated conversation; what
 		// is known (charger, identity, ticket) stays.

@@ -66,13 +66,10 @@ func (a *Agent) send(ctx context.Context, s *session, cmd chargedesk.Command, re
 // whose result is not known yet.
 const resultPending chargedesk.ResultStatus = "Pending"
 
-// chargerLeaseMargin is added to a command's timeout and the verify
-// deadline for the lease of BusyCharger.
-const chargerLeaseMargin = 15 * time.Second
-
 // saveState stores the conversation's playbook state (Data) and where it
 // stands now, before the agent sends a command to a charger; the
-// conversation is marked BusyCharger until the answer is stored.
+// conversation is marked BusyCharger until the answer is stored, on a
+// lease the turn renews while it runs (lease.go).
 func (a *Agent) saveState(ctx context.Context, s *session) error {
 	data, err := json.Marshal(s.d)
 	if err != nil {
@@ -86,7 +83,7 @@ func (a *Agent) saveState(ctx context.Context, s *session) error {
 		// What follows is a command and the wait for the charger to
 		// confirm it: the conversation waits on a charger that long at
 		// most (finish clears it sooner).
-		c.Busy, c.BusyUntil = chargedesk.BusyCharger, now.Add(a.timeout+a.verify+chargerLeaseMargin)
+		c.Busy, c.BusyUntil = chargedesk.BusyCharger, now.Add(chargerLease)
 		return nil
 	})
 	if err != nil {

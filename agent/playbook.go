@@ -156,12 +156,22 @@ func (a *Agent) runPlaybook(ctx context.Context, s *session) error {
 	case diagnose.CodeStaleStatus, diagnose.CodeCommDrop, diagnose.CodeLeftInoperative, diagnose.CodeBootPending:
 		return a.play(ctx, s, PlaybookOffline, func() error { return a.offlinePlaybook(ctx, s, v, cause) })
 	case diagnose.CodeOwnSessionRunning:
-		if s.c.Category != chargedesk.CategoryConnectorStuck {
-			// The caller's own session runs and they did not ask for
-			// the cable: nothing is stopped; how it charges is the answer.
-			return a.play(ctx, s, PlaybookRouted, func() error { return a.slowCharging(ctx, s, v) })
+		switch s.c.Category {
+		case chargedesk.CategoryConnectorStuck:
+			return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })
+		case chargedesk.CategorySessionWontStart, chargedesk.CategoryChargerOffline,
+			chargedesk.CategoryRFIDFailure, chargedesk.CategoryPaymentFailure:
+			// What they wanted is happening (a start that went through
+			// meanwhile, theirs or the agent's): say so, nothing to send.
+			return a.play(ctx, s, PlaybookSession, func() error {
+				s.resolved()
+				s.say(keyCharging, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
+				return nil
+			})
 		}
-		return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })
+		// The caller's own session runs and they did not ask for the
+		// cable: nothing is stopped; how it charges is the answer.
+		return a.play(ctx, s, PlaybookRouted, func() error { return a.slowCharging(ctx, s, v) })
 	case diagnose.CodeLockAfterSession, diagnose.CodeSomeoneElsesSess,
 		diagnose.CodeLockMechanical, diagnose.CodeVehicleSideLock:
 		return a.play(ctx, s, PlaybookStuck, func() error { return a.stuckPlaybook(ctx, s, v, cause) })

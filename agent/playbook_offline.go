@@ -177,6 +177,22 @@ func (a *Agent) commDrop(ctx context.Context, s *session) error {
 		down = ch.LastSeenAt
 	}
 	last := latest(ch.LastSeenAt, ch.DisconnectedAt)
+	if n := len(s.d.Results); ch.Connected && n > 0 && s.d.Results[n-1].Status == chargedesk.ResultChargerOffline && s.try("stale_connection") == 0 {
+		// The store says connected, yet no node could reach the charger:
+		// the node that held it stopped, and the charger is connecting to
+		// another. Wait for that connection, newer than the command.
+		since := s.d.Results[n-1].At.Add(-time.Second)
+		back, err := a.waitFreshConnection(ctx, s, ch.ID, since)
+		if err != nil {
+			return err
+		}
+		if back {
+			return a.continueAfterReconnect(ctx, s)
+		}
+		if ch, err = a.store.Charger(ctx, s.c.ChargerID); err != nil {
+			return fmt.Errorf("agent: charger: %w", err)
+		}
+	}
 	if !ch.Connected && s.try("wait_reconnect") == 0 && a.now().Sub(down) < diagnose.ShortDropMax {
 		back, err := a.waitConnected(ctx, s, a.verify)
 		if err != nil {

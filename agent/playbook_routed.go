@@ -75,6 +75,10 @@ func (a *Agent) slowCharging(ctx context.Context, s *session, v diagnose.View) e
 		}
 		s.escalated()
 		s.say(keySlowLow, power, rating, t.ID)
+	case rating <= 0:
+		// The connector's rating is not on record: no comparison to make.
+		s.resolved()
+		s.say(keySlowNormalUnrated, power)
 	default:
 		s.resolved()
 		s.say(keySlowNormal, power, rating)

@@ -37,6 +37,8 @@ const (
 	keyAskAtCharger      = "ask_at_charger"
 	keyAskAtChargerAgain = "ask_at_charger_again"
 	keyGoodbye           = "goodbye"
+	keyStillWorking      = "still_working"
+	keyInterrupted       = "interrupted"
 	keyGoodbyeTicket     = "goodbye_ticket"
 	keyTicketOpenAgain   = "ticket_open_again"
 	keyNearestHere       = "nearest_here"
@@ -88,6 +90,7 @@ const (
 	keySlowTaper         = "slow_taper"
 	keySlowLow           = "slow_low"
 	keySlowNormal        = "slow_normal"
+	keySlowNormalUnrated = "slow_normal_unrated"
 	keySlowTicket        = "slow_ticket"
 	keyDamageUnsafe      = "damage_unsafe"
 	keyDamageTicket      = "damage_ticket"
@@ -497,6 +500,16 @@ var replies = map[string]map[string]string{
 		"fr": "Le paiement sur votre carte se terminant par %[1]s est autorisé.",
 		"es": "El pago con su tarjeta que termina en %[1]s está autorizado.",
 	},
+	keyStillWorking: {
+		"en": "I'm still waiting for the charger to confirm my last step. Give it a minute, then write to me again.",
+		"fr": "J'attends encore que la borne confirme ma dernière étape. Donnez-lui une minute, puis réécrivez-moi.",
+		"es": "Todavía estoy esperando que el cargador confirme mi último paso. Dele un minuto y vuelva a escribirme.",
+	},
+	keyInterrupted: {
+		"en": "My last step with the charger was interrupted before I could confirm it, so I'm checking the charger again.",
+		"fr": "Ma dernière étape avec la borne a été interrompue avant que je puisse la confirmer; je vérifie donc la borne de nouveau.",
+		"es": "Mi último paso con el cargador se interrumpió antes de que pudiera confirmarlo, así que estoy revisando el cargador otra vez.",
+	},
 	keyHoldsReleased: {
 		"en": "I released %[1]d pending holds (%[2]s) that weren't tied to any session. Your bank may show them for a few more days before they disappear; you weren't charged for them.",
 		"fr": "J'ai libéré %[1]d préautorisations en attente (%[2]s) liées à aucune recharge. Votre banque peut encore les afficher quelques jours avant qu'elles disparaissent; elles ne vous sont pas facturées.",
@@ -526,6 +539,11 @@ var replies = map[string]map[string]string{
 		"en": "You're getting %.1[1]f kW on a %.0[2]f kW connector. Power also depends on your car's battery level and temperature, and on how the site shares power.",
 		"fr": "Vous recevez %.1[1]f kW sur un connecteur de %.0[2]f kW. La puissance dépend aussi de la charge et de la température de la batterie, et du partage de puissance du site.",
 		"es": "Está recibiendo %.1[1]f kW en un conector de %.0[2]f kW. La potencia también depende del nivel y la temperatura de la batería y de cómo el sitio reparte la energía.",
+	},
+	keySlowNormalUnrated: {
+		"en": "You're getting %.1[1]f kW. Power also depends on your car's battery level and temperature, and on how the site shares power.",
+		"fr": "Vous recevez %.1[1]f kW. La puissance dépend aussi de la charge et de la température de la batterie, et du partage de puissance du site.",
+		"es": "Está recibiendo %.1[1]f kW. La potencia también depende del nivel y la temperatura de la batería y de cómo el sitio reparte la energía.",
 	},
 	keySlowTicket: {
 		"en": "I can't read this charger's power right now, so I've asked the field team to check it (ticket %[1]s).",

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/sim"
+	"github.com/chargedesk/chargedesk/sqlstore"
 )
 
 // commandResult is the API's answer to a command.
@@ -345,4 +347,115 @@ func checkLedger(t *testing.T, c *cluster, id string, l *ledger) int {
 		t.Errorf("%s: %d meter samples stored, %d acknowledged", id, samples, l.samples)
 	}
 	return len(stored)
+}
+
+// TestClusterAgentNodeDies: the node working on a driver's message dies
+// while the charger has not yet answered the agent's remote start. While
+// the dead turn's lease runs, another node tells the driver the agent is
+// still on it; after, the next message is told the step was interrupted
+// and the agent looks again: a start that went through (the charger was on
+// another node) is confirmed, one that was lost with the node (it held the
+// charger) is sent again once the charger is back — never a ticket, never
+// a silence. Both OCPP versions.
+func TestClusterAgentNodeDies(t *testing.T) {
+	c := newCluster(t, 3)
+	f := newFleet(t, c, 2, func(i int, cfg *sim.ChargerConfig) {
+		cfg.ResponseLatency = 4 * time.Second // the chargers answer commands slowly
+	})
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cases := []struct {
+		name       string
+		killHolder bool
+	}{
+		{"start completed by the charger's node", false},
+		{"start lost with the charger's node", true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := f.chargers[i]
+			phone := fmt.Sprintf("+1514555012%d", i)
+			driver := fmt.Sprintf("drv-%d", i)
+			if err := st.PutDriver(ctx, &chargedesk.Driver{ID: driver, Name: "Ana Ruiz", Phone: phone, Language: "en"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.PutToken(ctx, &chargedesk.Token{IDTag: f.tags[i], Status: chargedesk.AuthAccepted, DriverID: driver}); err != nil {
+				t.Fatal(err)
+			}
+			if err := ch.PlugIn(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			// The node that takes the message: the charger's own, or
+			// another; it is the one that dies.
+			holder := c.holder(ch.ID())
+			worker := holder
+			if !tc.killHolder {
+				if worker, err = c.anyLive(holder); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other, err := c.anyLive(worker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var conv struct {
+				ID string `json:"id"`
+			}
+			c.mustAPI(worker, "POST", "/api/v1/conversations", map[string]any{"channel": "sms", "from": phone, "language": "en"}, &conv)
+			first := make(chan error, 1)
+			go func() {
+				_, err := worker.api(ctx, "POST", "/api/v1/conversations/"+conv.ID+"/messages",
+					map[string]any{"text": "charger " + ch.ID() + " connector 1 won't start, I'm plugged in"}, nil)
+				first <- err
+			}()
+			eventually(t, 30*time.Second, "the agent's remote start on its way", func() bool {
+				var n int
+				_ = c.db.QueryRow(`SELECT COUNT(*) FROM audit WHERE charger_id = $1 AND kind = 'RemoteStart' AND stage = 'decision'`, ch.ID()).Scan(&n)
+				return n > 0
+			})
+			time.Sleep(500 * time.Millisecond)
+			c.kill(worker)
+			defer c.start(worker)
+			if err := <-first; err == nil {
+				t.Fatalf("%s answered although it was killed mid-command", worker.name)
+			}
+			var out struct {
+				Reply string `json:"reply"`
+			}
+			c.mustAPI(other, "POST", "/api/v1/conversations/"+conv.ID+"/messages", map[string]any{"text": "hello? is it charging?"}, &out)
+			t.Logf("%s: %q", other.name, out.Reply)
+			if !strings.Contains(out.Reply, "still waiting for the charger") {
+				t.Fatalf("while the dead turn's lease runs, %s answered %q: want that the agent is still on it", other.name, out.Reply)
+			}
+			time.Sleep(13 * time.Second) // the lease runs out
+			c.mustAPI(other, "POST", "/api/v1/conversations/"+conv.ID+"/messages", map[string]any{"text": "any news?"}, &out)
+			t.Logf("%s: %q", other.name, out.Reply)
+			if !strings.Contains(out.Reply, "interrupted") || !strings.Contains(out.Reply, "You're charging") {
+				t.Errorf("after the lease ran out %s answered %q: want the interruption said and the charge confirmed", other.name, out.Reply)
+			}
+			eventually(t, 20*time.Second, "the charge running on the charger", func() bool {
+				return ch.State().Connectors[0].TransactionID != ""
+			})
+			var turns struct {
+				Status string            `json:"status"`
+				Turns  []chargedesk.Turn `json:"turns"`
+			}
+			c.mustAPI(other, "GET", "/api/v1/conversations/"+conv.ID, nil, &turns)
+			for _, tu := range turns.Turns {
+				t.Logf("  %s: %s", tu.Role, tu.Text)
+				if strings.HasPrefix(tu.Text, "ticket") {
+					t.Errorf("a ticket was opened: %s", tu.Text)
+				}
+			}
+			var txs int
+			_ = c.db.QueryRow(`SELECT COUNT(*) FROM transactions WHERE charger_id = $1`, ch.ID()).Scan(&txs)
+			if txs != 1 {
+				t.Errorf("%d transactions on %s, want the one charge", txs, ch.ID())
+			}
+		})
+	}
 }

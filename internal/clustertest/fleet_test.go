@@ -108,7 +108,7 @@ func (l *ledger) acknowledged(req ocpp.Message, answer json.RawMessage) {
 // newFleet registers n chargers (half 1.6, half 2.0.1, two connectors
 // each) and a token per charger through the API of a node, and runs them
 // behind the balancer until the test ends.
-func newFleet(t *testing.T, c *cluster, n int) *fleet {
+func newFleet(t *testing.T, c *cluster, n int, edit ...func(i int, cfg *sim.ChargerConfig)) *fleet {
 	t.Helper()
 	v, err := ocpp.NewValidator()
 	if err != nil {
@@ -131,13 +131,17 @@ func newFleet(t *testing.T, c *cluster, n int) *fleet {
 		f.tags = append(f.tags, tag)
 		l := &ledger{proto: proto, calls: map[string]ocpp.Message{}, started: map[string]int{}, stopped: map[string]int64{}}
 		f.ledgers[id] = l
-		ch := sim.NewCharger(sim.ChargerConfig{
+		cfg := sim.ChargerConfig{
 			ID: id, Password: password, Protocol: proto, URL: c.lb.url(),
 			Connectors: []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}, {Type: sim.CCS1, MaxPowerKW: 150}},
 			BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second, CallTimeout: 10 * time.Second,
 			Settings:  map[string]string{"MeterValueSampleInterval": "1"},
 			Validator: v, OnFrame: l.onFrame,
-		})
+		}
+		for _, e := range edit {
+			e(i, &cfg)
+		}
+		ch := sim.NewCharger(cfg)
 		f.chargers = append(f.chargers, ch)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = ch.Run(ctx) }()
