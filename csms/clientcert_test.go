@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
+	"github.com/chargedesk/chargedesk/internal/peertest"
 	"github.com/chargedesk/chargedesk/internal/pkitest"
 	"github.com/coder/websocket"
 )
@@ -264,4 +265,41 @@ func TestClientCertificateUnverifiedIsIgnored(t *testing.T) {
 		t.Fatalf("password with an unverified certificate: %v", err)
 	}
 	ws.CloseNow()
+}
+
+// TestClientCertificateOCPPGo connects an independent charge point
+// (github.com/lorenzodonini/ocpp-go) over TLS with a client certificate and
+// no password, in both OCPP versions, and runs the charging scenario.
+func TestClientCertificateOCPPGo(t *testing.T) {
+	pki := newTestPKI(t)
+	for _, p := range []chargedesk.Protocol{chargedesk.OCPP16, chargedesk.OCPP201} {
+		t.Run(string(p), func(t *testing.T) {
+			e := newTLSEnv(t, pki, tls.VerifyClientCertIfGiven, nil)
+			e.registerTLSOnly("PEER-3", chargedesk.RegistrationAccepted)
+			e.putToken("INTEROP-TAG", chargedesk.AuthAccepted)
+			cert := pki.ca.Client(t, "PEER-3")
+			conf := &tls.Config{RootCAs: pki.ca.Pool(), Certificates: []tls.Certificate{cert.TLS}, MinVersion: tls.VersionTLS12}
+			peer := peertest.StartOCPPGo(t, peertest.Scenario{URL: e.url, ChargerID: "PEER-3", TLS: conf, Protocol: p,
+				IDTag: "INTEROP-TAG", CallTimeout: 10 * time.Second})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			done, err := peer.WaitFor(ctx, peertest.Is(peertest.EventScenarioDone, ""))
+			if err != nil {
+				t.Fatalf("scenario: %v\nevents: %v", err, peer.Events())
+			}
+			tx, err := e.store.Transaction(ctx, "PEER-3", done.TransactionID)
+			if err != nil || tx.Active() || tx.IDTag != "INTEROP-TAG" {
+				t.Fatalf("the scenario's transaction %+v: %v", tx, err)
+			}
+			ch, err := e.store.Charger(ctx, "PEER-3")
+			if err != nil || ch.BootStatus != chargedesk.RegistrationAccepted {
+				t.Fatalf("charger after the scenario %+v: %v", ch, err)
+			}
+			var auths []string
+			eventually(t, "the Connected event", func() bool { auths = connectedAuths(t, e, "PEER-3"); return len(auths) > 0 })
+			if auths[0] != "certificate" {
+				t.Fatalf("Connected event says auth %q, want certificate", auths[0])
+			}
+		})
+	}
 }
