@@ -100,10 +100,13 @@ type ChargerRegistration struct {
 	ID          string
 	Description string
 	// PasswordHash is the hash of the charger's Basic auth password (see
-	// HashPassword); empty means the charger authenticates by TLS alone.
+	// HashPassword); empty means the charger authenticates with a client
+	// certificate alone (or, where the server allows it, with nothing).
 	PasswordHash string
 	// BootStatus is the registration status given at the next boot:
 	// Accepted for registered chargers, Pending for auto-registered ones.
+	// Rejected disables the charger: its connections are refused at the
+	// handshake, whatever credentials it presents.
 	BootStatus RegistrationStatus
 }
 

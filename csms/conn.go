@@ -28,6 +28,8 @@ type conn struct {
 	proto chargedesk.Protocol
 	ws    *websocket.Conn
 	log   *slog.Logger
+	// auth is how the charger proved its identity for this connection.
+	auth credential
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -113,7 +115,7 @@ func (c *conn) run(ctx context.Context) {
 	if c.up != nil {
 		go c.up.run()
 	}
-	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node})
+	c.s.recordConnEvent(c.id, now, chargedesk.EventConnected, map[string]any{"protocol": c.proto, "node": c.s.cfg.Node, "auth": c.auth})
 	if c.s.cfg.PingInterval > 0 {
 		c.pingTime = time.AfterFunc(c.s.cfg.PingInterval, c.keepalive)
 	}

@@ -75,6 +75,9 @@ func TestAuthentication(t *testing.T) {
 		{"auto-register needs a valid password", func(c *Config) { c.AutoRegister = true }, "CP-NEW", basicAuth("CP-NEW", "short"), http.StatusUnauthorized},
 		{"no password registered, profile 0 off", nil, "CP-OPEN", nil, http.StatusUnauthorized},
 		{"no password registered, profile 0 on", func(c *Config) { c.AllowUnauthenticated = true }, "CP-OPEN", nil, 0},
+		{"disabled (Rejected), right password", nil, "CP-OFF", basicAuth("CP-OFF", testPassword), http.StatusForbidden},
+		{"disabled (Rejected), wrong password", nil, "CP-OFF", basicAuth("CP-OFF", "wrong-password-123"), http.StatusUnauthorized},
+		{"disabled (Rejected), no password registered, profile 0 on", func(c *Config) { c.AllowUnauthenticated = true }, "CP-OFF-OPEN", nil, http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +87,11 @@ func TestAuthentication(t *testing.T) {
 			if _, err := e.store.RegisterCharger(context.Background(), chargedesk.ChargerRegistration{ID: "CP-OPEN", BootStatus: chargedesk.RegistrationAccepted}); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := e.store.RegisterCharger(context.Background(), chargedesk.ChargerRegistration{ID: "CP-OFF",
+				PasswordHash: chargedesk.HashPassword(testPassword), BootStatus: chargedesk.RegistrationRejected}); err != nil {
+				t.Fatal(err)
+			}
+			e.registerTLSOnly("CP-OFF-OPEN", chargedesk.RegistrationRejected)
 			ws, resp, err := e.dialRaw(tt.id, tt.hdr, "ocpp1.6")
 			if tt.wantStatus == 0 {
 				if err != nil {

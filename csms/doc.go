@@ -5,6 +5,12 @@
 // every charger-initiated message, and the version-agnostic commands of the
 // domain mapped to each protocol version.
 //
+// A charger authenticates before the WebSocket handshake: with HTTP Basic
+// auth (OCPP security profiles 1 and 2), or with a client certificate that
+// the TLS listener verified and whose subject common name is its id
+// (profile 3). A charger registered Rejected is disabled and refused
+// whatever it presents (chargerauth.go).
+//
 // Durable facts (transactions, connector statuses, boots) are written to the
 // store before they are acknowledged to the charger; chatty facts (last seen,
 // heartbeats, the frame history) are batched in the background so that a read

@@ -44,6 +44,13 @@ var validator = func() *ocpp.Validator {
 // newEnv starts a central system; edit changes its config before start.
 func newEnv(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
+	return startEnv(t, edit, httptest.NewServer)
+}
+
+// startEnv is newEnv with the central system served by serve: a plain test
+// server, or one behind TLS (the env's url is then wss://).
+func startEnv(t testing.TB, edit func(*Config), serve func(http.Handler) *httptest.Server) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "cd.db"))
 	if err != nil {
@@ -59,7 +66,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	}
 	runDone := make(chan struct{})
 	go func() { defer close(runDone); _ = srv.Run(ctx) }()
-	hs := httptest.NewServer(srv.Handler())
+	hs := serve(srv.Handler())
 	e := &env{t: t, srv: srv, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", cancel: cancel}
 	t.Cleanup(func() {
 		srv.Close()
@@ -143,6 +150,13 @@ func (e *env) connect(id string, p chargedesk.Protocol) *client {
 	if err != nil {
 		e.t.Fatalf("dial %s: %v", id, err)
 	}
+	return e.attach(id, ws, p)
+}
+
+// attach runs a client on ws, a connection open as charger id, and waits
+// until the central system holds it.
+func (e *env) attach(id string, ws *websocket.Conn, p chargedesk.Protocol) *client {
+	e.t.Helper()
 	if ws.Subprotocol() != string(p) {
 		e.t.Fatalf("subprotocol %q, want %q", ws.Subprotocol(), p)
 	}

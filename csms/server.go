@@ -30,6 +30,11 @@ type Bus interface {
 }
 
 // Config configures a Server. Store and Validator are required.
+//
+// Client certificates (OCPP security profile 3) need no setting here: the
+// TLS listener that serves Handler verifies them against its trusted CAs,
+// and a verified certificate authenticates the charger whose id is its
+// subject common name (see authenticate).
 type Config struct {
 	// Node names this process among chargedesk nodes (stored with each
 	// connection so that an operator can see which node holds a charger).
@@ -65,7 +70,8 @@ type Config struct {
 	// them, keeping the password they present.
 	AutoRegister bool
 	// AllowUnauthenticated accepts chargers that have no password registered
-	// without HTTP Basic auth (OCPP security profile 0). Off by default.
+	// without HTTP Basic auth or a client certificate (OCPP security profile
+	// 0). Off by default.
 	AllowUnauthenticated bool
 	// FlushInterval is how often last-seen times and the frame history are
 	// written (default 1s).
@@ -338,20 +344,23 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	seq := s.connSeq.Add(1)
 	if err := chargedesk.ValidateChargerID(id); err != nil {
-		http.Error(w, chargedesk.ErrorMessage(err), http.StatusBadRequest)
+		http.Error(w, chargedesk.ErrorMessage(err), refusalStatus(err))
 		return
 	}
 	log := s.log.With("charger_id", id)
-	boot, status, msg := s.authenticate(r, id)
-	if status != 0 {
+	adm, err := s.authenticate(r, id)
+	if err != nil {
+		status := refusalStatus(err)
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="chargedesk OCPP", charset="UTF-8"`)
 		}
-		log.Info("charger refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
+		log.Info("charger refused", append([]any{"status", status, "reason", chargedesk.ErrorMessage(err), "remote", r.RemoteAddr},
+			certLogAttrs(r)...)...)
 		s.metrics.refused.WithLabelValues(strconv.Itoa(status)).Inc()
-		http.Error(w, msg, status)
+		http.Error(w, chargedesk.ErrorMessage(err), status)
 		return
 	}
+	log = log.With("auth", adm.by)
 	ws, err := websocket.Accept(leanHijack{w}, r, &websocket.AcceptOptions{
 		Subprotocols:    []string{string(chargedesk.OCPP201), string(chargedesk.OCPP16)},
 		CompressionMode: websocket.CompressionDisabled,
@@ -370,8 +379,8 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
-	c := newConn(s, id, proto, ws, boot, log.With("protocol", string(proto)))
-	c.seq = seq
+	c := newConn(s, id, proto, ws, adm.boot, log.With("protocol", string(proto)))
+	c.seq, c.auth = seq, adm.by
 	if s.cfg.Upstream != "" {
 		c.upAuth = r.Header.Get("Authorization")
 		c.up = newUpstream(c)
@@ -389,57 +398,6 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		defer s.wg.Done()
 		c.run(context.Background())
 	}()
-}
-
-// authenticate checks the charger's credentials. It returns the boot status
-// to give, or an HTTP status and message to refuse with.
-func (s *Server) authenticate(r *http.Request, id string) (chargedesk.RegistrationStatus, int, string) {
-	ctx := r.Context()
-	user, pw, hasAuth := r.BasicAuth()
-	if hasAuth && user != id {
-		return "", http.StatusUnauthorized, "basic auth user must be the charger id"
-	}
-	hash, boot, err := s.cfg.Store.ChargerCredentials(ctx, id)
-	switch {
-	case chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND:
-		if !s.cfg.AutoRegister {
-			return "", http.StatusNotFound, "unknown charger"
-		}
-		reg := chargedesk.ChargerRegistration{ID: id, BootStatus: chargedesk.RegistrationPending, Description: "auto-registered"}
-		if hasAuth {
-			if err := chargedesk.ValidatePassword(pw); err != nil {
-				return "", http.StatusUnauthorized, chargedesk.ErrorMessage(err)
-			}
-			reg.PasswordHash = chargedesk.HashPassword(pw)
-		} else if !s.cfg.AllowUnauthenticated {
-			return "", http.StatusUnauthorized, "authorization required"
-		}
-		_, err := s.cfg.Store.RegisterCharger(ctx, reg)
-		switch {
-		case chargedesk.ErrorCode(err) == chargedesk.ECONFLICT:
-			// Registered meanwhile by a simultaneous connection: check
-			// against what that one stored.
-			return s.authenticate(r, id)
-		case err != nil:
-			s.log.Error("auto-register charger", "charger_id", id, "err", err)
-			return "", http.StatusServiceUnavailable, "cannot register charger now"
-		}
-		s.log.Info("charger auto-registered as Pending", "charger_id", id)
-		return chargedesk.RegistrationPending, 0, ""
-	case err != nil:
-		s.log.Error("read charger credentials", "charger_id", id, "err", err)
-		return "", http.StatusServiceUnavailable, "cannot check credentials now"
-	}
-	if hash == "" {
-		if !s.cfg.AllowUnauthenticated {
-			return "", http.StatusUnauthorized, "charger has no password registered"
-		}
-		return boot, 0, ""
-	}
-	if !hasAuth || !chargedesk.CheckPassword(hash, pw) {
-		return "", http.StatusUnauthorized, "wrong charger id or password"
-	}
-	return boot, 0, ""
 }
 
 // register makes c the charger's connection, replacing (and closing) a stale

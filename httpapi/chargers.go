@@ -121,8 +121,9 @@ type chargerRegistration struct {
 	Description string `json:"description"`
 	// Password is the charger's Basic auth password in clear; it is stored
 	// hashed. Leaving it out registers a charger without a password, which
-	// can connect only when the server allows unauthenticated chargers
-	// (security profile 0).
+	// can connect only with a client certificate for its id (security
+	// profile 3), or with nothing when the server allows unauthenticated
+	// chargers (profile 0).
 	Password   *string                       `json:"password"`
 	BootStatus chargedesk.RegistrationStatus `json:"bootStatus"`
 }
@@ -170,7 +171,8 @@ type chargerUpdate struct {
 
 // handleChargerUpdate changes a charger's registration: its description, its
 // password (rotation) or the boot status it gets at its next boot (accepting
-// an auto-registered, Pending charger). It answers 200 with the charger.
+// an auto-registered, Pending charger; Rejected disables it, refusing its
+// next connections). It answers 200 with the charger.
 func handleChargerUpdate(store chargedesk.Store, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")

@@ -25,9 +25,14 @@ import (
 // and a CHARGEDESK_* environment variable; a flag wins over the variable.
 // Secrets may also be read from the file named by the variable with _FILE.
 type config struct {
-	HTTPAddr             string
-	OCPPAddr             string
-	TLSCert, TLSKey      string
+	HTTPAddr        string
+	OCPPAddr        string
+	TLSCert, TLSKey string
+	// ClientCAs, when set, are the CAs that chargers' client certificates
+	// must chain to (security profile 3); RequireClientCert refuses a
+	// charger without one at the TLS handshake.
+	ClientCAs            *x509.CertPool
+	RequireClientCert    bool
 	DataDir              string
 	DatabaseURL          string
 	NATSURL              string
@@ -68,6 +73,8 @@ var settings = []envVar{
 	{"CHARGEDESK_OCPP_ADDR", "ocpp", ":9000", "address of the OCPP WebSocket endpoint ws://HOST/ocpp/{chargerId}"},
 	{"CHARGEDESK_OCPP_TLS_CERT", "tls-cert", "", "PEM certificate for the OCPP endpoint (security profile 2: wss:// with Basic auth)"},
 	{"CHARGEDESK_OCPP_TLS_KEY", "tls-key", "", "PEM private key for the certificate"},
+	{"CHARGEDESK_OCPP_CLIENT_CA", "client-ca", "", "PEM CA certificates that chargers' client certificates must chain to (security profile 3, needs -tls-cert): a verified certificate authenticates the charger whose id is its subject common name; chargers without one still connect with Basic auth"},
+	{"CHARGEDESK_OCPP_REQUIRE_CLIENT_CERT", "require-client-cert", "false", "with -client-ca, refuse at the TLS handshake every charger that presents no valid client certificate (no Basic auth alone)"},
 	{"CHARGEDESK_DATA_DIR", "data", "data", "directory of the SQLite database (chargedesk.db)"},
 	{"CHARGEDESK_DATABASE_URL", "db", "", "database instead of SQLite: postgres://... (or _FILE)"},
 	{"CHARGEDESK_NATS_URL", "nats", "", "external NATS server; empty runs an embedded one in-process"},
@@ -225,6 +232,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		errs = append(errs, errors.New("-tls-cert and -tls-key go together"))
 	}
+	cfg.RequireClientCert = boolean("require-client-cert")
+	if cfg.ClientCAs, err = clientCAsFromFlags(get("client-ca"), cfg.TLSCert != "", cfg.RequireClientCert); err != nil {
+		errs = append(errs, err)
+	}
 	if cfg.APIKeys, err = parseAPIKeys(get("api-keys")); err != nil {
 		errs = append(errs, err)
 	}
@@ -327,6 +338,43 @@ func upstreamFromFlags(raw, caFile string) (string, *tls.Config, error) {
 		return "", nil, fmt.Errorf("-upstream-ca: %s holds no PEM certificate", caFile)
 	}
 	return raw, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// clientCAsFromFlags reads the CAs of chargers' client certificates. They
+// need the OCPP endpoint's own certificate (client certificates are asked
+// for in its TLS handshake), and requiring a client certificate needs them.
+func clientCAsFromFlags(caFile string, serverTLS, require bool) (*x509.CertPool, error) {
+	if caFile == "" {
+		if require {
+			return nil, errors.New("-require-client-cert needs -client-ca")
+		}
+		return nil, nil
+	}
+	if !serverTLS {
+		return nil, errors.New("-client-ca needs -tls-cert and -tls-key: client certificates are asked for over wss://")
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("-client-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("-client-ca: %s holds no PEM certificate", caFile)
+	}
+	return pool, nil
+}
+
+// clientCertMode says, for the start-up log, whether the OCPP endpoint asks
+// chargers for client certificates.
+func (c *config) clientCertMode() string {
+	switch {
+	case c.ClientCAs == nil:
+		return "off"
+	case c.RequireClientCert:
+		return "required"
+	default:
+		return "verified if given"
+	}
 }
 
 // parseAgentCommands reads "Kind,Kind": each a command the agent may send

@@ -124,11 +124,11 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	s.closers = append(s.closers, closeListener(ocppLn))
 	scheme := "ws"
 	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		conf, err := cfg.ocppTLS()
 		if err != nil {
-			return nil, fmt.Errorf("load OCPP TLS certificate: %w", err)
+			return nil, err
 		}
-		ocppLn = tls.NewListener(ocppLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ocppLn = tls.NewListener(ocppLn, conf)
 		scheme = "wss"
 	}
 	s.ocppURL = fmt.Sprintf("%s://%s/ocpp", scheme, ocppLn.Addr())
@@ -218,8 +218,28 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	go httpapi.RecoverSMS(runCtx, smsCfg, time.Minute, now, log.With("component", "sms"))
 	go func() { s.errc <- s.apiSrv.Serve(apiLn) }()
 	go func() { s.errc <- s.ocppSrv.Serve(ocppLn) }()
-	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node)
+	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node, "client_certs", cfg.clientCertMode())
 	return s, nil
+}
+
+// ocppTLS is the OCPP endpoint's TLS configuration: its certificate and,
+// with client CAs, the client certificates it asks chargers for (security
+// profile 3). Unless they are required, a charger may present none and
+// authenticate with Basic auth (profile 2) on the same port; a certificate
+// presented must chain to a client CA, or the handshake fails.
+func (c *config) ocppTLS() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("load OCPP TLS certificate: %w", err)
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.ClientCAs != nil {
+		conf.ClientCAs, conf.ClientAuth = c.ClientCAs, tls.VerifyClientCertIfGiven
+		if c.RequireClientCert {
+			conf.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	}
+	return conf, nil
 }
 
 // newUnderstander returns the offline understander, with the language

@@ -10,7 +10,8 @@
 //   - StartOCPPGo runs a charge point built on github.com/lorenzodonini/ocpp-go
 //     in the test process.
 //
-// Both connect to Scenario.URL + "/" + ChargerID with HTTP Basic auth, run the
+// Both connect to Scenario.URL + "/" + ChargerID with HTTP Basic auth (the
+// ocpp-go peer also over TLS with a client certificate, Scenario.TLS), run the
 // same charging scenario (boot, status Available, Authorize, start, status
 // Charging, meter values, stop, status Available), then stay connected and
 // answer every remote command the CSMS sends, with plausible answers and the

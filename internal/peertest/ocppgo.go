@@ -26,6 +26,9 @@ func StartOCPPGo(t testing.TB, s Scenario) Peer {
 	}
 	p := &goPeer{log: newEventLog(), stopped: make(chan struct{}), callTimeout: s.callTimeout()}
 	wsc := ws.NewClient()
+	if s.TLS != nil {
+		wsc = ws.NewTLSClient(s.TLS)
+	}
 	cfg := ws.NewClientTimeoutConfig()
 	cfg.HandshakeTimeout = 10 * time.Second
 	wsc.SetTimeoutConfig(cfg)

@@ -45,6 +45,9 @@ func StartOCPPRPC(t testing.TB, s Scenario) Peer {
 	if err := s.validate(); err != nil {
 		t.Fatalf("start ocpp-rpc peer: %v", err)
 	}
+	if s.TLS != nil {
+		t.Fatalf("start ocpp-rpc peer: it takes no TLS configuration; use the ocpp-go peer")
+	}
 	unavailable := t.Skipf
 	if os.Getenv(RequireOCPPRPCEnv) != "" {
 		unavailable = t.Fatalf

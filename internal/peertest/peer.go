@@ -2,6 +2,7 @@ package peertest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,10 @@ type Scenario struct {
 	// Password is sent with HTTP Basic auth as ChargerID:Password; empty
 	// sends no Authorization header.
 	Password string
+	// TLS configures a wss:// URL: the CAs trusted for the CSMS and the
+	// client certificate presented (security profile 3). Only the ocpp-go
+	// peer takes it; nil uses the system's roots and no certificate.
+	TLS      *tls.Config
 	Protocol chargedesk.Protocol
 	// IDTag is the token the scenario authorizes and charges with.
 	IDTag string
