@@ -216,6 +216,8 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	go func() { s.runDone <- s.central.Run(runCtx) }()
 	// Messages a stopped node took and never answered are answered here.
 	go httpapi.RecoverSMS(runCtx, smsCfg, time.Minute, now, log.With("component", "sms"))
+	go watchDependencies(runCtx, reg, log, 2*time.Second,
+		dependency{"store", s.store.Ping}, dependency{"bus", s.bus.Ping})
 	go func() { s.errc <- s.apiSrv.Serve(apiLn) }()
 	go func() { s.errc <- s.ocppSrv.Serve(ocppLn) }()
 	log.Info("chargedesk serving", "ocpp", s.ocppURL, "http", s.apiURL, "node", cfg.Node, "client_certs", cfg.clientCertMode())

@@ -3,7 +3,11 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -458,4 +462,144 @@ func TestClusterAgentNodeDies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClusterDependencyOutages: PostgreSQL refuses every connection for
+// 30 s, later the NATS server is killed and started again, while chargers
+// charge. Chargers stay connected to their nodes throughout; a node says
+// what is down in /metrics and its log; every transaction, stop and meter
+// sample a charger had acknowledged is stored once afterwards (messages
+// the store could not take were refused, and the chargers sent them again);
+// commands across nodes work again once NATS is back.
+func TestClusterDependencyOutages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30 s database outage")
+	}
+	c := newClusterWith(t, 2, options{ownNATS: true, gatedDB: true})
+	f := newFleet(t, c, 6)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var wg sync.WaitGroup
+	var cycles atomic.Int64
+	for i, ch := range f.chargers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if driveOnce(ctx, ch, 1+i%2, f.tags[i]) {
+					cycles.Add(1)
+				}
+			}
+		}()
+	}
+	connectsBefore := map[string]int{}
+	for _, ch := range f.chargers {
+		connectsBefore[ch.ID()] = ch.State().Counters.Connects
+	}
+	metric := func(nd *node, line string) bool {
+		res, err := http.Get("http://" + nd.httpAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return strings.Contains(string(b), line)
+	}
+
+	time.Sleep(3 * time.Second)
+	c.dbGate.close()
+	t.Log("PostgreSQL unreachable")
+	for _, nd := range c.nodes {
+		eventually(t, 10*time.Second, nd.name+" says the store is down", func() bool {
+			return metric(nd, `chargedesk_dependency_up{dependency="store"} 0`)
+		})
+	}
+	time.Sleep(27 * time.Second)
+	for _, ch := range f.chargers {
+		if s := ch.State(); !s.Connected || s.Counters.Connects != connectsBefore[ch.ID()] {
+			t.Errorf("%s dropped during the database outage: connected %v, connects %d → %d", ch.ID(), s.Connected, connectsBefore[ch.ID()], s.Counters.Connects)
+		}
+	}
+	c.dbGate.open()
+	t.Logf("PostgreSQL back after 30 s (%d charge cycles so far)", cycles.Load())
+	for _, nd := range c.nodes {
+		eventually(t, 20*time.Second, nd.name+" says the store is back", func() bool {
+			return metric(nd, `chargedesk_dependency_up{dependency="store"} 1`)
+		})
+	}
+	time.Sleep(5 * time.Second)
+
+	c.natsd.stop()
+	t.Log("NATS down")
+	for _, nd := range c.nodes {
+		eventually(t, 10*time.Second, nd.name+" says the bus is down", func() bool {
+			return metric(nd, `chargedesk_dependency_up{dependency="bus"} 0`)
+		})
+	}
+	time.Sleep(3 * time.Second)
+	c.natsd.start()
+	t.Log("NATS back")
+	for _, nd := range c.nodes {
+		eventually(t, 30*time.Second, nd.name+" says the bus is back", func() bool {
+			return metric(nd, `chargedesk_dependency_up{dependency="bus"} 1`)
+		})
+	}
+	// Commands across nodes again.
+	eventually(t, 30*time.Second, "commands through the other node answered again", func() bool {
+		for _, ch := range f.chargers {
+			h := c.holder(ch.ID())
+			other, err := c.anyLive(h)
+			if err != nil {
+				return false
+			}
+			var res commandResult
+			cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			_, err = other.api(cctx, "POST", "/api/v1/chargers/"+ch.ID()+"/commands",
+				map[string]any{"kind": "TriggerMessage", "trigger": "StatusNotification", "connectorId": 1, "timeout": "5s", "reason": "after the outage"}, &res)
+			cancel()
+			if err != nil || res.Status != "Accepted" {
+				return false
+			}
+		}
+		return true
+	})
+	stop()
+	wg.Wait()
+	c.waitFleetConnected(f, 60*time.Second)
+	eventually(t, 90*time.Second, "every acknowledged start stopped and acknowledged", func() bool {
+		for _, l := range f.ledgers {
+			l.mu.Lock()
+			open := 0
+			for id := range l.started {
+				if _, ok := l.stopped[id]; !ok {
+					open++
+				}
+			}
+			l.mu.Unlock()
+			if open > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	total := 0
+	for _, ch := range f.chargers {
+		total += checkLedger(t, c, ch.ID(), f.ledgers[ch.ID()])
+	}
+	var verify struct {
+		OK      bool   `json:"ok"`
+		Problem string `json:"problem"`
+	}
+	c.mustAPI(c.nodes[0], "GET", "/api/v1/audit/verify", nil, &verify)
+	if !verify.OK {
+		t.Errorf("audit chain broken: %s", verify.Problem)
+	}
+	logs, _ := os.ReadFile(filepath.Join(c.logsDir, c.nodes[0].name+".log"))
+	for _, want := range []string{`msg="dependency not answering" dependency=store`, `msg="dependency answering again" dependency=store`,
+		`msg="dependency not answering" dependency=bus`, `msg="dependency answering again" dependency=bus`} {
+		if !strings.Contains(string(logs), want) {
+			t.Errorf("node-a's log lacks %s", want)
+		}
+	}
+	t.Logf("%d charge cycles, %d transactions", cycles.Load(), total)
 }

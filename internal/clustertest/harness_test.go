@@ -64,6 +64,8 @@ type cluster struct {
 	lb      *balancer
 	db      *sql.DB
 	logsDir string
+	natsd   *natsServer // with options.ownNATS
+	dbGate  *gate       // with options.gatedDB
 }
 
 // node is one `chargedesk serve` process (or none, while killed).
@@ -76,9 +78,21 @@ type node struct {
 	starts         int
 }
 
+// options change what a cluster runs on.
+type options struct {
+	// ownNATS runs a NATS server of the test's own (nats-server on PATH),
+	// which the test may stop and start, instead of the shared one.
+	ownNATS bool
+	// gatedDB puts a TCP gate between the nodes and PostgreSQL, which the
+	// test may close (connections cut, new ones refused) and open.
+	gatedDB bool
+}
+
 // newCluster starts n nodes, one after the other (the first migrates the
 // schema), and the balancer.
-func newCluster(t *testing.T, n int) *cluster {
+func newCluster(t *testing.T, n int) *cluster { return newClusterWith(t, n, options{}) }
+
+func newClusterWith(t *testing.T, n int, o options) *cluster {
 	t.Helper()
 	base, natsURL := os.Getenv("CHARGEDESK_TEST_POSTGRES"), os.Getenv("CHARGEDESK_TEST_NATS_URL")
 	if base == "" || natsURL == "" {
@@ -88,6 +102,19 @@ func newCluster(t *testing.T, n int) *cluster {
 	suffix := randomHex(6)
 	c.prefix = "cdcluster" + suffix
 	c.dsn, c.db = newSchema(t, base, "chargedesk_cluster_"+suffix)
+	if o.ownNATS {
+		c.natsd = startNATS(t, freeAddr(t))
+		c.nats = "nats://" + c.natsd.addr
+	}
+	if o.gatedDB {
+		u, err := url.Parse(c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.dbGate = newGate(t, u.Host)
+		u.Host = c.dbGate.addr
+		c.dsn = u.String() // the nodes' DSN; c.db keeps the direct one
+	}
 	for i := range n {
 		nd := &node{name: fmt.Sprintf("node-%c", 'a'+i), httpAddr: freeAddr(t), ocpp: freeAddr(t)}
 		c.nodes = append(c.nodes, nd)
@@ -398,3 +425,125 @@ func (c *cluster) anyLive(except *node) (*node, error) {
 }
 
 var _ = strconv.Itoa
+
+// natsServer is a nats-server process of the test's own.
+type natsServer struct {
+	t      *testing.T
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startNATS(t *testing.T, addr string) *natsServer {
+	t.Helper()
+	n := &natsServer{t: t, addr: addr}
+	n.start()
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *natsServer) start() {
+	n.t.Helper()
+	host, port, _ := net.SplitHostPort(n.addr)
+	n.cmd = exec.Command("nats-server", "-a", host, "-p", port)
+	if err := n.cmd.Start(); err != nil {
+		n.t.Fatalf("start nats-server (is it installed?): %v", err)
+	}
+	n.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(n.cmd, n.exited)
+	eventually(n.t, 10*time.Second, "nats-server listening", func() bool {
+		conn, err := net.DialTimeout("tcp", n.addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+}
+
+func (n *natsServer) stop() {
+	if n.cmd == nil {
+		return
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	<-n.exited
+	n.cmd = nil
+}
+
+// gate is a TCP forwarder that can be closed: its listener goes and every
+// connection through it is cut, as when a database fails over or its
+// network goes; opened again on the same address.
+type gate struct {
+	t      *testing.T
+	addr   string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+}
+
+func newGate(t *testing.T, target string) *gate {
+	g := &gate{t: t, addr: freeAddr(t), target: target, conns: map[net.Conn]bool{}}
+	g.open()
+	t.Cleanup(g.close)
+	return g
+}
+
+func (g *gate) open() {
+	g.t.Helper()
+	ln, err := net.Listen("tcp", g.addr)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	g.mu.Lock()
+	g.ln = ln
+	g.mu.Unlock()
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go g.forward(in)
+		}
+	}()
+}
+
+func (g *gate) forward(in net.Conn) {
+	out, err := net.DialTimeout("tcp", g.target, 2*time.Second)
+	if err != nil {
+		in.Close()
+		return
+	}
+	g.mu.Lock()
+	if g.ln == nil {
+		g.mu.Unlock()
+		in.Close()
+		out.Close()
+		return
+	}
+	g.conns[in], g.conns[out] = true, true
+	g.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(out, in); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(in, out); done <- struct{}{} }()
+	<-done
+	in.Close()
+	out.Close()
+	g.mu.Lock()
+	delete(g.conns, in)
+	delete(g.conns, out)
+	g.mu.Unlock()
+}
+
+// close refuses new connections and cuts the open ones.
+func (g *gate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ln != nil {
+		g.ln.Close()
+		g.ln = nil
+	}
+	for c := range g.conns {
+		c.Close()
+	}
+}
