@@ -23,6 +23,14 @@ type Understander interface {
 	Understand(text, langHint string) nlu.Result
 }
 
+// EventSource is where the agent hears a charger's events (its OCPP frames
+// and connection changes) as they happen, from whichever node holds the
+// charger: the bus, natsbus.Bus. The agent waits on them to verify a fix
+// instead of reading the store on a short timer.
+type EventSource interface {
+	SubscribeEvents(chargerID string, fn func(chargedesk.Event)) (unsubscribe func() error, err error)
+}
+
 // ContextUnderstander is an Understander that may wait on something
 // outside the process (agent/llm asks a language model about unsure
 // messages); Handle then gives it the message's context.
@@ -35,6 +43,9 @@ const (
 	DefaultVerifyTimeout  = 45 * time.Second
 	DefaultPoll           = 250 * time.Millisecond
 	DefaultCommandTimeout = 20 * time.Second
+	// DefaultSafetyPoll is how often a wait woken by events reads the
+	// store anyway: what a lost event costs at most.
+	DefaultSafetyPoll = 2 * time.Second
 	// DefaultNearestRadiusKM is how far an alternative charger may be
 	// (40 km, 25 mi): farther, the driver hears there is none nearby.
 	DefaultNearestRadiusKM = 40
@@ -58,8 +69,17 @@ type Config struct {
 	// VerifyTimeout is how long the agent waits for the charger's own
 	// messages to confirm a fix (DefaultVerifyTimeout).
 	VerifyTimeout time.Duration
-	// Poll is how often the store is read while waiting (DefaultPoll).
+	// Events, when set, wakes the agent's waits for a charger's own
+	// messages: the store is read again when the charger's events say
+	// something may have changed, and otherwise every SafetyPoll. nil
+	// reads the store every Poll. cmd/chargedesk wires it to the bus.
+	Events EventSource
+	// Poll is how often the store is read while waiting without Events
+	// (DefaultPoll), or when subscribing to them failed.
 	Poll time.Duration
+	// SafetyPoll is how often the store is read while waiting with Events,
+	// in case an event was lost (DefaultSafetyPoll).
+	SafetyPoll time.Duration
 	// CommandTimeout is the deadline given to each command
 	// (DefaultCommandTimeout).
 	CommandTimeout time.Duration
@@ -96,6 +116,9 @@ type Agent struct {
 	timeout  time.Duration
 	radiusKM float64
 	enabled  func() bool
+	// events and safetyPoll are Config.Events and Config.SafetyPoll.
+	events     EventSource
+	safetyPoll time.Duration
 	// playbooks is Config.Playbooks.
 	playbooks func(name string) bool
 	// locks holds one lock per conversation being handled, so that a
@@ -117,7 +140,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, chargedesk.Errorf(chargedesk.EINVALID, "agent needs a store, a commander (the policy gateway) and an understander")
 	}
 	a := &Agent{store: cfg.Store, cmd: cfg.Commands, nlu: cfg.NLU, pay: cfg.Payments, now: cfg.Now, log: cfg.Logger,
-		verify: cfg.VerifyTimeout, poll: cfg.Poll, timeout: cfg.CommandTimeout, radiusKM: cfg.NearestRadiusKM, enabled: cfg.Enabled, playbooks: cfg.Playbooks, locks: map[string]*convLock{}}
+		verify: cfg.VerifyTimeout, poll: cfg.Poll, events: cfg.Events, safetyPoll: cfg.SafetyPoll, timeout: cfg.CommandTimeout, radiusKM: cfg.NearestRadiusKM, enabled: cfg.Enabled, playbooks: cfg.Playbooks, locks: map[string]*convLock{}}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -129,6 +152,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if a.poll <= 0 {
 		a.poll = DefaultPoll
+	}
+	if a.safetyPoll <= 0 {
+		a.safetyPoll = DefaultSafetyPoll
 	}
 	if a.timeout <= 0 {
 		a.timeout = DefaultCommandTimeout

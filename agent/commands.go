@@ -92,28 +92,6 @@ func (a *Agent) saveState(ctx context.Context, s *session) error {
 	return nil
 }
 
-// waitOK polls cond every Poll until it reports true (true), the verify
-// deadline d passes (false), cond fails or ctx ends (the error).
-func (a *Agent) waitOK(ctx context.Context, d time.Duration, cond func() (bool, error)) (bool, error) {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(a.poll)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil || ok {
-			return ok, err
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-}
-
 // activeTxIDs returns the ids of a charger's active transactions.
 func (a *Agent) activeTxIDs(ctx context.Context, chargerID string) (map[string]bool, error) {
 	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, ActiveOnly: true})
@@ -148,7 +126,7 @@ func (a *Agent) ownActive(ctx context.Context, s *session) (*chargedesk.Transact
 func (a *Agent) waitStarted(ctx context.Context, s *session, idTag string, before map[string]bool) (*chargedesk.Transaction, error) {
 	var got *chargedesk.Transaction
 	var refused chargedesk.AuthStatus
-	_, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+	_, err := a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) {
 		txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, IDTag: idTag, Limit: 20})
 		if err != nil {
 			return false, err
@@ -184,7 +162,7 @@ func (e refusedStartError) Error() string { return "start refused: " + string(e.
 
 // waitStopped waits until transaction id is stored as ended.
 func (a *Agent) waitStopped(ctx context.Context, chargerID, id string) (bool, error) {
-	return a.waitOK(ctx, a.verify, func() (bool, error) {
+	return a.waitOK(ctx, chargerID, a.verify, func() (bool, error) {
 		tx, err := a.store.Transaction(ctx, chargerID, id)
 		if err != nil {
 			return false, err
@@ -197,7 +175,7 @@ func (a *Agent) waitStopped(ctx context.Context, chargerID, id string) (bool, er
 // which ok is true, and returns the last status read.
 func (a *Agent) waitStatus(ctx context.Context, s *session, since time.Time, ok func(chargedesk.Connector) bool) (chargedesk.Connector, bool, error) {
 	var last chargedesk.Connector
-	done, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+	done, err := a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) {
 		ch, err := a.store.Charger(ctx, s.c.ChargerID)
 		if err != nil {
 			return false, err
@@ -215,7 +193,7 @@ func (a *Agent) waitStatus(ctx context.Context, s *session, since time.Time, ok 
 // waitBoot waits until the charger has booted after prev and is connected
 // with a status of the conversation's connector stored since that boot.
 func (a *Agent) waitBoot(ctx context.Context, s *session, prev time.Time) (bool, error) {
-	return a.waitOK(ctx, a.verify, func() (bool, error) {
+	return a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) {
 		ch, err := a.store.Charger(ctx, s.c.ChargerID)
 		if err != nil {
 			return false, err
@@ -230,7 +208,7 @@ func (a *Agent) waitBoot(ctx context.Context, s *session, prev time.Time) (bool,
 
 // waitConnected waits until the charger is connected again.
 func (a *Agent) waitConnected(ctx context.Context, s *session, d time.Duration) (bool, error) {
-	return a.waitOK(ctx, d, func() (bool, error) {
+	return a.waitOK(ctx, s.c.ChargerID, d, func() (bool, error) {
 		ch, err := a.store.Charger(ctx, s.c.ChargerID)
 		if err != nil {
 			return false, err

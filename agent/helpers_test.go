@@ -15,6 +15,7 @@ import (
 	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/csms"
+	"github.com/chargedesk/chargedesk/natsbus"
 	"github.com/chargedesk/chargedesk/ocpp"
 	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/policy"
@@ -41,10 +42,12 @@ var shared = sync.OnceValues(func() (*ocpp.Validator, *nlu.Understander) {
 })
 
 // stack is chargedesk's central system on SQLite behind a loopback server,
-// the policy gateway, a payments processor and an agent over them.
+// publishing its chargers' events on an embedded bus, the policy gateway,
+// a payments processor and an agent over them that hears those events.
 type stack struct {
 	srv   *csms.Server
 	store *sqlstore.Store
+	bus   *natsbus.Bus
 	url   string
 	rules *policy.Rules
 	gw    *policy.Gateway
@@ -54,7 +57,7 @@ type stack struct {
 	seq   atomic.Int64
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	validator, u := shared()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -63,10 +66,18 @@ func newStack(t *testing.T) *stack {
 		cancel()
 		t.Fatal(err)
 	}
-	srv, err := csms.New(ctx, csms.Config{Node: "agent-test", Store: store, Validator: validator,
+	bus, err := natsbus.Open(ctx, natsbus.Config{Name: "agent-test"})
+	if err != nil {
+		cancel()
+		store.Close()
+		t.Fatal(err)
+	}
+	srv, err := csms.New(ctx, csms.Config{Node: "agent-test", Store: store, Validator: validator, Bus: bus,
 		FlushInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		cancel()
+		bus.Close()
+		store.Close()
 		t.Fatal(err)
 	}
 	runDone := make(chan struct{})
@@ -77,13 +88,14 @@ func newStack(t *testing.T) *stack {
 		hs.Close()
 		cancel()
 		<-runDone
+		bus.Close()
 		store.Close()
 	})
 	rules := &policy.Rules{Store: store, Now: time.Now, AgentLimits: policy.AgentLimits{Network: 10000}}
 	gw := &policy.Gateway{Policy: rules, Audit: store, Next: srv, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	st := &stack{srv: srv, store: store, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", rules: rules, gw: gw,
+	st := &stack{srv: srv, store: store, bus: bus, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp", rules: rules, gw: gw,
 		pay: payments.NewBuiltin(time.Now)}
-	st.cfg = Config{Store: store, Commands: gw, NLU: u, Payments: st.pay, VerifyTimeout: testVerify, Poll: 20 * time.Millisecond,
+	st.cfg = Config{Store: store, Commands: gw, NLU: u, Payments: st.pay, Events: bus, VerifyTimeout: testVerify, Poll: 20 * time.Millisecond,
 		CommandTimeout: 5 * time.Second}
 	if st.agent, err = New(st.cfg); err != nil {
 		t.Fatal(err)
@@ -103,7 +115,7 @@ type envOpts struct {
 // charger (connector 1, CCS1 150 kW), a driver with a phone, an RFID token
 // and a card, and another driver's token.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	st     *stack
 	n      int64
@@ -128,7 +140,7 @@ var streets = []string{"Birchwood", "Maplecrest", "Oakdale", "Pinehurst", "Cedar
 
 // newEnv builds a test's world. Each gets its own region of the map so
 // that nearest-charger answers never cross tests.
-func newEnv(t *testing.T, st *stack, p chargedesk.Protocol, o envOpts) *env {
+func newEnv(t testing.TB, st *stack, p chargedesk.Protocol, o envOpts) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -199,7 +211,7 @@ func (e *env) run(cfg sim.ChargerConfig, siteID string) *sim.Charger {
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

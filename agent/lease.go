@@ -101,7 +101,7 @@ func (a *Agent) stillWorking(ctx context.Context, c *chargedesk.Conversation, te
 // waitFreshConnection waits, up to reconnectWait, until the charger has a
 // connection that began after since. It reports whether it has.
 func (a *Agent) waitFreshConnection(ctx context.Context, s *session, chargerID string, since time.Time) (bool, error) {
-	return a.waitOK(ctx, reconnectWait, func() (bool, error) {
+	return a.waitOK(ctx, chargerID, reconnectWait, func() (bool, error) {
 		ch, err := a.store.Charger(ctx, chargerID)
 		if err != nil {
 			return false, err

@@ -50,7 +50,7 @@ func (a *Agent) slowCharging(ctx context.Context, s *session, v diagnose.View) e
 			return err
 		}
 		if res.Status == chargedesk.ResultAccepted {
-			_, _ = a.waitOK(ctx, a.verify, func() (bool, error) {
+			_, _ = a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) {
 				ms, err := a.store.MeterValues(ctx, s.c.ChargerID, tx.ID, 1)
 				return err == nil && len(ms) > 0 && !ms[len(ms)-1].At.Before(t0.Add(-a.verify)), err
 			})

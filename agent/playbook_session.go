@@ -125,7 +125,7 @@ func (a *Agent) freshReading(ctx context.Context, s *session, tx *chargedesk.Tra
 		return ch, tx, err
 	}
 	cur := tx
-	if _, err := a.waitOK(ctx, a.verify, func() (bool, error) {
+	if _, err := a.waitOK(ctx, tx.ChargerID, a.verify, func() (bool, error) {
 		got, err := a.store.Transaction(ctx, tx.ChargerID, tx.ID)
 		if err != nil {
 			return false, err
@@ -378,7 +378,7 @@ func (a *Agent) resetThenStart(ctx context.Context, s *session) error {
 // checkScheduleCleared checks, after the driver changed the car's
 // settings, whether energy flows.
 func (a *Agent) checkScheduleCleared(ctx context.Context, s *session) error {
-	ok, err := a.waitOK(ctx, a.verify, func() (bool, error) { return a.charging(ctx, s) })
+	ok, err := a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) { return a.charging(ctx, s) })
 	if err != nil {
 		return err
 	}

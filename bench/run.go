@@ -40,7 +40,9 @@ type RunConfig struct {
 	// randomness; pass^k is reported for k up to min(Seeds, 4) (default 1).
 	Seeds int
 	// VerifyTimeout, Poll and CommandTimeout configure the agent
-	// (DefaultVerifyTimeout, 100ms, 20s).
+	// (DefaultVerifyTimeout, 100ms, 20s). The agent waits on the chargers'
+	// events from the stack's bus; Poll applies only when it cannot
+	// subscribe to them (or ConfigureAgent removes them).
 	VerifyTimeout, Poll, CommandTimeout time.Duration
 	// RebootDelay is how long a simulated reset keeps a charger off line
 	// (DefaultRebootDelay); CommDropShort how long comm_drop_short lasts

@@ -17,6 +17,7 @@ import (
 	"github.com/chargedesk/chargedesk/agent"
 	"github.com/chargedesk/chargedesk/agent/nlu"
 	"github.com/chargedesk/chargedesk/csms"
+	"github.com/chargedesk/chargedesk/natsbus"
 	"github.com/chargedesk/chargedesk/ocpp"
 	"github.com/chargedesk/chargedesk/payments"
 	"github.com/chargedesk/chargedesk/policy"
@@ -28,12 +29,14 @@ import (
 const chargerPassword = "bench-charger-secret-1"
 
 // stack is the real chargedesk in one process: the central system on
-// SQLite behind a loopback WebSocket server, the policy gateway, the
-// payments processor and the understander. Every trial shares it; each
+// SQLite behind a loopback WebSocket server, publishing its chargers'
+// events on an embedded bus, the policy gateway, the payments processor
+// and the understander. Every trial shares it; each
 // builds its own world (site, driver, chargers) and agent over it.
 type stack struct {
 	store *sqlstore.Store
 	srv   *csms.Server
+	bus   *natsbus.Bus
 	// upstore is the store of the upstream central system in proxy mode
 	// (nil otherwise).
 	upstore   *sqlstore.Store
@@ -118,7 +121,15 @@ func newStack(ctx context.Context, dir string, logger *slog.Logger, proxy bool) 
 			return nil, err
 		}
 	}
-	srv, err := csms.New(runCtx, csms.Config{Node: "bench", Store: store, Validator: validator,
+	// The bus carries the chargers' events, on which the agent verifies
+	// its fixes, as in serve.
+	bus, err := natsbus.Open(runCtx, natsbus.Config{Name: "bench", Logger: logger})
+	if err != nil {
+		undo()
+		return nil, fmt.Errorf("bench: bus: %w", err)
+	}
+	cleanup = append(cleanup, func() { _ = bus.Close() })
+	srv, err := csms.New(runCtx, csms.Config{Node: "bench", Store: store, Validator: validator, Bus: bus,
 		FlushInterval: 20 * time.Millisecond, Logger: logger, Upstream: upstream})
 	if err != nil {
 		undo()
@@ -131,7 +142,7 @@ func newStack(ctx context.Context, dir string, logger *slog.Logger, proxy bool) 
 	}
 	rules := &policy.Rules{Store: store, Now: time.Now, AgentLimits: policy.AgentLimits{Network: 1 << 20}}
 	gw := &policy.Gateway{Policy: rules, Audit: store, Next: srv, Logger: logger, Now: time.Now}
-	return &stack{store: store, srv: srv, upstore: upstore, url: url, rules: rules, gw: gw,
+	return &stack{store: store, srv: srv, bus: bus, upstore: upstore, url: url, rules: rules, gw: gw,
 		pay: payments.NewBuiltin(time.Now), nlu: u, validator: validator, close: undo}, nil
 }
 
@@ -251,7 +262,7 @@ func (st *stack) newWorld(ctx context.Context, cfg RunConfig, t Task) (*world, e
 			return nil, err
 		}
 	}
-	acfg := agent.Config{Store: s, Commands: st.gw, NLU: st.nlu, Payments: st.pay, VerifyTimeout: cfg.VerifyTimeout,
+	acfg := agent.Config{Store: s, Commands: st.gw, NLU: st.nlu, Payments: st.pay, Events: st.bus, VerifyTimeout: cfg.VerifyTimeout,
 		Poll: cfg.Poll, CommandTimeout: cfg.CommandTimeout, Logger: cfg.Logger}
 	if cfg.WrapCommander != nil {
 		acfg.Commands = cfg.WrapCommander(st.gw)

@@ -172,7 +172,9 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, opts server
 	if err != nil {
 		return nil, err
 	}
-	if s.agent, err = agent.New(agent.Config{Store: s.convs, Commands: s.gateway, NLU: understander,
+	// The agent verifies a fix on the charger's events from the bus,
+	// whichever node holds the charger, reading the store when they come.
+	if s.agent, err = agent.New(agent.Config{Store: s.convs, Commands: s.gateway, NLU: understander, Events: s.bus,
 		Payments: opts.payments, Enabled: s.rules.AgentEnabled, Playbooks: s.switches.PlaybookEnabled, Now: now, VerifyTimeout: opts.verifyTimeout,
 		Logger: log.With("component", "agent")}); err != nil {
 		return nil, err
