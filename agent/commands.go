@@ -114,7 +114,11 @@ func (a *Agent) ownActive(ctx context.Context, s *session) (*chargedesk.Transact
 	}
 	mine := a.driverTags(ctx, s.c.DriverID)
 	for _, tx := range txs {
-		if tx.ConnectorID == s.c.ConnectorID && tx.IDTag != "" && mine[tx.IDTag] {
+		refused := tx.AuthStatus != "" && tx.AuthStatus != chargedesk.AuthAccepted
+		if tx.ConnectorID == s.c.ConnectorID && tx.IDTag != "" && mine[tx.IDTag] && !refused {
+			// (A start the central system refused, a card charging
+			// elsewhere, is not the driver's charge, even while the
+			// charger has not closed it yet.)
 			return tx, nil
 		}
 	}

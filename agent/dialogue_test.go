@@ -285,6 +285,33 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("reply %q (%s)", r.Text, r.Conversation.Status)
 			}
 			e.noTicket(r)
+			// An acknowledgement sends nothing: the agent waits for the
+			// other session to end.
+			starts := e.commands(e.id)
+			r = e.say(c, "ok thanks")
+			first := r.Text
+			if (r.Text != say("en", keyWaitCardFreed) && r.Text != say("en", keyWaitCardFreedAgain)) || len(r.Actions) != 0 {
+				t.Errorf("after ok thanks: %q %v", r.Text, r.Actions)
+			}
+			if r = e.say(c, "not yet"); r.Text == first || len(r.Actions) != 0 {
+				t.Errorf("after not yet: %q (the same line again?) %v", r.Text, r.Actions)
+			}
+			e.noTicket(r)
+			if got := e.commands(e.id); len(got) != len(starts) {
+				t.Errorf("commands after an acknowledgement: %v, before %v", got, starts)
+			}
+			// The driver stops it and says so: this one starts.
+			if err := other.StopLocal(e.ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			poll(e, "session elsewhere stopped", func() (int, bool) {
+				txs, err := e.st.store.Transactions(e.ctx, chargedesk.TransactionFilter{ChargerID: elsewhere, IDTag: e.tag, ActiveOnly: true})
+				return len(txs), err == nil && len(txs) == 0
+			})
+			r = e.say(c, "done, I stopped it")
+			if !strings.Contains(r.Text, "charging") || r.Conversation.Status != chargedesk.ConversationResolved {
+				t.Errorf("after the other session stopped: %q (%s)", r.Text, r.Conversation.Status)
+			}
 		}},
 		{"an exact label wins over similar ids", envOpts{}, func(t *testing.T, e *env) {
 			// One digit apart, and outside the ids the other cases use.

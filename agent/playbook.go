@@ -256,7 +256,7 @@ func (a *Agent) playbookOff(ctx context.Context, s *session, name string) error 
 // reports whether it handled the message.
 func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 	switch s.d.Ask {
-	case askReplug, askPlugIn, askStartOK, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect:
+	case askReplug, askPlugIn, askStartOK, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askCardFreed:
 		if s.d.Playbook != "" && !a.playbookOn(s.d.Playbook) {
 			// Switched off while the driver was answering: nothing more
 			// of it is done.
@@ -275,6 +275,11 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 			return false, nil
 		}
 		return a.resumeStartOK(ctx, s)
+	case askCardFreed:
+		if s.c.ChargerID == "" {
+			return false, nil
+		}
+		return a.resumeCardFreed(ctx, s)
 	case askSchedule:
 		return true, a.checkScheduleCleared(ctx, s)
 	case askUnplugged, askCarRelease:
@@ -350,6 +355,35 @@ func (a *Agent) resumeStartOK(ctx context.Context, s *session) (bool, error) {
 	s.c.Status = s.prev
 	s.ask(askStartOK, keyAskStartOK, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
 	return true, nil
+}
+
+// resumeCardFreed continues when the driver's card was charging elsewhere
+// and the agent waits for that session to end: "done", "stopped it", yes
+// or "start it" starts this one; a thank-you or "not yet" waits (nothing is
+// sent for an acknowledgement); a new problem goes to the ordinary flow.
+func (a *Agent) resumeCardFreed(ctx context.Context, s *session) (bool, error) {
+	yn := yesNo(s.text)
+	switch {
+	case thanksOnly(s.text):
+		// "ok thanks": an acknowledgement, not a go.
+	case yn > 0 || saysReady(s.text) || matchPhrases(s.text, freedPhrases):
+		s.d.settle()
+		s.d.StartOK = true
+		return true, a.startSession(ctx, s, false)
+	case s.newIssue || stillBroken(s.text):
+		s.d.settle()
+		return false, nil
+	}
+	s.c.Status = s.prev
+	s.ask(askCardFreed, keyWaitCardFreed)
+	return true, nil
+}
+
+// freedPhrases say the other session is over.
+var freedPhrases = [][]string{
+	{"done"}, {"stopped"}, {"ended"}, {"finished"}, {"it", "s", "off"},
+	{"fait"}, {"arrete"}, {"arretee"}, {"termine"}, {"terminee"}, {"fini"},
+	{"hecho"}, {"detuve"}, {"detenida"}, {"parada"}, {"pare"}, {"termino"}, {"termine"},
 }
 
 // readyPhrases say the cable is in or the driver wants the start now.

@@ -236,7 +236,7 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 			// elsewhere. No reset, no ticket; the driver is told.
 			s.d.Evidence = append(s.d.Evidence, "remote start refused by the central system: "+string(refused.status))
 			s.c.Status = chargedesk.ConversationOpen
-			s.say(keyCardInUse)
+			s.ask(askCardFreed, keyCardInUse)
 			return nil
 		}
 		if err != nil {

@@ -40,6 +40,7 @@ const (
 	askStartTime  = "start_time"
 	askAtCharger  = "at_charger"
 	askStartOK    = "start_ok"
+	askCardFreed  = "card_freed"
 	askAlso       = "also"
 )
 
@@ -270,6 +271,7 @@ var askAgain = map[string]string{
 	askCarRelease: keyVehicleLockAgain,
 	askPlugIn:     keyPlugInAgain,
 	askReplug:     keyReplugAgain,
+	askCardFreed:  keyWaitCardFreedAgain,
 }
 
 // ask asks the driver something and records that the agent waits for it.
@@ -279,7 +281,7 @@ func (s *session) ask(what, key string, args ...any) {
 	n := s.d.expect(what)
 	s.c.State = stateGathering
 	switch what {
-	case askReplug, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askPlugIn, askStartOK:
+	case askReplug, askSchedule, askUnplugged, askCarRelease, askPayConsent, askPaid, askReconnect, askPlugIn, askStartOK, askCardFreed:
 		s.c.State = stateWaiting
 	}
 	if again, ok := askAgain[what]; ok && n%2 == 0 {
