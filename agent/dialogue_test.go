@@ -202,6 +202,13 @@ func TestDialogue(t *testing.T) {
 			if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 {
 				t.Errorf("commands %v", n)
 			}
+			// "ya está, gracias" is ready, with thanks: the start goes on
+			// (here: the driver is asked who they are), not "no rush".
+			e.plugIn()
+			r = e.say(c, "ya está, gracias")
+			if r.Text == say("es", keyWaitPlugIn) || r.Conversation.Language != "es" {
+				t.Errorf("after ya está: %q (%s)", r.Text, r.Conversation.Language)
+			}
 		}},
 		{"unsure words about a held cable start nothing and write no ticket", envOpts{}, func(t *testing.T, e *env) {
 			e.inject(sim.FaultVehicleSideLock, sim.FaultOptions{})

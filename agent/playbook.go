@@ -302,6 +302,11 @@ func (a *Agent) resume(ctx context.Context, s *session) (bool, error) {
 func (a *Agent) resumeStart(ctx context.Context, s *session) (bool, error) {
 	yn := yesNo(s.text)
 	switch {
+	case saysReady(s.text) && yn >= 0:
+		// "ya está, gracias": ready, with thanks.
+		s.d.settle()
+		s.d.StartOK = true
+		return true, a.startSession(ctx, s, true)
 	case yn < 0 || thanksOnly(s.text) && s.prev != chargedesk.ConversationResolved:
 		s.c.Status = s.prev
 		s.d.expect(s.d.Ask)
@@ -364,9 +369,13 @@ func (a *Agent) resumeStartOK(ctx context.Context, s *session) (bool, error) {
 func (a *Agent) resumeCardFreed(ctx context.Context, s *session) (bool, error) {
 	yn := yesNo(s.text)
 	switch {
+	case (saysReady(s.text) || matchPhrases(s.text, freedPhrases)) && yn >= 0:
+		s.d.settle()
+		s.d.StartOK = true
+		return true, a.startSession(ctx, s, false)
 	case thanksOnly(s.text):
 		// "ok thanks": an acknowledgement, not a go.
-	case yn > 0 || saysReady(s.text) || matchPhrases(s.text, freedPhrases):
+	case yn > 0:
 		s.d.settle()
 		s.d.StartOK = true
 		return true, a.startSession(ctx, s, false)
@@ -383,14 +392,14 @@ func (a *Agent) resumeCardFreed(ctx context.Context, s *session) (bool, error) {
 var freedPhrases = [][]string{
 	{"done"}, {"stopped"}, {"ended"}, {"finished"}, {"it", "s", "off"},
 	{"fait"}, {"arrete"}, {"arretee"}, {"termine"}, {"terminee"}, {"fini"},
-	{"hecho"}, {"detuve"}, {"detenida"}, {"parada"}, {"pare"}, {"termino"}, {"termine"},
+	{"hecho"}, {"detuve"}, {"detenida"}, {"parada"}, {"pare"}, {"termino"}, {"termine"}, {"ya", "esta"},
 }
 
 // readyPhrases say the cable is in or the driver wants the start now.
 var readyPhrases = [][]string{
 	{"plugged"}, {"it", "s", "in"}, {"its", "in"}, {"ready"}, {"start", "it"}, {"go", "ahead"},
 	{"branche"}, {"pret"}, {"prete"}, {"demarre"}, {"demarrez"}, {"allez"}, {"vas", "y"},
-	{"conectado"}, {"enchufado"}, {"listo"}, {"lista"}, {"inicie"}, {"iniciela"}, {"inicia"}, {"adelante"},
+	{"conectado"}, {"enchufado"}, {"listo"}, {"lista"}, {"inicie"}, {"iniciela"}, {"inicia"}, {"adelante"}, {"ya", "esta"},
 }
 
 // saysReady reports whether the driver says the cable is in or asks to
