@@ -238,26 +238,36 @@ func askMemory(in io.Reader, out io.Writer) func() uint64 {
 }
 
 // relayCounts shows that a proxy-mode run measured the relay: CALLs the
-// proxy relayed and got answered, the upstream's answers it waited for in
+// proxy relayed and got answered (the Heartbeats among them apart: boots
+// queue up in the connect phase), the upstream's answers it waited for in
 // vain (it answered itself), and CALLs from chargers the upstream received.
 type relayCounts struct {
-	Relayed       uint64  `json:"relayed"`
-	RelayMeanSecs float64 `json:"relayMeanSeconds"`
-	Timeouts      uint64  `json:"timeouts"`
-	UpstreamCalls uint64  `json:"upstreamCalls"`
+	Relayed           uint64  `json:"relayed"`
+	RelayMeanSecs     float64 `json:"relayMeanSeconds"`
+	Heartbeats        uint64  `json:"heartbeats"`
+	HeartbeatMeanSecs float64 `json:"heartbeatMeanSeconds"`
+	Timeouts          uint64  `json:"timeouts"`
+	UpstreamCalls     uint64  `json:"upstreamCalls"`
 }
 
 // readRelay reads relayCounts but UpstreamCalls from the proxy's metrics.
 func readRelay(proxy *prometheus.Registry) *relayCounts {
 	rc := &relayCounts{}
-	var sum float64
+	var sum, hbSum float64
 	if mfs, err := proxy.Gather(); err == nil {
 		for _, mf := range mfs {
 			for _, m := range mf.GetMetric() {
 				switch mf.GetName() {
 				case "chargedesk_upstream_relay_duration_seconds":
-					rc.Relayed += m.GetHistogram().GetSampleCount()
-					sum += m.GetHistogram().GetSampleSum()
+					h := m.GetHistogram()
+					rc.Relayed += h.GetSampleCount()
+					sum += h.GetSampleSum()
+					for _, l := range m.GetLabel() {
+						if l.GetName() == "action" && l.GetValue() == "Heartbeat" {
+							rc.Heartbeats += h.GetSampleCount()
+							hbSum += h.GetSampleSum()
+						}
+					}
 				case "chargedesk_upstream_timeouts_total":
 					rc.Timeouts += uint64(m.GetCounter().GetValue())
 				}
@@ -266,6 +276,9 @@ func readRelay(proxy *prometheus.Registry) *relayCounts {
 	}
 	if rc.Relayed > 0 {
 		rc.RelayMeanSecs = sum / float64(rc.Relayed)
+	}
+	if rc.Heartbeats > 0 {
+		rc.HeartbeatMeanSecs = hbSum / float64(rc.Heartbeats)
 	}
 	return rc
 }
@@ -926,8 +939,9 @@ func printLoad(w io.Writer, res loadResult) {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", row.name, row.l.Count, fmtDur(row.l.P50), fmtDur(row.l.P95), fmtDur(row.l.P99), fmtDur(row.l.Max))
 	}
 	if rc := res.Relay; rc != nil {
-		fmt.Fprintf(tw, "relayed by the proxy\t%d CALLs answered by the upstream (mean %s at the proxy), %d answered locally after a timeout; upstream received %d CALLs\n",
-			rc.Relayed, fmtDur(time.Duration(rc.RelayMeanSecs*float64(time.Second))), rc.Timeouts, rc.UpstreamCalls)
+		fmt.Fprintf(tw, "relayed by the proxy\t%d CALLs answered by the upstream (mean %s at the proxy; %d Heartbeats, mean %s), %d answered locally after a timeout; upstream received %d CALLs\n",
+			rc.Relayed, fmtDur(time.Duration(rc.RelayMeanSecs*float64(time.Second))), rc.Heartbeats, fmtDur(time.Duration(rc.HeartbeatMeanSecs*float64(time.Second))),
+			rc.Timeouts, rc.UpstreamCalls)
 	}
 	fmt.Fprintf(tw, "errors\t%d, disconnects %d\n", r.Errors, r.Disconnects)
 	for _, e := range r.ErrorSamples {

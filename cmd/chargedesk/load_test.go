@@ -84,7 +84,8 @@ func TestRunLoadUpstreamSelf(t *testing.T) {
 				t.Fatal("no relay counts")
 			}
 			answered := uint64(r.Heartbeat.Count + r.Status.Count)
-			if r.Heartbeat.Count == 0 || r.Command.Count == 0 || rc.Timeouts != 0 || rc.Relayed < answered || rc.UpstreamCalls < answered {
+			if r.Heartbeat.Count == 0 || r.Command.Count == 0 || rc.Timeouts != 0 || rc.Relayed < answered || rc.UpstreamCalls < answered ||
+				rc.Heartbeats < uint64(r.Heartbeat.Count) || rc.HeartbeatMeanSecs <= 0 {
 				t.Errorf("heartbeats %d, status %d, commands %d, relay %+v: want every CALL relayed to the upstream, no timeout",
 					r.Heartbeat.Count, r.Status.Count, r.Command.Count, *rc)
 			}
