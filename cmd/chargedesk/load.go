@@ -440,15 +440,17 @@ func (s *selfServer) close() error {
 }
 
 // loadBaseFiles is what the load's server process may hold open besides
-// its chargers' sockets, with room to spare: standard input, output and
-// error; the runtime's poller (an epoll and an event descriptor); the
-// OCPP listener; SQLite's writer and up to max(4, GOMAXPROCS) readers, each
-// with the database and its WAL open, and the shared-memory index; pipes
-// to and pidfds of the children (chargers, upstream); the upstream links
-// being redialled and connections being accepted or closed at a given
-// moment. The embedded NATS needs none (an in-process connection, no
-// listener). A proxy run with 9,900 chargers held 27 besides its 19,800
-// sockets (ServerOpenFiles).
+// its chargers' sockets, with room to spare. Seen on Linux with 2 CPUs:
+// standard input, output and error and a /dev/null (4); the runtime's
+// poller, an epoll and an eventfd (2), and the cgroup CPU-quota files it
+// reads (2); the OCPP listener (1); SQLite's writer and up to
+// max(4, GOMAXPROCS) readers, each with the database and its WAL open, and
+// the shared-memory index (up to 11); pipes to and pidfds of the children,
+// chargers and upstream (7). A proxy run with 9,900 chargers held 27
+// besides its 19,800 sockets (ServerOpenFiles). The rest of the margin is
+// for upstream links being redialled and connections being accepted or
+// closed at a given moment. The embedded NATS needs none (an in-process
+// connection, no listener).
 const loadBaseFiles = 128
 
 // loadFilesPerCharger is the descriptors each charger costs the measured
