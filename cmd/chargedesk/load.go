@@ -36,17 +36,22 @@ const loadUsage = `chargedesk sim -load measures a central system under many lig
 
 Usage:
   chargedesk sim -load -url ws://HOST:PORT/ocpp [-nats nats://HOST:4222] [flags]
-  chargedesk sim -load -self [-split] [-upstream-self] [flags]
+  chargedesk sim -load -self [-split] [-upstream-self [-upstream-split]] [flags]
 
 -self starts chargedesk in this process (temporary SQLite directory, embedded
 NATS, chargers registered in bulk) and also measures its memory; with -split
 the chargers run in a child process so that the server's memory is measured
-alone. -upstream-self also starts a second chargedesk in-process (its own
-SQLite directory, the same chargers registered) and puts the measured one in
-proxy mode (serve -upstream) in front of it: every charger CALL is relayed to
-it and its answer relayed back, so the round trips minus those of a -self run
-are the relay's added latency; memory then counts both servers. Operator commands go through the policy gateway (-self) or the NATS bus
-given with -nats (-url). Every run stops by itself after the connect phase and
+alone. -upstream-self also starts a second chargedesk (its own SQLite
+directory, the same chargers registered) and puts the measured one in proxy
+mode (serve -upstream) in front of it: every charger CALL is relayed to it and
+its answer relayed back, so the round trips minus those of a -self run are the
+relay's added latency. The upstream runs in this process, and the server's
+memory then counts both servers, unless -upstream-split runs it in a child
+process of its own: the measured process then holds the proxy alone, and with
+-split two descriptors per charger (its charger's and its upstream link's)
+instead of three, so that the open-file limit allows more chargers.
+Operator commands go through the policy gateway (-self) or the NATS bus given
+with -nats (-url). Every run stops by itself after the connect phase and
 -duration.
 `
 
@@ -55,6 +60,7 @@ type loadOptions struct {
 	url, natsURL, protocol, commander, password, prefix string
 	heapProfile, cpuProfile                             string
 	self, split, json, memStdio, upstreamSelf           bool
+	upstreamSplit, upstreamStdio                        bool
 	chargers                                            int
 	rate, heartbeat, status, meter, commands            float64
 	duration, callTimeout                               time.Duration
@@ -75,9 +81,19 @@ type loadResult struct {
 	// Relay counts, from the servers' metrics, what went through the
 	// proxy (-upstream-self).
 	Relay *relayCounts `json:"relay,omitempty"`
+	// UpstreamSplit is set when the upstream ran in a child process of its
+	// own (-upstream-split): the server's memory is then the proxy's alone.
+	UpstreamSplit bool `json:"upstreamSplit,omitempty"`
 	// ServerGoroutines is the server process's goroutines once the
 	// chargers are connected (-split only).
 	ServerGoroutines int `json:"serverGoroutines,omitempty"`
+	// ServerOpenFiles, ChargersOpenFiles and UpstreamOpenFiles are the
+	// open descriptors of the server process, the chargers child and the
+	// upstream child (-upstream-split) once the chargers are connected
+	// (-split only, where /proc is readable).
+	ServerOpenFiles   int `json:"serverOpenFiles,omitempty"`
+	ChargersOpenFiles int `json:"chargersOpenFiles,omitempty"`
+	UpstreamOpenFiles int `json:"upstreamOpenFiles,omitempty"`
 }
 
 // writeHeapProfile writes the heap profile to path, if one is given.
@@ -103,6 +119,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.BoolVar(&o.self, "self", false, "start chargedesk in-process and measure it")
 	fs.BoolVar(&o.split, "split", false, "with -self: run the chargers in a child process, to measure the server's memory alone")
 	fs.BoolVar(&o.upstreamSelf, "upstream-self", false, "with -self: also start an upstream central system in-process and run the measured chargedesk in proxy mode in front of it")
+	fs.BoolVar(&o.upstreamSplit, "upstream-split", false, "with -upstream-self: run the upstream in a child process of its own, to measure the proxy alone")
 	fs.StringVar(&o.natsURL, "nats", "", "with -url: NATS server of the central system, to send operator commands on its bus")
 	fs.StringVar(&o.commander, "commander", "gateway", "with -self: gateway (policy and audit, the operator path) or bus")
 	fs.IntVar(&o.chargers, "chargers", 1000, "number of chargers (1 to 200000)")
@@ -120,11 +137,15 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&o.heapProfile, "heap-profile", "", "with -self: write this process's heap profile (pprof) to this file once the chargers are connected")
 	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "with -self -split: write the server process's CPU profile (pprof) of the whole run to this file")
 	fs.BoolVar(&o.memStdio, "mem-stdio", false, "internal: ask for the server's memory on standard input/output (-split child)")
+	fs.BoolVar(&o.upstreamStdio, "upstream-stdio", false, "internal: run only the upstream central system, driven on standard input/output (-upstream-split child)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if o.upstreamStdio {
+		return upstreamChild(ctx, o, os.Stdin, stdout, stderr)
 	}
 	if o.self == (o.url != "") {
 		return errors.New("give exactly one of -url and -self")
@@ -134,6 +155,9 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if o.upstreamSelf && !o.self {
 		return errors.New("-upstream-self needs -self")
+	}
+	if o.upstreamSplit && !o.upstreamSelf {
+		return errors.New("-upstream-split needs -upstream-self")
 	}
 	protos, err := loadProtocols(o.protocol)
 	if err != nil {
@@ -214,26 +238,36 @@ func askMemory(in io.Reader, out io.Writer) func() uint64 {
 }
 
 // relayCounts shows that a proxy-mode run measured the relay: CALLs the
-// proxy relayed and got answered, the upstream's answers it waited for in
+// proxy relayed and got answered (the Heartbeats among them apart: boots
+// queue up in the connect phase), the upstream's answers it waited for in
 // vain (it answered itself), and CALLs from chargers the upstream received.
 type relayCounts struct {
-	Relayed       uint64  `json:"relayed"`
-	RelayMeanSecs float64 `json:"relayMeanSeconds"`
-	Timeouts      uint64  `json:"timeouts"`
-	UpstreamCalls uint64  `json:"upstreamCalls"`
+	Relayed           uint64  `json:"relayed"`
+	RelayMeanSecs     float64 `json:"relayMeanSeconds"`
+	Heartbeats        uint64  `json:"heartbeats"`
+	HeartbeatMeanSecs float64 `json:"heartbeatMeanSeconds"`
+	Timeouts          uint64  `json:"timeouts"`
+	UpstreamCalls     uint64  `json:"upstreamCalls"`
 }
 
-// readRelay reads relayCounts from the proxy's and the upstream's metrics.
-func readRelay(proxy, upstream *prometheus.Registry) *relayCounts {
+// readRelay reads relayCounts but UpstreamCalls from the proxy's metrics.
+func readRelay(proxy *prometheus.Registry) *relayCounts {
 	rc := &relayCounts{}
-	var sum float64
+	var sum, hbSum float64
 	if mfs, err := proxy.Gather(); err == nil {
 		for _, mf := range mfs {
 			for _, m := range mf.GetMetric() {
 				switch mf.GetName() {
 				case "chargedesk_upstream_relay_duration_seconds":
-					rc.Relayed += m.GetHistogram().GetSampleCount()
-					sum += m.GetHistogram().GetSampleSum()
+					h := m.GetHistogram()
+					rc.Relayed += h.GetSampleCount()
+					sum += h.GetSampleSum()
+					for _, l := range m.GetLabel() {
+						if l.GetName() == "action" && l.GetValue() == "Heartbeat" {
+							rc.Heartbeats += h.GetSampleCount()
+							hbSum += h.GetSampleSum()
+						}
+					}
 				case "chargedesk_upstream_timeouts_total":
 					rc.Timeouts += uint64(m.GetCounter().GetValue())
 				}
@@ -243,7 +277,17 @@ func readRelay(proxy, upstream *prometheus.Registry) *relayCounts {
 	if rc.Relayed > 0 {
 		rc.RelayMeanSecs = sum / float64(rc.Relayed)
 	}
-	if mfs, err := upstream.Gather(); err == nil {
+	if rc.Heartbeats > 0 {
+		rc.HeartbeatMeanSecs = hbSum / float64(rc.Heartbeats)
+	}
+	return rc
+}
+
+// callsReceived counts, from a central system's metrics, the CALLs its
+// chargers sent it.
+func callsReceived(reg *prometheus.Registry) uint64 {
+	var n uint64
+	if mfs, err := reg.Gather(); err == nil {
 		for _, mf := range mfs {
 			if mf.GetName() != "chargedesk_ocpp_messages_total" {
 				continue
@@ -259,12 +303,12 @@ func readRelay(proxy, upstream *prometheus.Registry) *relayCounts {
 					}
 				}
 				if dir == "in" && typ == "CALL" {
-					rc.UpstreamCalls += uint64(m.GetCounter().GetValue())
+					n += uint64(m.GetCounter().GetValue())
 				}
 			}
 		}
 	}
-	return rc
+	return n
 }
 
 // selfServer is chargedesk started in-process for a load run.
@@ -395,39 +439,81 @@ func (s *selfServer) close() error {
 	return errors.Join(errs...)
 }
 
-// loadSelf runs the load against chargedesk started here.
-func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.Writer, res *loadResult) error {
-	// A charger's socket at each end, and in proxy mode its upstream link's
-	// at each end too: all in this process, but for the charger's end with
-	// -split.
-	fdsPerCharger := 2
+// loadBaseFiles is what the load's server process may hold open besides
+// its chargers' sockets, with room to spare. Seen on Linux with 2 CPUs:
+// standard input, output and error and a /dev/null (4); the runtime's
+// poller, an epoll and an eventfd (2), and the cgroup CPU-quota files it
+// reads (2); the OCPP listener (1); SQLite's writer and up to
+// max(4, GOMAXPROCS) readers, each with the database and its WAL open, and
+// the shared-memory index (up to 11); pipes to and pidfds of the children,
+// chargers and upstream (7). A proxy run with 9,900 chargers held 27
+// besides its 19,800 sockets (ServerOpenFiles). The rest of the margin is
+// for upstream links being redialled and connections being accepted or
+// closed at a given moment. The embedded NATS needs none (an in-process
+// connection, no listener).
+const loadBaseFiles = 128
+
+// loadFilesPerCharger is the descriptors each charger costs the measured
+// process: its socket at each end, but the charger's end when the chargers
+// run in a child (-split); in proxy mode its upstream link's at each end
+// too, but the upstream's end when the upstream runs in a child
+// (-upstream-split).
+func loadFilesPerCharger(o loadOptions) int {
+	n := 2
 	if o.upstreamSelf {
-		fdsPerCharger = 4
+		n += 2
+		if o.upstreamSplit {
+			n--
+		}
 	}
 	if o.split {
-		fdsPerCharger--
+		n--
 	}
-	want := uint64(fdsPerCharger*o.chargers + 1024)
+	return n
+}
+
+// loadSelf runs the load against chargedesk started here.
+func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.Writer, res *loadResult) error {
+	// A child holds one descriptor per charger, the measured process at
+	// least as many: when this process has enough, so does each child (the
+	// hard limit is the same; each raises its own soft limit).
+	fdsPerCharger := loadFilesPerCharger(o)
+	want := uint64(fdsPerCharger*o.chargers + loadBaseFiles)
 	if got := sim.RaiseFileLimit(want); got != 0 && got < want && o.upstreamSelf {
 		// Without enough descriptors the proxy and the upstream fail their
 		// store and dials, and the run measures that instead of the relay.
-		return fmt.Errorf("open-file limit %d (could not raise it to %d): -upstream-self allows at most %d chargers here",
-			got, want, (int(got)-1024)/fdsPerCharger)
+		return fmt.Errorf("open-file limit %d (could not raise it to %d): -upstream-self allows at most %d chargers here (%d descriptors per charger and %d for the rest)",
+			got, want, (int(got)-loadBaseFiles)/fdsPerCharger, fdsPerCharger, loadBaseFiles)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	upstream := ""
 	var up *selfServer
+	var upChild *upstreamProc
 	if o.upstreamSelf {
 		// The upstream plays the network's existing central system: a
 		// second chargedesk on its own store, the same chargers registered.
 		var err error
-		up, _, err = startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
-		if err != nil {
-			return fmt.Errorf("upstream: %w", err)
+		if o.upstreamSplit {
+			upChild, err = startUpstreamChild(ctx, o)
+			if err != nil {
+				return fmt.Errorf("upstream: %w", err)
+			}
+			defer func() {
+				if err := upChild.close(); err != nil {
+					fmt.Fprintln(stderr, "upstream child:", err)
+				}
+			}()
+			upstream = upChild.url
+		} else {
+			up, _, err = startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+			if err != nil {
+				return fmt.Errorf("upstream: %w", err)
+			}
+			defer up.close()
+			upstream = up.url
 		}
-		defer up.close()
-		upstream = up.url
-		res.Upstream = up.url
+		res.Upstream = upstream
+		res.UpstreamSplit = o.upstreamSplit
 	}
 	srv, regTime, err := startSelf(ctx, o.chargers, o.prefix, "load", upstream, log)
 	if err != nil {
@@ -445,13 +531,34 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 	default:
 		return fmt.Errorf("-commander must be gateway or bus, not %q", o.commander)
 	}
-	if up != nil {
+	if o.upstreamSelf {
 		res.Mode = "self-proxy"
-		defer func() { res.Relay = readRelay(srv.reg, up.reg) }()
+		// Read once the run is over, before the upstream stops.
+		defer func() {
+			res.Relay = readRelay(srv.reg)
+			if up != nil {
+				res.Relay.UpstreamCalls = callsReceived(up.reg)
+				return
+			}
+			st, err := upChild.stats()
+			if err != nil {
+				fmt.Fprintln(stderr, "upstream child:", err)
+			}
+			res.Relay.UpstreamCalls = st.Calls
+		}()
 	}
 	if o.split {
 		res.Mode += "-split"
-		return loadChild(ctx, o, cfg, res)
+	}
+	if o.upstreamSplit {
+		res.Mode += "-upstream-child"
+	}
+	if o.split {
+		upPID := 0
+		if upChild != nil {
+			upPID = upChild.cmd.Process.Pid
+		}
+		return loadChild(ctx, o, cfg, res, upPID)
 	}
 	cfg.ServerMemory = memInUse // same process: this is server and chargers together
 	rep, err := sim.RunLoad(ctx, cfg)
@@ -460,29 +567,189 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 	return err
 }
 
+// upstreamStats is what an upstream child tells its parent when asked
+// ("STATS?").
+type upstreamStats struct {
+	Calls uint64 `json:"calls"` // CALLs received from chargers (the proxy's relays)
+}
+
+// upstreamChild runs the upstream of a -upstream-split parent, alone in
+// this process ("sim -load -upstream-stdio"): chargedesk on its own store
+// with the load's chargers registered, as startSelf starts it. It writes
+// "URL ws://..." once it serves, answers each "STATS?" line with
+// upstreamStats as one JSON line, and stops when its input ends.
+func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr io.Writer) (err error) {
+	if o.chargers < 1 || o.chargers > sim.MaxLoadChargers {
+		return fmt.Errorf("-chargers must be between 1 and %d", sim.MaxLoadChargers)
+	}
+	// One descriptor per charger: the proxy's upstream link, accepted.
+	want := uint64(o.chargers + loadBaseFiles)
+	if got := sim.RaiseFileLimit(want); got != 0 && got < want {
+		return fmt.Errorf("open-file limit %d (could not raise it to %d) is too low for %d chargers", got, want, o.chargers)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	up, _, err := startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, up.close()) }()
+	if _, err := fmt.Fprintln(out, "URL", up.url); err != nil {
+		return err
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	enc := json.NewEncoder(out)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if line != "STATS?" {
+				return fmt.Errorf("upstream child: unexpected input %q", line)
+			}
+			if err := enc.Encode(upstreamStats{Calls: callsReceived(up.reg)}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// upstreamProc is the upstream of a -upstream-split run, in its child
+// process.
+type upstreamProc struct {
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	url    string
+}
+
+// startUpstreamChild starts the upstream in a child process (this
+// executable, "sim -load -upstream-stdio") and waits for its URL.
+func startUpstreamChild(ctx context.Context, o loadOptions) (_ *upstreamProc, err error) {
+	args := []string{"sim", "-load", "-upstream-stdio", "-chargers", strconv.Itoa(o.chargers), "-id-prefix", o.prefix}
+	// Bounded like the run: registrations (this one's and the proxy's),
+	// then the chargers child's bound.
+	cctx, cancel := context.WithTimeout(ctx, 4*time.Minute+loadChildBound(o))
+	u := &upstreamProc{cancel: cancel}
+	defer func() {
+		if err != nil {
+			if u.in != nil {
+				u.in.Close()
+			}
+			if u.cmd != nil && u.cmd.Process != nil {
+				err = errors.Join(err, u.cmd.Wait())
+			}
+			cancel()
+		}
+	}()
+	if u.cmd, err = childCommand(cctx, args); err != nil {
+		return nil, err
+	}
+	if u.in, err = u.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := u.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := u.cmd.Start(); err != nil {
+		return nil, err
+	}
+	u.out = bufio.NewScanner(out)
+	if !u.out.Scan() {
+		return nil, errors.New("upstream child stopped before serving")
+	}
+	url, ok := strings.CutPrefix(u.out.Text(), "URL ")
+	if !ok || !strings.HasPrefix(url, "ws://") {
+		return nil, fmt.Errorf("upstream child said %q, not its URL", u.out.Text())
+	}
+	u.url = url
+	return u, nil
+}
+
+// stats asks the upstream child for its counts.
+func (u *upstreamProc) stats() (upstreamStats, error) {
+	var st upstreamStats
+	if _, err := fmt.Fprintln(u.in, "STATS?"); err != nil {
+		return st, err
+	}
+	if !u.out.Scan() {
+		return st, errors.Join(errors.New("upstream child stopped"), u.out.Err())
+	}
+	err := json.Unmarshal(u.out.Bytes(), &st)
+	return st, err
+}
+
+// close ends the upstream child's input, which stops it, and waits for it.
+func (u *upstreamProc) close() error {
+	defer u.cancel()
+	u.in.Close()
+	return u.cmd.Wait()
+}
+
+// childCommand makes the command that runs this executable with args, its
+// standard error this process's.
+func childCommand(ctx context.Context, args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	// A test binary runs chargedesk when this variable holds its arguments
+	// (see main_test.go); chargedesk itself ignores it.
+	cmd.Env = append(os.Environ(), "CHARGEDESK_TEST_CHILD_ARGS="+strings.Join(args, "\x1f"))
+	cmd.Stderr = os.Stderr
+	cmd.WaitDelay = 10 * time.Second
+	return cmd, nil
+}
+
+// loadChildBound bounds the chargers child: its connect phase at -rate,
+// -duration and two minutes for the rest.
+func loadChildBound(o loadOptions) time.Duration {
+	return 2*time.Minute + time.Duration(float64(o.chargers)/o.rate*float64(time.Second)) + o.duration
+}
+
+// openFiles counts the open descriptors of a process ("self" or a pid), or
+// returns 0 where /proc cannot tell.
+func openFiles(pid string) int {
+	ents, err := os.ReadDir("/proc/" + pid + "/fd")
+	if err != nil {
+		return 0
+	}
+	if pid == "self" {
+		return len(ents) - 1 // the directory being read
+	}
+	return len(ents)
+}
+
 // loadChild runs the chargers in a child process (this executable, "sim
 // -load -url ... -mem-stdio -json") and answers its memory questions with
 // this process's memory, which then is the server's alone. Operator
 // commands are sent from the child on the bus, which this process opens to
 // it on a loopback port.
-func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *loadResult) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
+func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *loadResult, upstreamPID int) error {
 	args := []string{"sim", "-load", "-url", cfg.URL, "-mem-stdio", "-json",
 		"-chargers", strconv.Itoa(o.chargers), "-rate", fmt.Sprint(o.rate), "-heartbeat-rate", fmt.Sprint(o.heartbeat),
 		"-status-rate", fmt.Sprint(o.status), "-meter-rate", fmt.Sprint(o.meter), "-commands-rate", "0",
 		"-duration", o.duration.String(), "-call-timeout", o.callTimeout.String(), "-protocol", o.protocol, "-id-prefix", o.prefix}
 	// Commands are sent from here, where the Commander is, while the child
 	// runs: same rates and measure as in one process.
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute+time.Duration(float64(o.chargers)/o.rate*float64(time.Second))+o.duration)
+	cctx, cancel := context.WithTimeout(ctx, loadChildBound(o))
 	defer cancel()
-	cmd := exec.CommandContext(cctx, exe, args...)
-	// A test binary runs chargedesk when this variable holds its arguments
-	// (see main_test.go); chargedesk itself ignores it.
-	cmd.Env = append(os.Environ(), "CHARGEDESK_TEST_CHILD_ARGS="+strings.Join(args, "\x1f"))
-	cmd.Stderr = os.Stderr
+	cmd, err := childCommand(cctx, args)
+	if err != nil {
+		return err
+	}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -521,6 +788,11 @@ func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *load
 		asked++
 		if asked == 2 {
 			res.ServerGoroutines = runtime.NumGoroutine()
+			res.ServerOpenFiles = openFiles("self")
+			res.ChargersOpenFiles = openFiles(strconv.Itoa(cmd.Process.Pid))
+			if upstreamPID != 0 {
+				res.UpstreamOpenFiles = openFiles(strconv.Itoa(upstreamPID))
+			}
 			if err := writeHeapProfile(o.heapProfile); err != nil {
 				fmt.Fprintln(os.Stderr, "heap profile:", err)
 			}
@@ -646,7 +918,11 @@ func printLoad(w io.Writer, res loadResult) {
 	fmt.Fprintf(tw, "mode\t%s\n", res.Mode)
 	fmt.Fprintf(tw, "machine\t%s\n", res.Machine)
 	if res.Upstream != "" {
-		fmt.Fprintf(tw, "proxy mode, upstream\t%s (in-process chargedesk)\n", res.Upstream)
+		where := "in-process chargedesk"
+		if res.UpstreamSplit {
+			where = "chargedesk in a child process"
+		}
+		fmt.Fprintf(tw, "proxy mode, upstream\t%s (%s)\n", res.Upstream, where)
 	}
 	if res.RegisterTime != "" {
 		fmt.Fprintf(tw, "chargers registered in\t%s\n", res.RegisterTime)
@@ -665,8 +941,9 @@ func printLoad(w io.Writer, res loadResult) {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", row.name, row.l.Count, fmtDur(row.l.P50), fmtDur(row.l.P95), fmtDur(row.l.P99), fmtDur(row.l.Max))
 	}
 	if rc := res.Relay; rc != nil {
-		fmt.Fprintf(tw, "relayed by the proxy\t%d CALLs answered by the upstream (mean %s at the proxy), %d answered locally after a timeout; upstream received %d CALLs\n",
-			rc.Relayed, fmtDur(time.Duration(rc.RelayMeanSecs*float64(time.Second))), rc.Timeouts, rc.UpstreamCalls)
+		fmt.Fprintf(tw, "relayed by the proxy\t%d CALLs answered by the upstream (mean %s at the proxy; %d Heartbeats, mean %s), %d answered locally after a timeout; upstream received %d CALLs\n",
+			rc.Relayed, fmtDur(time.Duration(rc.RelayMeanSecs*float64(time.Second))), rc.Heartbeats, fmtDur(time.Duration(rc.HeartbeatMeanSecs*float64(time.Second))),
+			rc.Timeouts, rc.UpstreamCalls)
 	}
 	fmt.Fprintf(tw, "errors\t%d, disconnects %d\n", r.Errors, r.Disconnects)
 	for _, e := range r.ErrorSamples {
@@ -679,7 +956,10 @@ func printLoad(w io.Writer, res loadResult) {
 	}
 	if r.ServerBytesPerCharger != 0 {
 		who := "server"
-		if res.Upstream != "" {
+		switch {
+		case res.UpstreamSplit:
+			who = "server (proxy alone; upstream in its own process)"
+		case res.Upstream != "":
 			who = "server (proxy + in-process upstream)"
 		}
 		fmt.Fprintf(tw, "memory/charger, %s\t%.1f KiB\n", who, r.ServerBytesPerCharger/1024)
@@ -687,6 +967,10 @@ func printLoad(w io.Writer, res loadResult) {
 	fmt.Fprintf(tw, "goroutines (load process)\t%d\n", r.Goroutines)
 	if res.ServerGoroutines != 0 {
 		fmt.Fprintf(tw, "goroutines (server process)\t%d\n", res.ServerGoroutines)
+	}
+	if res.ServerOpenFiles != 0 {
+		fmt.Fprintf(tw, "open files: server, chargers, upstream process\t%d, %d, %s\n", res.ServerOpenFiles, res.ChargersOpenFiles,
+			map[bool]string{true: strconv.Itoa(res.UpstreamOpenFiles), false: "-"}[res.UpstreamOpenFiles != 0])
 	}
 	fmt.Fprintf(tw, "open-file limit\t%d\n", r.FileLimit)
 	tw.Flush()

@@ -47,16 +47,23 @@ func TestRunLoadSelf(t *testing.T) {
 }
 
 // TestRunLoadUpstreamSelf runs the load through chargedesk in proxy mode in
-// front of a second in-process chargedesk: the Heartbeats the load counts
-// are the ones the upstream answered.
+// front of a second chargedesk, in-process or in a child process: the
+// Heartbeats the load counts are the ones the upstream answered.
 func TestRunLoadUpstreamSelf(t *testing.T) {
-	for _, split := range []bool{false, true} {
-		t.Run(map[bool]string{false: "one process", true: "split"}[split], func(t *testing.T) {
-			args := []string{"-self", "-upstream-self", "-json", "-chargers", "10", "-rate", "300", "-heartbeat-rate", "100",
-				"-status-rate", "20", "-commands-rate", "20", "-duration", "400ms"}
-			if split {
-				args = append(args, "-split")
-			}
+	tests := []struct {
+		name     string
+		args     []string
+		wantMode string
+	}{
+		{"one process", nil, "self-proxy"},
+		{"split", []string{"-split"}, "self-proxy-split"},
+		{"upstream child", []string{"-upstream-split"}, "self-proxy-upstream-child"},
+		{"split, upstream child", []string{"-split", "-upstream-split"}, "self-proxy-split-upstream-child"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"-self", "-upstream-self", "-json", "-chargers", "10", "-rate", "300", "-heartbeat-rate", "100",
+				"-status-rate", "20", "-commands-rate", "20", "-duration", "400ms"}, tt.args...)
 			var out, errb bytes.Buffer
 			if err := runLoad(t.Context(), args, os.Getenv, &out, &errb); err != nil {
 				t.Fatalf("runLoad: %v\n%s", err, errb.String())
@@ -69,20 +76,41 @@ func TestRunLoadUpstreamSelf(t *testing.T) {
 			if r.Connected != 10 || r.Errors != 0 {
 				t.Errorf("connected %d, errors %d %v; want 10, 0", r.Connected, r.Errors, r.ErrorSamples)
 			}
-			wantMode := map[bool]string{false: "self-proxy", true: "self-proxy-split"}[split]
-			if res.Mode != wantMode || res.Upstream == "" {
-				t.Errorf("mode %q, upstream %q; want %q and a URL", res.Mode, res.Upstream, wantMode)
+			if res.Mode != tt.wantMode || res.Upstream == "" {
+				t.Errorf("mode %q, upstream %q; want %q and a URL", res.Mode, res.Upstream, tt.wantMode)
 			}
 			rc := res.Relay
 			if rc == nil {
 				t.Fatal("no relay counts")
 			}
 			answered := uint64(r.Heartbeat.Count + r.Status.Count)
-			if r.Heartbeat.Count == 0 || r.Command.Count == 0 || rc.Timeouts != 0 || rc.Relayed < answered || rc.UpstreamCalls < answered {
+			if r.Heartbeat.Count == 0 || r.Command.Count == 0 || rc.Timeouts != 0 || rc.Relayed < answered || rc.UpstreamCalls < answered ||
+				rc.Heartbeats < uint64(r.Heartbeat.Count) || rc.HeartbeatMeanSecs <= 0 {
 				t.Errorf("heartbeats %d, status %d, commands %d, relay %+v: want every CALL relayed to the upstream, no timeout",
 					r.Heartbeat.Count, r.Status.Count, r.Command.Count, *rc)
 			}
 		})
+	}
+}
+
+// TestLoadFilesPerCharger checks the descriptors the measured process holds
+// per charger in each arrangement.
+func TestLoadFilesPerCharger(t *testing.T) {
+	tests := []struct {
+		o    loadOptions
+		want int
+	}{
+		{loadOptions{}, 2},
+		{loadOptions{split: true}, 1},
+		{loadOptions{upstreamSelf: true}, 4},
+		{loadOptions{upstreamSelf: true, split: true}, 3},
+		{loadOptions{upstreamSelf: true, upstreamSplit: true}, 3},
+		{loadOptions{upstreamSelf: true, upstreamSplit: true, split: true}, 2},
+	}
+	for _, tt := range tests {
+		if got := loadFilesPerCharger(tt.o); got != tt.want {
+			t.Errorf("loadFilesPerCharger(%+v) = %d, want %d", tt.o, got, tt.want)
+		}
 	}
 }
 
@@ -108,6 +136,7 @@ func TestRunLoadBadFlags(t *testing.T) {
 		{"both", []string{"-self", "-url", "ws://127.0.0.1:1/ocpp"}},
 		{"split without self", []string{"-url", "ws://127.0.0.1:1/ocpp", "-split"}},
 		{"upstream-self without self", []string{"-url", "ws://127.0.0.1:1/ocpp", "-upstream-self"}},
+		{"upstream-split without upstream-self", []string{"-self", "-split", "-upstream-split"}},
 		{"bad protocol", []string{"-self", "-protocol", "1.5"}},
 		{"bad commander", []string{"-self", "-chargers", "1", "-commander", "http"}},
 		{"extra argument", []string{"-self", "extra"}},
@@ -131,8 +160,9 @@ func TestRunLoadBadFlags(t *testing.T) {
 //	  go test -run TestLoadMeasure -v -timeout 10m ./cmd/chargedesk/
 //
 // With -upstream-self the measured chargedesk runs in proxy mode in front
-// of a second in-process chargedesk; the relay's added latency is the
-// difference with a run without it (same flags otherwise).
+// of a second chargedesk, in-process or, with -upstream-split, in a child
+// process of its own; the relay's added latency is the difference with a
+// run without it (same flags otherwise).
 func TestLoadMeasure(t *testing.T) {
 	if os.Getenv("CHARGEDESK_LOAD") != "1" {
 		t.Skip("set CHARGEDESK_LOAD=1 to run the load measurement")
