@@ -212,22 +212,7 @@ func TestClusterNodeKills(t *testing.T) {
 	c.waitFleetConnected(f, 90*time.Second)
 
 	// Every charger has delivered what it queued.
-	eventually(t, 90*time.Second, "every acknowledged start stopped and acknowledged", func() bool {
-		for _, l := range f.ledgers {
-			l.mu.Lock()
-			open := 0
-			for id := range l.started {
-				if _, ok := l.stopped[id]; !ok {
-					open++
-				}
-			}
-			l.mu.Unlock()
-			if open > 0 {
-				return false
-			}
-		}
-		return true
-	})
+	f.waitDelivered(t, 90*time.Second)
 	total := 0
 	for _, ch := range f.chargers {
 		total += checkLedger(t, c, ch.ID(), f.ledgers[ch.ID()])
@@ -566,22 +551,7 @@ func TestClusterDependencyOutages(t *testing.T) {
 	stop()
 	wg.Wait()
 	c.waitFleetConnected(f, 60*time.Second)
-	eventually(t, 90*time.Second, "every acknowledged start stopped and acknowledged", func() bool {
-		for _, l := range f.ledgers {
-			l.mu.Lock()
-			open := 0
-			for id := range l.started {
-				if _, ok := l.stopped[id]; !ok {
-					open++
-				}
-			}
-			l.mu.Unlock()
-			if open > 0 {
-				return false
-			}
-		}
-		return true
-	})
+	f.waitDelivered(t, 90*time.Second)
 	total := 0
 	for _, ch := range f.chargers {
 		total += checkLedger(t, c, ch.ID(), f.ledgers[ch.ID()])

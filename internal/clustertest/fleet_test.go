@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,6 +122,12 @@ func newFleet(t *testing.T, c *cluster, n int, edit ...func(i int, cfg *sim.Char
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	f := &fleet{ledgers: map[string]*ledger{}}
+	simLog, err := os.Create(filepath.Join(c.logsDir, "chargers.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { simLog.Close() })
+	logger := slog.New(slog.NewTextHandler(simLog, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	for i := range n {
 		id := fmt.Sprintf("CL-%03d", i+1)
 		proto := chargedesk.OCPP16
@@ -136,7 +146,7 @@ func newFleet(t *testing.T, c *cluster, n int, edit ...func(i int, cfg *sim.Char
 			Connectors: []sim.ConnectorSpec{{Type: sim.CCS1, MaxPowerKW: 150}, {Type: sim.CCS1, MaxPowerKW: 150}},
 			BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second, CallTimeout: 10 * time.Second,
 			Settings:  map[string]string{"MeterValueSampleInterval": "1"},
-			Validator: v, OnFrame: l.onFrame,
+			Validator: v, OnFrame: l.onFrame, Logger: logger,
 		}
 		for _, e := range edit {
 			e(i, &cfg)
@@ -196,4 +206,38 @@ func (c *cluster) holder(id string) *node {
 	var ch chargedesk.Charger
 	c.mustAPI(nd, "GET", "/api/v1/chargers/"+id+"?events=0", nil, &ch)
 	return c.nodeNamed(ch.Node)
+}
+
+// waitDelivered waits until every transaction a charger had acknowledged
+// started has its stop acknowledged too (the chargers' queues delivered);
+// on time-out it names the open ones and what the chargers say.
+func (f *fleet) waitDelivered(t *testing.T, d time.Duration) {
+	t.Helper()
+	open := func() []string {
+		var out []string
+		for _, ch := range f.chargers {
+			l := f.ledgers[ch.ID()]
+			l.mu.Lock()
+			for id := range l.started {
+				if _, ok := l.stopped[id]; !ok {
+					s := ch.State()
+					out = append(out, fmt.Sprintf("%s transaction %s (charger connected %v, connectors %+v, counters %+v)",
+						ch.ID(), id, s.Connected, s.Connectors, s.Counters))
+				}
+			}
+			l.mu.Unlock()
+		}
+		return out
+	}
+	deadline := time.Now().Add(d)
+	for {
+		o := open()
+		if len(o) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %d acknowledged starts without an acknowledged stop:\n%s", d, len(o), strings.Join(o, "\n"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

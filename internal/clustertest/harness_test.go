@@ -126,10 +126,9 @@ func newClusterWith(t *testing.T, n int, o options) *cluster {
 			c.kill(nd)
 		}
 		if t.Failed() {
-			for _, nd := range c.nodes {
-				t.Logf("log of %s: %s", nd.name, filepath.Join(c.logsDir, nd.name+".log"))
-				if b, err := os.ReadFile(filepath.Join(c.logsDir, nd.name+".log")); err == nil {
-					t.Logf("last lines of %s:\n%s", nd.name, tail(b, 40))
+			for _, name := range append(c.nodeNames(), "chargers") {
+				if b, err := os.ReadFile(filepath.Join(c.logsDir, name+".log")); err == nil {
+					t.Logf("warnings and errors in the log of %s:\n%s", name, tail(problems(b), 40))
 				}
 			}
 		}
@@ -546,4 +545,23 @@ func (g *gate) close() {
 	for c := range g.conns {
 		c.Close()
 	}
+}
+
+func (c *cluster) nodeNames() []string {
+	var out []string
+	for _, nd := range c.nodes {
+		out = append(out, nd.name)
+	}
+	return out
+}
+
+// problems keeps a log's WARN and ERROR lines.
+func problems(b []byte) []byte {
+	var out [][]byte
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if bytes.Contains(l, []byte("level=WARN")) || bytes.Contains(l, []byte("level=ERROR")) {
+			out = append(out, l)
+		}
+	}
+	return bytes.Join(out, []byte("\n"))
 }
