@@ -107,13 +107,18 @@ func (a upstreamAPI) get() http.Handler {
 			writeError(w, r, a.logger, err)
 			return
 		}
-		out, err := a.view(r, id)
-		if err != nil {
-			writeError(w, r, a.logger, err)
-			return
-		}
-		encode(w, r, a.logger, http.StatusOK, out)
+		a.writeView(w, r, id)
 	})
+}
+
+// writeView answers with what GET shows of the charger.
+func (a upstreamAPI) writeView(w http.ResponseWriter, r *http.Request, id string) {
+	out, err := a.view(r, id)
+	if err != nil {
+		writeError(w, r, a.logger, err)
+		return
+	}
+	encode(w, r, a.logger, http.StatusOK, out)
 }
 
 // put sets the charger's route; the node holding the charger redials it
@@ -166,11 +171,6 @@ func (a upstreamAPI) put(reset bool) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		out, err := a.view(r, id)
-		if err != nil {
-			writeError(w, r, a.logger, err)
-			return
-		}
-		encode(w, r, a.logger, http.StatusOK, out)
+		a.writeView(w, r, id)
 	})
 }

@@ -173,6 +173,9 @@ type Snapshot struct {
 	Connectors        []ConnectorState              `json:"connectors"`
 	Faults            []ActiveFault                 `json:"faults"`
 	Counters          Counters                      `json:"counters"`
+	// QueuedTx counts the transaction messages waiting to be delivered (or
+	// for their answer).
+	QueuedTx int `json:"queuedTx"`
 }
 
 // MarshalJSON encodes the snapshot with its heartbeat interval in seconds
@@ -344,6 +347,7 @@ func (c *Charger) State() Snapshot {
 		LocalListSize:     len(c.localList),
 		CacheSize:         len(c.cache),
 		Counters:          c.counters,
+		QueuedTx:          len(c.txQueue),
 		Faults:            c.activeFaultsLocked(),
 		Connectors:        make([]ConnectorState, 0, len(c.conns)),
 	}

@@ -35,6 +35,44 @@ type ledger struct {
 	started map[string]int          // transaction id → acknowledged starts
 	stopped map[string]int64        // transaction id → meterStop (1.6) or 0
 	samples int                     // meter samples in acknowledged MeterValues
+	// stopsSent are the stops the charger sent, answered or not (its
+	// node may have died first): once its queue is empty, each is stored.
+	stopsSent map[string]int64
+	// samplesSent counts the samples of every transaction message sent,
+	// answered or not.
+	samplesSent int
+}
+
+// sent notes a stop the charger sent, and the samples of what it sent.
+func (l *ledger) sent(m ocpp.Message) {
+	var withSamples struct {
+		MeterValue      []meterValue `json:"meterValue"`
+		TransactionData []meterValue `json:"transactionData"`
+	}
+	if m.Action == "MeterValues" || m.Action == "TransactionEvent" || m.Action == "StopTransaction" {
+		_ = json.Unmarshal(m.Payload, &withSamples)
+		l.samplesSent += samplesIn(withSamples.MeterValue) + samplesIn(withSamples.TransactionData)
+	}
+	switch m.Action {
+	case "StopTransaction":
+		var r struct {
+			TransactionID int64 `json:"transactionId"`
+			MeterStop     int64 `json:"meterStop"`
+		}
+		_ = json.Unmarshal(m.Payload, &r)
+		l.stopsSent[fmt.Sprint(r.TransactionID)] = r.MeterStop
+	case "TransactionEvent":
+		var r struct {
+			EventType       string `json:"eventType"`
+			TransactionInfo struct {
+				TransactionID string `json:"transactionId"`
+			} `json:"transactionInfo"`
+		}
+		_ = json.Unmarshal(m.Payload, &r)
+		if r.EventType == "Ended" {
+			l.stopsSent[r.TransactionInfo.TransactionID] = 0
+		}
+	}
 }
 
 func (l *ledger) onFrame(f sim.Frame) {
@@ -44,6 +82,7 @@ func (l *ledger) onFrame(f sim.Frame) {
 	switch {
 	case f.Dir == sim.DirOut && m.Type == ocpp.Call:
 		l.calls[m.ID] = m
+		l.sent(m)
 	case f.Dir == sim.DirIn && m.Type == ocpp.CallResult:
 		req, ok := l.calls[m.ID]
 		if !ok {
@@ -65,36 +104,26 @@ func (l *ledger) acknowledged(req ocpp.Message, answer json.RawMessage) {
 		l.started[fmt.Sprint(a.TransactionID)]++
 	case "StopTransaction":
 		var r struct {
-			TransactionID   int64 `json:"transactionId"`
-			MeterStop       int64 `json:"meterStop"`
-			TransactionData []struct {
-				SampledValue []json.RawMessage `json:"sampledValue"`
-			} `json:"transactionData"`
+			TransactionID   int64        `json:"transactionId"`
+			MeterStop       int64        `json:"meterStop"`
+			TransactionData []meterValue `json:"transactionData"`
 		}
 		_ = json.Unmarshal(req.Payload, &r)
 		l.stopped[fmt.Sprint(r.TransactionID)] = r.MeterStop
-		for _, mv := range r.TransactionData {
-			l.samples += len(mv.SampledValue)
-		}
+		l.samples += samplesIn(r.TransactionData)
 	case "MeterValues":
 		var r struct {
-			MeterValue []struct {
-				SampledValue []json.RawMessage `json:"sampledValue"`
-			} `json:"meterValue"`
+			MeterValue []meterValue `json:"meterValue"`
 		}
 		_ = json.Unmarshal(req.Payload, &r)
-		for _, mv := range r.MeterValue {
-			l.samples += len(mv.SampledValue)
-		}
+		l.samples += samplesIn(r.MeterValue)
 	case "TransactionEvent":
 		var r struct {
 			EventType       string `json:"eventType"`
 			TransactionInfo struct {
 				TransactionID string `json:"transactionId"`
 			} `json:"transactionInfo"`
-			MeterValue []struct {
-				SampledValue []json.RawMessage `json:"sampledValue"`
-			} `json:"meterValue"`
+			MeterValue []meterValue `json:"meterValue"`
 		}
 		_ = json.Unmarshal(req.Payload, &r)
 		switch r.EventType {
@@ -103,10 +132,21 @@ func (l *ledger) acknowledged(req ocpp.Message, answer json.RawMessage) {
 		case "Ended":
 			l.stopped[r.TransactionInfo.TransactionID] = 0
 		}
-		for _, mv := range r.MeterValue {
-			l.samples += len(mv.SampledValue)
-		}
+		l.samples += samplesIn(r.MeterValue)
 	}
+}
+
+// meterValue is an OCPP meterValue as far as counting its samples goes.
+type meterValue struct {
+	SampledValue []json.RawMessage `json:"sampledValue"`
+}
+
+func samplesIn(mvs []meterValue) int {
+	n := 0
+	for _, mv := range mvs {
+		n += len(mv.SampledValue)
+	}
+	return n
 }
 
 // newFleet registers n chargers (half 1.6, half 2.0.1, two connectors
@@ -139,7 +179,7 @@ func newFleet(t *testing.T, c *cluster, n int, edit ...func(i int, cfg *sim.Char
 		tag := fmt.Sprintf("CLTAG%03d", i+1)
 		c.mustAPI(c.nodes[0], "PUT", "/api/v1/tokens/"+tag, map[string]any{"status": "Accepted"}, nil)
 		f.tags = append(f.tags, tag)
-		l := &ledger{proto: proto, calls: map[string]ocpp.Message{}, started: map[string]int{}, stopped: map[string]int64{}}
+		l := &ledger{proto: proto, calls: map[string]ocpp.Message{}, started: map[string]int{}, stopped: map[string]int64{}, stopsSent: map[string]int64{}}
 		f.ledgers[id] = l
 		cfg := sim.ChargerConfig{
 			ID: id, Password: password, Protocol: proto, URL: c.lb.url(),
@@ -208,35 +248,27 @@ func (c *cluster) holder(id string) *node {
 	return c.nodeNamed(ch.Node)
 }
 
-// waitDelivered waits until every transaction a charger had acknowledged
-// started has its stop acknowledged too (the chargers' queues delivered);
-// on time-out it names the open ones and what the chargers say.
+// waitDelivered waits until every charger is connected with nothing left
+// in its transaction queue; on time-out it names those that are not.
 func (f *fleet) waitDelivered(t *testing.T, d time.Duration) {
 	t.Helper()
-	open := func() []string {
+	pending := func() []string {
 		var out []string
 		for _, ch := range f.chargers {
-			l := f.ledgers[ch.ID()]
-			l.mu.Lock()
-			for id := range l.started {
-				if _, ok := l.stopped[id]; !ok {
-					s := ch.State()
-					out = append(out, fmt.Sprintf("%s transaction %s (charger connected %v, connectors %+v, counters %+v)",
-						ch.ID(), id, s.Connected, s.Connectors, s.Counters))
-				}
+			if s := ch.State(); !s.Connected || s.QueuedTx > 0 {
+				out = append(out, fmt.Sprintf("%s: connected %v, %d transaction messages queued, counters %+v", ch.ID(), s.Connected, s.QueuedTx, s.Counters))
 			}
-			l.mu.Unlock()
 		}
 		return out
 	}
 	deadline := time.Now().Add(d)
 	for {
-		o := open()
-		if len(o) == 0 {
+		p := pending()
+		if len(p) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s, %d acknowledged starts without an acknowledged stop:\n%s", d, len(o), strings.Join(o, "\n"))
+			t.Fatalf("after %s, chargers still delivering:\n%s", d, strings.Join(p, "\n"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

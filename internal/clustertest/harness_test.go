@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -564,4 +565,20 @@ func problems(b []byte) []byte {
 		}
 	}
 	return bytes.Join(out, []byte("\n"))
+}
+
+// waitMetric waits until every node's /metrics has line.
+func (c *cluster) waitMetric(d time.Duration, line string) {
+	c.t.Helper()
+	for _, nd := range c.nodes {
+		eventually(c.t, d, nd.name+" shows "+line, func() bool {
+			res, err := http.Get("http://" + nd.httpAddr + "/metrics")
+			if err != nil {
+				return false
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return strings.Contains(string(b), line)
+		})
+	}
 }
