@@ -309,6 +309,14 @@ func injectDemoFaults(ctx context.Context, control *fleetControl, network sim.Ne
 		if err := control.InjectFault(ctx, c.ID, f.connector, string(f.fault), tag); err != nil {
 			return setup, fmt.Errorf("inject %s into %s: %w", f.fault, c.ID, err)
 		}
+		if f.fault == sim.FaultLockAfterSession && tag != "" && control.store != nil {
+			// The guide says the session ended: wait until the store
+			// has its stop, or an unlock tried at once is refused for an
+			// active transaction.
+			if err := waitNoActive(ctx, control.store, c.ID, f.connector); err != nil {
+				return setup, err
+			}
+		}
 		if f.plugged {
 			if _, err := control.Act(ctx, c.ID, f.connector, "plug", ""); err != nil {
 				return setup, fmt.Errorf("plug a car into %s: %w", c.ID, err)
@@ -484,4 +492,31 @@ func demoDriver(network sim.Network) sim.Driver {
 		}
 	}
 	return network.Drivers[len(network.Drivers)-1]
+}
+
+// waitNoActive waits, up to 10 s, until the store has no active
+// transaction on the charger's connector.
+func waitNoActive(ctx context.Context, st chargedesk.Store, chargerID string, connector int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		txs, err := st.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, ActiveOnly: true})
+		if err != nil {
+			return err
+		}
+		active := false
+		for _, tx := range txs {
+			active = active || tx.ConnectorID == connector
+		}
+		if !active {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the demo session on %s connector %d did not end within 10 s", chargerID, connector)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
