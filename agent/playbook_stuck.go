@@ -193,6 +193,12 @@ func (a *Agent) checkCableOut(ctx context.Context, s *session) error {
 		s.say(keyCableOut)
 		return nil
 	}
+	if s.d.Unlocked && thanksOnly(s.text) {
+		// "ok thanks" after the unlock and the car's release steps: the
+		// driver is leaving content, not reporting the cable still stuck.
+		s.prev = chargedesk.ConversationResolved
+		return s.goodbye()
+	}
 	if s.d.Ask == askCarRelease && !triedRelease(s) {
 		// The message is about something else (a number, a question):
 		// nothing was tried yet, so nothing is concluded.
