@@ -32,8 +32,14 @@ func TestProxyRoute(t *testing.T) {
 	if got, want := a.authorizations()[0], basicAuth("PX-R", testPassword).Get("Authorization"); got != want {
 		t.Fatalf("A saw Authorization %q, want the charger's own %q", got, want)
 	}
-	ch.call("Heartbeat", map[string]any{})
 	eventually(t, "link recorded up", func() bool {
+		l, err := e.store.UpstreamLink(ctx, "PX-R")
+		return err == nil && l.Up
+	})
+	// The first frame relayed on a link is recorded at once, not only
+	// with the periodic record.
+	ch.call("Heartbeat", map[string]any{})
+	eventually(t, "first relay recorded", func() bool {
 		l, err := e.store.UpstreamLink(ctx, "PX-R")
 		return err == nil && l.Up && l.URL == urlA+"/PX-R" && l.Node == "test-node" && l.Relayed >= 1 && l.RelayMeanUS > 0
 	})

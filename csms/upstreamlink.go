@@ -118,10 +118,15 @@ func (u *upstream) linkDown(why string, dialFailed bool) int {
 	return n
 }
 
-// noteRelay records one charger CALL the upstream answered in d.
+// noteRelay records one charger CALL the upstream answered in d. The
+// first one on a link is recorded at the next flush like a transition, so
+// that a link just up does not show nothing relayed for linkRecordEvery.
 func (u *upstream) noteRelay(d time.Duration) {
 	u.mu.Lock()
 	u.relayed++
+	if u.relayed == 1 {
+		u.changed = true
+	}
 	u.relaySum += d
 	u.relayMax = max(u.relayMax, d)
 	u.mu.Unlock()
