@@ -92,13 +92,28 @@ func (a *Agent) saveState(ctx context.Context, s *session) error {
 	return nil
 }
 
-// activeTxIDs returns the ids of a charger's active transactions.
-func (a *Agent) activeTxIDs(ctx context.Context, chargerID string) (map[string]bool, error) {
-	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, ActiveOnly: true})
+// cardTxWindow is how many of a card's newest transactions on a charger
+// waitStarted looks at.
+const cardTxWindow = 20
+
+// cardTxs returns the newest transactions of idTag on a charger.
+func (a *Agent) cardTxs(ctx context.Context, chargerID, idTag string) ([]*chargedesk.Transaction, error) {
+	txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: chargerID, IDTag: idTag, Limit: cardTxWindow})
 	if err != nil {
 		return nil, fmt.Errorf("agent: transactions: %w", err)
 	}
-	out := map[string]bool{}
+	return txs, nil
+}
+
+// cardTxIDs returns the ids of the card's transactions on a charger that
+// waitStarted would see, ended or not: those are not the start it waits
+// for (an earlier start refused for the card is not this one's verdict).
+func (a *Agent) cardTxIDs(ctx context.Context, chargerID, idTag string) (map[string]bool, error) {
+	txs, err := a.cardTxs(ctx, chargerID, idTag)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(txs))
 	for _, tx := range txs {
 		out[tx.ID] = true
 	}
@@ -125,13 +140,14 @@ func (a *Agent) ownActive(ctx context.Context, s *session) (*chargedesk.Transact
 	return nil, nil
 }
 
-// waitStarted waits for a new active transaction with idTag on the
-// conversation's connector, one that was not active before (before).
+// waitStarted waits for a new transaction with idTag on the
+// conversation's connector, one not among before (cardTxIDs): active, or
+// refused by the central system's verdict.
 func (a *Agent) waitStarted(ctx context.Context, s *session, idTag string, before map[string]bool) (*chargedesk.Transaction, error) {
 	var got *chargedesk.Transaction
 	var refused chargedesk.AuthStatus
 	_, err := a.waitOK(ctx, s.c.ChargerID, a.verify, func() (bool, error) {
-		txs, err := a.store.Transactions(ctx, chargedesk.TransactionFilter{ChargerID: s.c.ChargerID, IDTag: idTag, Limit: 20})
+		txs, err := a.cardTxs(ctx, s.c.ChargerID, idTag)
 		if err != nil {
 			return false, err
 		}

@@ -408,6 +408,19 @@ func TestStartTimeWords(t *testing.T) {
 	if _, ok := startTimeMatches("a few minutes ago", now, now.Add(-2*time.Hour)); ok {
 		t.Error("a few minutes ago matched a start two hours ago")
 	}
+	// A bare number is an hour only with a cue, minutes or am/pm: "1"
+	// alone may answer another question.
+	oneish := time.Date(2026, 12, 6, 12, 55, 0, 0, time.UTC)
+	for text, want := range map[string]bool{
+		"1": false, "13": false, "1.": false,
+		"around 1": true, "at 1": true, "1 pm": true, "1pm": true, "13:00": true, "13h": true, "1 o'clock": true,
+		"vers 13 heures": true, "a las 1": true, "I started at like 1": true,
+	} {
+		given, ok := startTimeMatches(text, now, oneish)
+		if given != want || ok != want {
+			t.Errorf("%q for a start at 12:55: given %v, matches %v; want %v", text, given, ok, want)
+		}
+	}
 }
 
 // proposedStart leaves a stale session of another card on the connector

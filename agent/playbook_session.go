@@ -218,7 +218,7 @@ func (a *Agent) startSession(ctx context.Context, s *session, allowReset bool) e
 		s.ask(askStartOK, keyAskStartOK, s.c.ConnectorID, a.siteName(ctx, s.c.ChargerID))
 		return nil
 	}
-	before, err := a.activeTxIDs(ctx, s.c.ChargerID)
+	before, err := a.cardTxIDs(ctx, s.c.ChargerID, tok.IDTag)
 	if err != nil {
 		return err
 	}

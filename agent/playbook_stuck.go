@@ -92,6 +92,15 @@ func (a *Agent) bindByStartTime(ctx context.Context, s *session, tx *chargedesk.
 		return nil
 	}
 	given, ok := startTimeMatches(s.text, a.now(), tx.StartedAt)
+	if !ok && !given && thanksOnly(s.text) {
+		// "ok thanks" instead of a time: the driver is leaving; nothing
+		// was released and no one needs to call them back. The question
+		// stays open for when they write again.
+		s.d.Asked = 0
+		s.c.Status = chargedesk.ConversationOpen
+		s.say(keyStartTimeLater)
+		return nil
+	}
 	if ok {
 		s.d.SessionTx = tx.ID
 		if !s.verified() {

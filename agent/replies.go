@@ -98,6 +98,7 @@ const (
 	keyDamageTicket       = "damage_ticket"
 	keyTicketOpen         = "ticket_open"
 	keyAskStartTime       = "ask_start_time"
+	keyStartTimeLater     = "start_time_later"
 	keyNewCardNotSeen     = "new_card_not_seen"
 	keyAgentPaused        = "agent_paused"
 	keyTakenOver          = "taken_over"
@@ -576,6 +577,11 @@ var replies = map[string]map[string]string{
 		"en": "To make sure this is your cable, about what time did you start charging (for example 2:30 pm)?",
 		"fr": "Pour m'assurer que c'est votre câble, vers quelle heure avez-vous commencé la recharge (par exemple 14 h 30)?",
 		"es": "Para asegurarme de que es su cable, ¿a qué hora aproximada empezó a cargar (por ejemplo 2:30 pm)?",
+	},
+	keyStartTimeLater: {
+		"en": "All right. I can release the cable once I know about what time you started charging; write to me with it whenever you're ready.",
+		"fr": "D'accord. Je pourrai libérer le câble quand je saurai vers quelle heure vous avez commencé la recharge; écrivez-moi l'heure dès que vous voulez.",
+		"es": "De acuerdo. Podré liberar el cable cuando sepa a qué hora aproximada empezó a cargar; escríbame la hora cuando quiera.",
 	},
 	keyNewCardNotSeen: {
 		"en": "I don't see a new or changed card on your account yet, so I won't try the declined card again.",

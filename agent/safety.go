@@ -226,6 +226,7 @@ func startTimeMatches(text string, now, started time.Time) (given, ok bool) {
 	}
 	// clock times
 	for i, w := range words {
+		w = strings.TrimRight(w, ".") // "around 2." ends a sentence
 		h, m, isClock := parseClock(w)
 		if !isClock {
 			continue
@@ -246,6 +247,12 @@ func startTimeMatches(text string, now, started time.Time) (given, ok bool) {
 			am = true
 		}
 		if h > 23 || m > 59 {
+			continue
+		}
+		if !am && !pm && !strings.ContainsAny(strings.TrimSuffix(strings.TrimSuffix(w, "pm"), "am"), ":.h") && !timeCue(words) {
+			// A lone number ("1") may answer another question (a
+			// connector, a choice): an hour counts with a cue, "around 2",
+			// "vers 2 heures", "a las 2", or with minutes or am/pm.
 			continue
 		}
 		given = true
@@ -271,6 +278,26 @@ func startTimeMatches(text string, now, started time.Time) (given, ok bool) {
 		}
 	}
 	return given, false
+}
+
+// clockCues are words that make a bare number an hour: "around 2",
+// "at 2", "2 o'clock", "vers 2", "a las 2".
+var clockCues = map[string]bool{
+	"around": true, "about": true, "at": true, "approx": true, "approximately": true, "roughly": true,
+	"maybe": true, "like": true, "since": true, "clock": true, "oclock": true, "started": true, "plugged": true,
+	"vers": true, "environ": true, "depuis": true, "heure": true, "heures": true, "commence": true, "branche": true,
+	"las": true, "la": true, "eso": true, "sobre": true, "alrededor": true, "como": true, "desde": true,
+	"hora": true, "horas": true, "empece": true, "conecte": true,
+}
+
+// timeCue reports whether the words hold a cue that a bare number is an hour.
+func timeCue(words []string) bool {
+	for _, w := range words {
+		if clockCues[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // parseClock reads "14:30", "2.30", "14h30", "14h", "2pm", "2:30pm" or a

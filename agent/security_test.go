@@ -275,6 +275,28 @@ func TestSecurity(t *testing.T) {
 				t.Errorf("commands %v", n)
 			}
 		}},
+		{"a lone number or a thank-you is no start time", func(t *testing.T, e *env) {
+			tx := e.endSession()
+			e.inject(sim.FaultLockAfterSession, sim.FaultOptions{})
+			c := e.chat()
+			e.say(c, "my session ended but the cable is stuck in charger "+e.id)
+			// The hour the session started, alone: it could answer anything.
+			r := e.say(c, tx.StartedAt.In(time.Local).Format("3"))
+			if r.Text != say("en", keyAskTimeAgain) {
+				t.Fatalf("reply %q to a lone number, want the start time asked again", r.Text)
+			}
+			r = e.say(c, "ok thanks")
+			if r.Text != say("en", keyStartTimeLater) {
+				t.Fatalf("reply %q to a thank-you, want the start time left for later", r.Text)
+			}
+			e.status(r, chargedesk.ConversationOpen)
+			e.noTicket(r)
+			r = e.say(c, "I started about "+tx.StartedAt.In(time.Local).Format("3:04 pm"))
+			e.status(r, chargedesk.ConversationResolved)
+			if n := e.commands(e.id); n["UnlockConnector:Unlocked"] != 1 {
+				t.Errorf("commands %v", n)
+			}
+		}},
 		{"bare number while verifying keeps the charger", func(t *testing.T, e *env) {
 			decoy := fmt.Sprintf("CDA-DCY-%04d", 1000+e.n)
 			_, err := e.st.store.RegisterCharger(e.ctx, chargedesk.ChargerRegistration{ID: decoy, PasswordHash: chargedesk.HashPassword("decoy-secret-123"),

@@ -16,8 +16,8 @@ type verdict struct {
 
 // authorize looks the token up and returns its verdict. An unknown token is
 // Invalid in 1.6 and Unknown in 2.0.1. When the token is Accepted but already
-// has an active transaction that ignore does not excuse, the verdict is
-// ConcurrentTx.
+// has an active transaction that ignore does not excuse, and that was not
+// itself refused at its start, the verdict is ConcurrentTx.
 func (c *conn) authorize(ctx context.Context, idTag string, ignore func(*chargedesk.Transaction) bool) (verdict, error) {
 	if idTag == "" {
 		// No token to judge: 1.6 has none; a 2.0.1 NoAuthorization token
@@ -43,6 +43,11 @@ func (c *conn) authorize(ctx context.Context, idTag string, ignore func(*charged
 		return verdict{}, err
 	}
 	for _, tx := range active {
+		if tx.AuthStatus != "" && tx.AuthStatus != chargedesk.AuthAccepted {
+			// A start refused for this token (and being stopped by its
+			// charger) is no session of the token's.
+			continue
+		}
 		if ignore == nil || !ignore(tx) {
 			v.status = chargedesk.AuthConcurrentTx
 			break

@@ -160,6 +160,12 @@ func TestTransaction16(t *testing.T) {
 	if tx.Active() || tx.MeterStopWh != 3000 || tx.StopReason != "EVDisconnected" || !tx.StoppedAt.Equal(stopAt) {
 		t.Fatalf("stopped transaction %+v", tx)
 	}
+	// The start refused as ConcurrentTx on CP-2 is still open (its
+	// charger has not stopped it yet): it is no session of the card's, so
+	// the card starts again once its real session ended.
+	if again := decode[v16.StartTransactionResponse](t, c.call("StartTransaction", map[string]any{"connectorId": 1, "idTag": "GOOD", "meterStart": 3000, "timestamp": ts(time.Now())})); again.IDTagInfo.Status != "Accepted" {
+		t.Fatalf("start after the session ended, beside a refused one still open: %+v", again)
+	}
 	samples, err := e.store.MeterValues(context.Background(), "CP-1", id, 100)
 	if err != nil || len(samples) != 2 {
 		t.Fatalf("meter values %v %v", samples, err)
