@@ -210,6 +210,40 @@ func TestDialogue(t *testing.T) {
 				t.Errorf("after ya está: %q (%s)", r.Text, r.Conversation.Language)
 			}
 		}},
+		{"a thank-you instead of the account's phone, and a cable the charger does not see", envOpts{}, func(t *testing.T, e *env) {
+			e.inject(sim.FaultStaleStatus, sim.FaultOptions{})
+			c := e.chat()
+			if r := e.say(c, "la pantalla de "+e.id+" dice no disponible"); r.Text != say("es", keyNowAvailable, 1, e.site.Name) {
+				t.Fatalf("reply %q", r.Text)
+			}
+			if r := e.say(c, "sí, iníciela"); r.Text != say("es", keyAskIdentity) {
+				t.Fatalf("after asking for the start: %q, want the account's phone asked", r.Text)
+			}
+			r := e.say(c, "ok gracias")
+			if r.Text != say("es", keyIdentityLater) || r.Conversation.Status != chargedesk.ConversationOpen {
+				t.Fatalf("after a thank-you instead of the phone: %q (%s)", r.Text, r.Conversation.Status)
+			}
+			e.noTicket(r)
+			// They write again with it: the question was kept.
+			if r = e.say(c, e.driver.Phone[2:]); r.Text != say("es", keyAskLast4) {
+				t.Fatalf("after the phone: %q", r.Text)
+			}
+			if r = e.say(c, "4242"); r.Text != say("es", keyPlugIn, 1) {
+				t.Fatalf("verified, no cable: %q", r.Text)
+			}
+			// "ya" with no cable in: the charger is asked and the driver
+			// hears what it sees, not the same request again.
+			if r = e.say(c, "ya"); r.Text != say("es", keyNoCableSeen, 1, e.id) {
+				t.Fatalf("after ya with no cable: %q", r.Text)
+			}
+			if n := e.commands(e.id); n[string(chargedesk.CmdRemoteStart)] != 0 || n["TriggerMessage"] == 0 {
+				t.Errorf("commands %v, want a status trigger and no start", n)
+			}
+			e.plugIn()
+			if r = e.say(c, "listo, ya está conectado"); r.Conversation.Status != chargedesk.ConversationResolved {
+				t.Errorf("after plugging in: %q (%s)", r.Text, r.Conversation.Status)
+			}
+		}},
 		{"unsure words about a held cable start nothing and write no ticket", envOpts{}, func(t *testing.T, e *env) {
 			e.inject(sim.FaultVehicleSideLock, sim.FaultOptions{})
 			e.waitStatus(e.occupied(chargedesk.StatusFinishing))

@@ -139,13 +139,16 @@ func (a *Agent) makeOperative(ctx context.Context, s *session) error {
 }
 
 // afterAvailable continues once the connector shows a fresh usable status:
-// with a cable in and a verified caller, start the session; otherwise the
-// charger is ready for the driver.
+// with a cable in (or a start the driver asked for) and a verified caller,
+// start the session; otherwise the charger is ready for the driver.
 func (a *Agent) afterAvailable(ctx context.Context, s *session, k chargedesk.Connector) error {
 	plugged := k.Status == chargedesk.StatusPreparing || k.Status == chargedesk.StatusOccupied
 	wantsCharge := s.c.Category == chargedesk.CategorySessionWontStart || s.c.Category == chargedesk.CategoryChargerOffline ||
 		s.c.Category == chargedesk.CategoryRFIDFailure || s.c.Category == chargedesk.CategoryPaymentFailure
-	if plugged && wantsCharge && s.verified() {
+	if (plugged || s.d.StartOK) && wantsCharge && s.verified() {
+		// A cable in, or the driver already asked for the start (and was
+		// verified for it since): start, or ask for the cable; the news
+		// that the connector is back was told already.
 		return a.startSession(ctx, s, true)
 	}
 	if wantsCharge && !s.verified() && s.d.PendingDriver != "" && !s.d.VerifyLocked {

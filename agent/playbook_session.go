@@ -336,6 +336,12 @@ func (a *Agent) cableIn(ctx context.Context, s *session) (bool, error) {
 	if asked >= 2 {
 		return false, a.humanHandoff(ctx, s, fmt.Sprintf("the driver says the cable is in, but %s connector %d reports none", s.c.ChargerID, s.c.ConnectorID))
 	}
+	if asked > 0 {
+		// The driver said it is in; the charger, asked just now, says
+		// not: they hear what the charger sees, not the same request.
+		s.ask(askPlugIn, keyNoCableSeen, s.c.ConnectorID, s.c.ChargerID)
+		return false, nil
+	}
 	s.ask(askPlugIn, keyPlugIn, s.c.ConnectorID)
 	return false, nil
 }

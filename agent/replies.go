@@ -60,6 +60,9 @@ const (
 	keyChargingResumed    = "charging_resumed"
 	keyReplug             = "replug"
 	keyPlugIn             = "plug_in"
+	keyIdentityLater      = "identity_later"
+	keyLast4Later         = "last4_later"
+	keyNoCableSeen        = "no_cable_seen"
 	keyCharging           = "charging"
 	keyNowAvailable       = "now_available"
 	keyReconnected        = "reconnected"
@@ -313,6 +316,16 @@ var replies = map[string]map[string]string{
 		"fr": "Pour agir sur votre recharge, je dois confirmer votre compte : quel est le numéro de téléphone du compte?",
 		"es": "Para actuar en su sesión necesito confirmar su cuenta: ¿cuál es el teléfono de su cuenta?",
 	},
+	keyIdentityLater: {
+		"en": "All right, I won't do anything for now. If you'd like me to act on your charge, send me the phone number on your account.",
+		"fr": "D'accord, je ne fais rien pour l'instant. Si vous voulez que j'agisse sur votre recharge, écrivez-moi le numéro de téléphone de votre compte.",
+		"es": "De acuerdo, no haré nada por ahora. Si quiere que actúe en su sesión, envíeme el teléfono de su cuenta.",
+	},
+	keyLast4Later: {
+		"en": "All right, I won't do anything for now. If you'd like me to act on your charge, send me the last 4 digits of the payment card on your account.",
+		"fr": "D'accord, je ne fais rien pour l'instant. Si vous voulez que j'agisse sur votre recharge, écrivez-moi les 4 derniers chiffres de la carte de paiement de votre compte.",
+		"es": "De acuerdo, no haré nada por ahora. Si quiere que actúe en su sesión, envíeme los últimos 4 dígitos de la tarjeta de pago de su cuenta.",
+	},
 	keyAskLast4: {
 		"en": "Thanks. To confirm it's you, what are the last 4 digits of the payment card on your account?",
 		"fr": "Merci. Pour confirmer que c'est bien vous, quels sont les 4 derniers chiffres de la carte de paiement de votre compte?",
@@ -367,6 +380,11 @@ var replies = map[string]map[string]string{
 		"en": "The charger and your car didn't complete their handshake. Please unplug the cable, plug it back in firmly until it clicks, then reply 'done' and I'll start the session.",
 		"fr": "La borne et le véhicule n'ont pas réussi à communiquer. Débranchez le câble, rebranchez-le bien jusqu'au clic, puis répondez « fait » et je démarre la recharge.",
 		"es": "El cargador y su auto no completaron la comunicación. Desconecte el cable, vuelva a conectarlo firme hasta el clic y responda 'listo' para que inicie la sesión.",
+	},
+	keyNoCableSeen: {
+		"en": "I just asked %[2]s and it still sees no cable in connector %[1]d. Check that you're at connector %[1]d, push the plug into your car until it clicks, then reply.",
+		"fr": "Je viens de demander à la borne %[2]s : elle ne voit toujours pas de câble au connecteur %[1]d. Vérifiez que vous êtes bien au connecteur %[1]d, enfoncez la fiche dans l'auto jusqu'au clic, puis répondez-moi.",
+		"es": "Acabo de consultar el cargador %[2]s y todavía no detecta un cable en el conector %[1]d. Verifique que está en el conector %[1]d, empuje el conector en su auto hasta el clic y respóndame.",
 	},
 	keyPlugIn: {
 		"en": "Please plug the cable into connector %[1]d, then reply and I'll start the session.",

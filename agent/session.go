@@ -499,6 +499,20 @@ func (s *session) step(ctx context.Context) error {
 		// A thank-you after the end closes the conversation.
 		return s.goodbye()
 	}
+	if s.d.StartOK && (s.d.Ask == askIdentity || s.d.Ask == askLast4) && thanksOnly(s.text) && !strings.ContainsAny(s.text, "0123456789") {
+		// "ok thanks" instead of the account's phone or card digits, asked
+		// only to start the charge the agent offered: the driver does not
+		// want it now. Nothing is done; the question stays open for when
+		// they write again.
+		s.d.Asked = 0
+		s.c.Status = chargedesk.ConversationOpen
+		if s.d.Ask == askLast4 {
+			s.say(keyLast4Later)
+		} else {
+			s.say(keyIdentityLater)
+		}
+		return nil
+	}
 	if done, err := a.resume(ctx, s); done || err != nil {
 		return err
 	}
