@@ -71,9 +71,9 @@ func pats(en, fr, es string) map[string]*regexp.Regexp {
 // cues are matched on folded text: lower case, no accents, apostrophes
 // straightened.
 var cues = []cue{
-	{qProblem, true, pats(`what'?s (going on|happening|wrong)|tell me (in a few words )?what|what (is|seems to be) the (problem|issue)|what happened`,
-		`qu'?est-ce qui se passe|que se passe-t-il|dites-moi (en quelques mots )?ce qui|quel est le probleme|ce qui ne va pas`,
-		`que pasa|que (le )?sucede|cual es el problema|digame (en pocas palabras )?que|que ocurre`)},
+	{qProblem, true, pats(`what'?s (going on|happening|wrong)|tell me (in a few words )?what|what (is|seems to be) the (problem|issue)|what happened|\bis it (that )?.+,? or (that )?`,
+		`qu'?est-ce qui se passe|que se passe-t-il|dites-moi (en quelques mots )?ce qui|quel est le probleme|ce qui ne va pas|est-ce (que|qu'|l'|la |le ).+,? ou (que|qu'|l'|la |le )?`,
+		`que pasa|que (le )?sucede|cual es el problema|digame (en pocas palabras )?que|que ocurre|\bes (que )?.+,? o (que )?`)},
 	{qCharger, true, pats(`which (charger|station)|what charger|charger (id|number)|id on (its|the) label|label id|read me the id|the id is on`,
 		`quelle borne|numero sur (l'|son )?etiquette|identifiant de la borne|lire le numero`,
 		`(en )?(que|cual) cargador|id de (la|su) etiqueta|id esta en la etiqueta|leer el id`)},

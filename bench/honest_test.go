@@ -210,6 +210,9 @@ func TestHearRewordedQuestions(t *testing.T) {
 		{"fr", "Vers quelle heure avez-vous branché l'auto?", qStartTime},
 		{"es", "¿Cuál es su número de celular?", qPhone},
 		{"es", "¿En cuál cargador se encuentra?", qCharger},
+		{"en", "Is it the payment that fails, or the charge that won't start?", qProblem},
+		{"fr", "Est-ce le paiement qui échoue, ou la recharge qui ne démarre pas?", qProblem},
+		{"es", "¿Es el pago lo que falla, o la carga que no arranca?", qProblem},
 		{"en", "Your card ending in 4242 has expired.", ""},
 		{"fr", "Votre carte se terminant par 4242 est expirée.", ""},
 	}
