@@ -42,6 +42,14 @@ var conceptLexicon = [numConcepts]string{
 	cFree:      `free gratuit gratuite gratuitement gratis`,
 }
 
+// conceptPhrases are folded word sequences that fire a concept their words
+// alone do not: a network's "charging card" is a credential for the
+// reader, not a bank card.
+var conceptPhrases = map[string]int{
+	"charging card": cRFID, "charge card": cRFID, "carte de recharge": cRFID, "carte de charge": cRFID,
+	"tarjeta de carga": cRFID, "tarjeta de recarga": cRFID,
+}
+
 type lexicon struct {
 	exact  map[string]uint8
 	prefix map[string]uint8
@@ -150,8 +158,14 @@ func (lx lexicon) extractFeatures(dst []feature, t string) []feature {
 			dst = append(dst, feature{hashBytes(fChar, g), wChar})
 		}
 	}
-	prev := ""
+	prev, prev2 := "", ""
 	seen := [numConcepts]bool{}
+	fire := func(c int) {
+		if c >= 0 && !seen[c] {
+			seen[c] = true
+			dst = append(dst, feature{hashBytes(fConcept, string(rune('a'+c))), wConcept})
+		}
+	}
 	for rest := t; rest != ""; {
 		var w string
 		w, rest, _ = strings.Cut(rest, " ")
@@ -161,12 +175,15 @@ func (lx lexicon) extractFeatures(dst []feature, t string) []feature {
 		dst = append(dst, feature{hashBytes(fWord, w), wWord})
 		if prev != "" {
 			dst = append(dst, feature{hashPair(prev, w), wBigram})
+			if c, ok := conceptPhrases[prev+" "+w]; ok {
+				fire(c)
+			}
+			if c, ok := conceptPhrases[prev2+" "+prev+" "+w]; ok && prev2 != "" {
+				fire(c)
+			}
 		}
-		prev = w
-		if c := lx.concept(w); c >= 0 && !seen[c] {
-			seen[c] = true
-			dst = append(dst, feature{hashBytes(fConcept, string(rune('a'+c))), wConcept})
-		}
+		prev2, prev = prev, w
+		fire(lx.concept(w))
 	}
 	var sum float32
 	for _, f := range dst {
