@@ -9,11 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -23,12 +20,9 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk"
-	"github.com/chargedesk/chargedesk/csms"
+	"github.com/chargedesk/chargedesk/internal/loadserver"
 	"github.com/chargedesk/chargedesk/natsbus"
-	"github.com/chargedesk/chargedesk/ocpp"
-	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sim"
-	"github.com/chargedesk/chargedesk/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -311,134 +305,6 @@ func callsReceived(reg *prometheus.Registry) uint64 {
 	return n
 }
 
-// selfServer is chargedesk started in-process for a load run.
-type selfServer struct {
-	reg     *prometheus.Registry // its metrics
-	dir     string
-	store   *sqlstore.Store
-	bus     *natsbus.Bus
-	central *csms.Server
-	http    *http.Server
-	url     string
-	stopRun context.CancelFunc
-	runDone chan error
-}
-
-// startSelf starts a central system as "chargedesk serve" would, with a
-// temporary SQLite directory, an embedded NATS and n chargers registered
-// (Accepted, no password: the load runs on loopback only). With upstream
-// set it runs in proxy mode in front of that central system (serve
-// -upstream); node names it.
-func startSelf(ctx context.Context, n int, prefix, node, upstream string, log *slog.Logger) (_ *selfServer, regTime time.Duration, err error) {
-	s := &selfServer{runDone: make(chan error, 1), reg: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			s.close()
-		}
-	}()
-	if s.dir, err = os.MkdirTemp("", "chargedesk-load-"); err != nil {
-		return nil, 0, err
-	}
-	if s.store, err = sqlstore.Open(ctx, "sqlite://"+filepath.Join(s.dir, "chargedesk.db"), sqlstore.WithLogger(log)); err != nil {
-		return nil, 0, fmt.Errorf("open store: %w", err)
-	}
-	start := time.Now()
-	if err := registerLoadChargers(ctx, s.store, n, prefix); err != nil {
-		return nil, 0, err
-	}
-	regTime = time.Since(start)
-	validator, err := ocpp.NewValidator()
-	if err != nil {
-		return nil, 0, err
-	}
-	if s.bus, err = natsbus.Open(ctx, natsbus.Config{Name: node, Logger: log,
-		OnReplaced: func(id string) { s.central.DropCharger(id) }}); err != nil {
-		return nil, 0, err
-	}
-	if s.central, err = csms.New(ctx, csms.Config{Node: node, Store: s.store, Validator: validator, Bus: s.bus,
-		Logger: log, AllowUnauthenticated: true, Upstream: upstream, Registerer: s.reg}); err != nil {
-		return nil, 0, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, 0, err
-	}
-	s.url = "ws://" + ln.Addr().String() + "/ocpp"
-	s.http = &http.Server{Handler: s.central.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopRun = stop
-	go func() { s.runDone <- s.central.Run(runCtx) }()
-	go func() { _ = s.http.Serve(ln) }()
-	return s, regTime, nil
-}
-
-// registerLoadChargers registers the load's chargers, a few writers at once.
-func registerLoadChargers(ctx context.Context, store chargedesk.Store, n int, prefix string) error {
-	ids := make(chan int)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ids {
-				id := fmt.Sprintf("%s%06d", prefix, i)
-				_, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, Description: "load", BootStatus: chargedesk.RegistrationAccepted})
-				if err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
-					select {
-					case errc <- fmt.Errorf("register %s: %w", id, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		select {
-		case ids <- i:
-			continue
-		case err := <-errc:
-			close(ids)
-			wg.Wait()
-			return err
-		}
-	}
-	close(ids)
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-		return nil
-	}
-}
-
-// close stops the in-process server and removes its directory.
-func (s *selfServer) close() error {
-	var errs []error
-	if s.http != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = s.http.Shutdown(sctx)
-		cancel()
-	}
-	if s.central != nil {
-		s.central.Close()
-		s.stopRun()
-		errs = append(errs, <-s.runDone)
-	}
-	if s.bus != nil {
-		errs = append(errs, s.bus.Close())
-	}
-	if s.store != nil {
-		errs = append(errs, s.store.Close())
-	}
-	if s.dir != "" {
-		errs = append(errs, os.RemoveAll(s.dir))
-	}
-	return errors.Join(errs...)
-}
-
 // loadBaseFiles is what the load's server process may hold open besides
 // its chargers' sockets, with room to spare. Seen on Linux with 2 CPUs:
 // standard input, output and error and a /dev/null (4); the runtime's
@@ -487,7 +353,7 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	upstream := ""
-	var up *selfServer
+	var up *loadserver.Server
 	var upChild *upstreamProc
 	if o.upstreamSelf {
 		// The upstream plays the network's existing central system: a
@@ -505,39 +371,33 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 			}()
 			upstream = upChild.url
 		} else {
-			up, _, err = startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+			up, err = loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load-upstream", Logger: log})
 			if err != nil {
 				return fmt.Errorf("upstream: %w", err)
 			}
-			defer up.close()
-			upstream = up.url
+			defer up.Close()
+			upstream = up.URL
 		}
 		res.Upstream = upstream
 		res.UpstreamSplit = o.upstreamSplit
 	}
-	srv, regTime, err := startSelf(ctx, o.chargers, o.prefix, "load", upstream, log)
+	srv, err := loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load", Upstream: upstream, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer srv.close()
-	res.RegisterTime = regTime.Round(time.Millisecond).String()
-	cfg.URL = srv.url
-	switch o.commander {
-	case "gateway":
-		now := time.Now
-		cfg.Commander = &policy.Gateway{Policy: &policy.Rules{Store: srv.store, Now: now}, Audit: srv.store, Next: srv.bus, Logger: log, Now: now}
-	case "bus":
-		cfg.Commander = srv.bus
-	default:
+	defer srv.Close()
+	res.RegisterTime = srv.RegisterTime.Round(time.Millisecond).String()
+	cfg.URL = srv.URL
+	if cfg.Commander, err = srv.Commander(o.commander); err != nil {
 		return fmt.Errorf("-commander must be gateway or bus, not %q", o.commander)
 	}
 	if o.upstreamSelf {
 		res.Mode = "self-proxy"
 		// Read once the run is over, before the upstream stops.
 		defer func() {
-			res.Relay = readRelay(srv.reg)
+			res.Relay = readRelay(srv.Registry)
 			if up != nil {
-				res.Relay.UpstreamCalls = callsReceived(up.reg)
+				res.Relay.UpstreamCalls = callsReceived(up.Registry)
 				return
 			}
 			st, err := upChild.stats()
@@ -575,7 +435,7 @@ type upstreamStats struct {
 
 // upstreamChild runs the upstream of a -upstream-split parent, alone in
 // this process ("sim -load -upstream-stdio"): chargedesk on its own store
-// with the load's chargers registered, as startSelf starts it. It writes
+// with the load's chargers registered, as loadserver.Start starts it. It writes
 // "URL ws://..." once it serves, answers each "STATS?" line with
 // upstreamStats as one JSON line, and stops when its input ends.
 func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr io.Writer) (err error) {
@@ -588,12 +448,12 @@ func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr
 		return fmt.Errorf("open-file limit %d (could not raise it to %d) is too low for %d chargers", got, want, o.chargers)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	up, _, err := startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+	up, err := loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load-upstream", Logger: log})
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, up.close()) }()
-	if _, err := fmt.Fprintln(out, "URL", up.url); err != nil {
+	defer func() { err = errors.Join(err, up.Close()) }()
+	if _, err := fmt.Fprintln(out, "URL", up.URL); err != nil {
 		return err
 	}
 	lines := make(chan string)
@@ -616,7 +476,7 @@ func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr
 			if line != "STATS?" {
 				return fmt.Errorf("upstream child: unexpected input %q", line)
 			}
-			if err := enc.Encode(upstreamStats{Calls: callsReceived(up.reg)}); err != nil {
+			if err := enc.Encode(upstreamStats{Calls: callsReceived(up.Registry)}); err != nil {
 				return err
 			}
 		}
