@@ -15,7 +15,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -420,7 +419,7 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 		}
 		return loadChild(ctx, o, cfg, res, upPID)
 	}
-	cfg.ServerMemory = memInUse // same process: this is server and chargers together
+	cfg.ServerMemory = sim.MemInUse // same process: this is server and chargers together
 	rep, err := sim.RunLoad(ctx, cfg)
 	res.Report = rep
 	res.ProcessBytesPerCharger, res.Report.ServerBytesPerCharger = rep.ServerBytesPerCharger, 0
@@ -644,7 +643,7 @@ func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *load
 			report.WriteByte('\n')
 			continue
 		}
-		fmt.Fprintln(in, memInUse())
+		fmt.Fprintln(in, sim.MemInUse())
 		asked++
 		if asked == 2 {
 			res.ServerGoroutines = runtime.NumGoroutine()
@@ -682,9 +681,7 @@ func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *load
 // commandLoad sends operator commands at a rate from this process.
 type commandLoad struct {
 	done chan struct{}
-	lat  sim.Latency
-	errs int64
-	msgs []string // the first few failures
+	rep  sim.CommandLoadReport
 }
 
 // startCommands sends GetLocalListVersion commands through cfg.Commander at
@@ -693,52 +690,11 @@ func startCommands(ctx context.Context, cfg sim.LoadConfig, d time.Duration) *co
 	c := &commandLoad{done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		var mu sync.Mutex
-		var samples []time.Duration
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 256)
-		t := time.NewTicker(time.Duration(float64(time.Second) / cfg.CommandRate))
-		defer t.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				c.lat = sim.Summarize(samples)
-				return
-			case <-t.C:
-			}
-			select {
-			case sem <- struct{}{}:
-			default:
-				mu.Lock()
-				c.errs++
-				mu.Unlock()
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				cmd := chargedesk.Command{ID: chargedesk.NewCommandID(), Kind: chargedesk.CmdGetLocalListVersion,
-					ChargerID: fmt.Sprintf("%s%06d", cfg.IDPrefix, i%cfg.Chargers), Timeout: cfg.CallTimeout, Actor: "load", Reason: "load test"}
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.CallTimeout+time.Second)
-				defer cancel()
-				start := time.Now()
-				r, err := cfg.Commander.Send(sctx, cmd)
-				el := time.Since(start)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil || r.Status != chargedesk.ResultAccepted {
-					c.errs++
-					if len(c.msgs) < 5 {
-						c.msgs = append(c.msgs, fmt.Sprintf("command to %s: %v %s %s", cmd.ChargerID, err, r.Status, r.Detail))
-					}
-					return
-				}
-				samples = append(samples, el)
-			}()
+		var err error
+		c.rep, err = sim.RunCommands(ctx, sim.CommandLoadConfig{Rate: cfg.CommandRate, Duration: d, Chargers: cfg.Chargers,
+			IDPrefix: cfg.IDPrefix, Timeout: cfg.CallTimeout, Send: sim.CommanderSend(cfg.Commander, cfg.CallTimeout)})
+		if err != nil {
+			c.rep.Errors, c.rep.ErrorSamples = 1, []string{err.Error()}
 		}
 	}()
 	return c
@@ -746,15 +702,7 @@ func startCommands(ctx context.Context, cfg sim.LoadConfig, d time.Duration) *co
 
 func (c *commandLoad) wait() (sim.Latency, int64, []string) {
 	<-c.done
-	return c.lat, c.errs, c.msgs
-}
-
-// memInUse returns this process's heap and stack in use after a GC.
-func memInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return c.rep.Latency, c.rep.Errors, c.rep.ErrorSamples
 }
 
 // machine describes where the load ran.
