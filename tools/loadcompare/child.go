@@ -30,6 +30,8 @@ import (
 //	                                          (and the commands), answers at once
 //	parent: {"op":"result"}                  child: waits for the window's end,
 //	                                          answers with the commands' report
+//	                                          (asked once the load has closed
+//	                                          its connections)
 
 // childEnv makes a test binary run a server child instead of the tests
 // (see TestMain); the tool itself ignores it.
@@ -55,7 +57,9 @@ type childStatus struct {
 	Commands   *sim.CommandLoadReport `json:"commands,omitempty"`
 	SteadyCPU  float64                `json:"steadyCPU,omitempty"`
 	SteadyWall time.Duration          `json:"steadyWall,omitempty"`
-	Error      string                 `json:"error,omitempty"`
+	// Note is what the server had to say after the run (see afterRunner).
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // server is one central system under measurement, in its child process.
@@ -66,6 +70,12 @@ type server interface {
 	// is answered: nil for a CALLRESULT.
 	Command(ctx context.Context, chargerID string) error
 	Close() error
+}
+
+// afterRunner is a server with something to check once the load has
+// closed its connections; AfterRun returns a note for the reader, or "".
+type afterRunner interface {
+	AfterRun() string
 }
 
 // serveChild runs the server o.serve until in ends.
@@ -144,6 +154,9 @@ func serveChild(ctx context.Context, o options, in io.Reader, out, stderr io.Wri
 			case st = <-steady:
 			case <-ctx.Done():
 				return ctx.Err()
+			}
+			if ar, ok := srv.(afterRunner); ok {
+				st.Note = ar.AfterRun()
 			}
 		default:
 			st.Error = fmt.Sprintf("unknown request %q", req.Op)

@@ -21,9 +21,11 @@ type measurement struct {
 	Target string `json:"target"`
 	Run    int    `json:"run"`
 	// Report is the load generator's side: connections, round trips of
-	// the chargers' CALLs, errors, its own memory; ServerBytesPerCharger
-	// is the server child's heap+stack growth over the connect phase per
-	// connected charger.
+	// the chargers' CALLs, errors; ServerBytesPerCharger is the server
+	// child's heap+stack growth over the connect phase per connected
+	// charger. (ClientBytesPerCharger is not shown: the load runs in this
+	// process for every server in turn, so after the first it starts with
+	// the stack spans and heap the previous run left, and reads low.)
 	Report sim.LoadReport `json:"report"`
 	// Commands are the server's CALLs to the chargers, measured in its
 	// process.
@@ -43,7 +45,10 @@ type measurement struct {
 	// minutes) around the measurement.
 	LoadBefore [3]float64 `json:"loadBefore"`
 	LoadAfter  [3]float64 `json:"loadAfter"`
-	Error      string     `json:"error,omitempty"`
+	// Note is what the server reported after the run, e.g. connections
+	// it did not release.
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // comparison is every measurement of one run of the tool.
@@ -148,6 +153,7 @@ func measure(ctx context.Context, target string, o options) (m measurement, err 
 	if res.Commands != nil {
 		m.Commands = *res.Commands
 	}
+	m.Note = res.Note
 	m.ServerGoroutines, m.ServerOpenFiles = connected.Goroutines, connected.OpenFiles
 	if rep.Connected > 0 {
 		m.ServerGoroutinesPerCharger = float64(connected.Goroutines-before.Goroutines) / float64(rep.Connected)
@@ -205,8 +211,6 @@ var tableRows = []tableRow{
 	{"server CPU: connect phase / steady phase", func(m measurement) []float64 {
 		return []float64{m.ServerConnectCPU, m.ServerSteadyCPU}
 	}, func(v []float64) string { return fmt.Sprintf("%.2f s / %.0f %% of a core", v[0], 100*v[1]) }},
-	{"load client heap+stack per charger", func(m measurement) []float64 { return []float64{m.Report.ClientBytesPerCharger} },
-		func(v []float64) string { return fmt.Sprintf("%.1f KiB", v[0]/1024) }},
 	{"errors (load + commands) / disconnects", func(m measurement) []float64 {
 		return []float64{float64(m.Report.Errors + m.Commands.Errors), float64(m.Report.Disconnects)}
 	}, func(v []float64) string { return fmt.Sprintf("%.0f / %.0f", v[0], v[1]) }},
@@ -309,6 +313,9 @@ func writeTable(w io.Writer, cmp comparison) {
 		msgs := slices.Concat(m.Report.ErrorSamples, m.Commands.ErrorSamples)
 		if m.Error != "" {
 			msgs = append([]string{m.Error}, msgs...)
+		}
+		if m.Note != "" {
+			msgs = append([]string{"note: " + m.Note}, msgs...)
 		}
 		for _, msg := range msgs {
 			if shown == 0 {
