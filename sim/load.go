@@ -207,7 +207,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	defer stop()
 	var readers sync.WaitGroup
 
-	clientBase := memInUse()
+	clientBase := MemInUse()
 	var serverBase uint64
 	if cfg.ServerMemory != nil {
 		serverBase = cfg.ServerMemory()
@@ -261,7 +261,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	rep.Goroutines = runtime.NumGoroutine()
 	if rep.Connected > 0 {
-		rep.ClientBytesPerCharger = float64(int64(memInUse())-int64(clientBase)) / float64(rep.Connected)
+		rep.ClientBytesPerCharger = float64(int64(MemInUse())-int64(clientBase)) / float64(rep.Connected)
 		if cfg.ServerMemory != nil {
 			rep.ServerBytesPerCharger = float64(int64(cfg.ServerMemory())-int64(serverBase)) / float64(rep.Connected)
 		}
@@ -285,7 +285,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	for kind, rate := range map[int]float64{kindHeartbeat: cfg.HeartbeatRate, kindStatus: cfg.StatusRate, kindMeter: cfg.MeterRate} {
 		if rate > 0 {
 			pacers.Add(1)
-			go func() { defer pacers.Done(); r.pace(steadyCtx, rate, func() { r.sendOne(runCtx, kind) }) }() // runCtx: a write cancelled midway would close the connection
+			go func() { defer pacers.Done(); pace(steadyCtx, rate, func() { r.sendOne(runCtx, kind) }) }() // runCtx: a write cancelled midway would close the connection
 		}
 	}
 	var commands sync.WaitGroup
@@ -294,7 +294,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		pacers.Add(1)
 		go func() {
 			defer pacers.Done()
-			r.pace(steadyCtx, cfg.CommandRate, func() {
+			pace(steadyCtx, cfg.CommandRate, func() {
 				select {
 				case cmdSem <- struct{}{}:
 				default:
@@ -414,8 +414,10 @@ func RaiseFileLimit(want uint64) uint64 {
 	return lim.Cur
 }
 
-// memInUse returns the heap and stack in use after a GC.
-func memInUse() uint64 {
+// MemInUse returns this process's heap and stack in use
+// (runtime.MemStats HeapInuse+StackInuse) after a GC: what a load run
+// counts as a process's memory.
+func MemInUse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -436,7 +438,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // pace calls fn rate times a second until ctx ends, catching up (at most a
 // second's worth at once) when it wakes late.
-func (r *loadRun) pace(ctx context.Context, rate float64, fn func()) {
+func pace(ctx context.Context, rate float64, fn func()) {
 	start := time.Now()
 	done := 0
 	burst := max(int(rate), 1)
@@ -486,21 +488,16 @@ func (r *loadRun) command(ctx context.Context) {
 	if c == nil {
 		return
 	}
-	cmd := chargedesk.Command{ID: chargedesk.NewCommandID(), Kind: chargedesk.CmdGetLocalListVersion, ChargerID: c.id,
-		Timeout: r.cfg.CallTimeout, Actor: "load", Reason: "load test"}
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout+time.Second)
 	defer cancel()
 	start := time.Now()
-	res, err := r.cfg.Commander.Send(cctx, cmd)
+	err := CommanderSend(r.cfg.Commander, r.cfg.CallTimeout)(cctx, c.id)
 	d := time.Since(start)
-	switch {
-	case err != nil:
+	if err != nil {
 		r.fail("command to %s: %v", c.id, err)
-	case res.Status != chargedesk.ResultAccepted:
-		r.fail("command to %s: %s %s", c.id, res.Status, res.Detail)
-	default:
-		r.sample(numKinds, d)
+		return
 	}
+	r.sample(numKinds, d)
 }
 
 // waitAnswers waits, at most d, until no charger has a CALL outstanding.

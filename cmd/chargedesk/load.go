@@ -9,26 +9,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
-	"github.com/chargedesk/chargedesk/csms"
+	"github.com/chargedesk/chargedesk/internal/loadserver"
 	"github.com/chargedesk/chargedesk/natsbus"
-	"github.com/chargedesk/chargedesk/ocpp"
-	"github.com/chargedesk/chargedesk/policy"
 	"github.com/chargedesk/chargedesk/sim"
-	"github.com/chargedesk/chargedesk/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -311,134 +304,6 @@ func callsReceived(reg *prometheus.Registry) uint64 {
 	return n
 }
 
-// selfServer is chargedesk started in-process for a load run.
-type selfServer struct {
-	reg     *prometheus.Registry // its metrics
-	dir     string
-	store   *sqlstore.Store
-	bus     *natsbus.Bus
-	central *csms.Server
-	http    *http.Server
-	url     string
-	stopRun context.CancelFunc
-	runDone chan error
-}
-
-// startSelf starts a central system as "chargedesk serve" would, with a
-// temporary SQLite directory, an embedded NATS and n chargers registered
-// (Accepted, no password: the load runs on loopback only). With upstream
-// set it runs in proxy mode in front of that central system (serve
-// -upstream); node names it.
-func startSelf(ctx context.Context, n int, prefix, node, upstream string, log *slog.Logger) (_ *selfServer, regTime time.Duration, err error) {
-	s := &selfServer{runDone: make(chan error, 1), reg: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			s.close()
-		}
-	}()
-	if s.dir, err = os.MkdirTemp("", "chargedesk-load-"); err != nil {
-		return nil, 0, err
-	}
-	if s.store, err = sqlstore.Open(ctx, "sqlite://"+filepath.Join(s.dir, "chargedesk.db"), sqlstore.WithLogger(log)); err != nil {
-		return nil, 0, fmt.Errorf("open store: %w", err)
-	}
-	start := time.Now()
-	if err := registerLoadChargers(ctx, s.store, n, prefix); err != nil {
-		return nil, 0, err
-	}
-	regTime = time.Since(start)
-	validator, err := ocpp.NewValidator()
-	if err != nil {
-		return nil, 0, err
-	}
-	if s.bus, err = natsbus.Open(ctx, natsbus.Config{Name: node, Logger: log,
-		OnReplaced: func(id string) { s.central.DropCharger(id) }}); err != nil {
-		return nil, 0, err
-	}
-	if s.central, err = csms.New(ctx, csms.Config{Node: node, Store: s.store, Validator: validator, Bus: s.bus,
-		Logger: log, AllowUnauthenticated: true, Upstream: upstream, Registerer: s.reg}); err != nil {
-		return nil, 0, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, 0, err
-	}
-	s.url = "ws://" + ln.Addr().String() + "/ocpp"
-	s.http = &http.Server{Handler: s.central.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopRun = stop
-	go func() { s.runDone <- s.central.Run(runCtx) }()
-	go func() { _ = s.http.Serve(ln) }()
-	return s, regTime, nil
-}
-
-// registerLoadChargers registers the load's chargers, a few writers at once.
-func registerLoadChargers(ctx context.Context, store chargedesk.Store, n int, prefix string) error {
-	ids := make(chan int)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ids {
-				id := fmt.Sprintf("%s%06d", prefix, i)
-				_, err := store.RegisterCharger(ctx, chargedesk.ChargerRegistration{ID: id, Description: "load", BootStatus: chargedesk.RegistrationAccepted})
-				if err != nil && chargedesk.ErrorCode(err) != chargedesk.ECONFLICT {
-					select {
-					case errc <- fmt.Errorf("register %s: %w", id, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		select {
-		case ids <- i:
-			continue
-		case err := <-errc:
-			close(ids)
-			wg.Wait()
-			return err
-		}
-	}
-	close(ids)
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-		return nil
-	}
-}
-
-// close stops the in-process server and removes its directory.
-func (s *selfServer) close() error {
-	var errs []error
-	if s.http != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = s.http.Shutdown(sctx)
-		cancel()
-	}
-	if s.central != nil {
-		s.central.Close()
-		s.stopRun()
-		errs = append(errs, <-s.runDone)
-	}
-	if s.bus != nil {
-		errs = append(errs, s.bus.Close())
-	}
-	if s.store != nil {
-		errs = append(errs, s.store.Close())
-	}
-	if s.dir != "" {
-		errs = append(errs, os.RemoveAll(s.dir))
-	}
-	return errors.Join(errs...)
-}
-
 // loadBaseFiles is what the load's server process may hold open besides
 // its chargers' sockets, with room to spare. Seen on Linux with 2 CPUs:
 // standard input, output and error and a /dev/null (4); the runtime's
@@ -487,7 +352,7 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	upstream := ""
-	var up *selfServer
+	var up *loadserver.Server
 	var upChild *upstreamProc
 	if o.upstreamSelf {
 		// The upstream plays the network's existing central system: a
@@ -505,39 +370,33 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 			}()
 			upstream = upChild.url
 		} else {
-			up, _, err = startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+			up, err = loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load-upstream", Logger: log})
 			if err != nil {
 				return fmt.Errorf("upstream: %w", err)
 			}
-			defer up.close()
-			upstream = up.url
+			defer up.Close()
+			upstream = up.URL
 		}
 		res.Upstream = upstream
 		res.UpstreamSplit = o.upstreamSplit
 	}
-	srv, regTime, err := startSelf(ctx, o.chargers, o.prefix, "load", upstream, log)
+	srv, err := loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load", Upstream: upstream, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer srv.close()
-	res.RegisterTime = regTime.Round(time.Millisecond).String()
-	cfg.URL = srv.url
-	switch o.commander {
-	case "gateway":
-		now := time.Now
-		cfg.Commander = &policy.Gateway{Policy: &policy.Rules{Store: srv.store, Now: now}, Audit: srv.store, Next: srv.bus, Logger: log, Now: now}
-	case "bus":
-		cfg.Commander = srv.bus
-	default:
+	defer srv.Close()
+	res.RegisterTime = srv.RegisterTime.Round(time.Millisecond).String()
+	cfg.URL = srv.URL
+	if cfg.Commander, err = srv.Commander(o.commander); err != nil {
 		return fmt.Errorf("-commander must be gateway or bus, not %q", o.commander)
 	}
 	if o.upstreamSelf {
 		res.Mode = "self-proxy"
 		// Read once the run is over, before the upstream stops.
 		defer func() {
-			res.Relay = readRelay(srv.reg)
+			res.Relay = readRelay(srv.Registry)
 			if up != nil {
-				res.Relay.UpstreamCalls = callsReceived(up.reg)
+				res.Relay.UpstreamCalls = callsReceived(up.Registry)
 				return
 			}
 			st, err := upChild.stats()
@@ -560,7 +419,7 @@ func loadSelf(ctx context.Context, o loadOptions, cfg sim.LoadConfig, stderr io.
 		}
 		return loadChild(ctx, o, cfg, res, upPID)
 	}
-	cfg.ServerMemory = memInUse // same process: this is server and chargers together
+	cfg.ServerMemory = sim.MemInUse // same process: this is server and chargers together
 	rep, err := sim.RunLoad(ctx, cfg)
 	res.Report = rep
 	res.ProcessBytesPerCharger, res.Report.ServerBytesPerCharger = rep.ServerBytesPerCharger, 0
@@ -575,7 +434,7 @@ type upstreamStats struct {
 
 // upstreamChild runs the upstream of a -upstream-split parent, alone in
 // this process ("sim -load -upstream-stdio"): chargedesk on its own store
-// with the load's chargers registered, as startSelf starts it. It writes
+// with the load's chargers registered, as loadserver.Start starts it. It writes
 // "URL ws://..." once it serves, answers each "STATS?" line with
 // upstreamStats as one JSON line, and stops when its input ends.
 func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr io.Writer) (err error) {
@@ -588,12 +447,12 @@ func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr
 		return fmt.Errorf("open-file limit %d (could not raise it to %d) is too low for %d chargers", got, want, o.chargers)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	up, _, err := startSelf(ctx, o.chargers, o.prefix, "load-upstream", "", log)
+	up, err := loadserver.Start(ctx, loadserver.Config{Chargers: o.chargers, IDPrefix: o.prefix, Node: "load-upstream", Logger: log})
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, up.close()) }()
-	if _, err := fmt.Fprintln(out, "URL", up.url); err != nil {
+	defer func() { err = errors.Join(err, up.Close()) }()
+	if _, err := fmt.Fprintln(out, "URL", up.URL); err != nil {
 		return err
 	}
 	lines := make(chan string)
@@ -616,7 +475,7 @@ func upstreamChild(ctx context.Context, o loadOptions, in io.Reader, out, stderr
 			if line != "STATS?" {
 				return fmt.Errorf("upstream child: unexpected input %q", line)
 			}
-			if err := enc.Encode(upstreamStats{Calls: callsReceived(up.reg)}); err != nil {
+			if err := enc.Encode(upstreamStats{Calls: callsReceived(up.Registry)}); err != nil {
 				return err
 			}
 		}
@@ -784,7 +643,7 @@ func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *load
 			report.WriteByte('\n')
 			continue
 		}
-		fmt.Fprintln(in, memInUse())
+		fmt.Fprintln(in, sim.MemInUse())
 		asked++
 		if asked == 2 {
 			res.ServerGoroutines = runtime.NumGoroutine()
@@ -822,9 +681,7 @@ func loadChild(ctx context.Context, o loadOptions, cfg sim.LoadConfig, res *load
 // commandLoad sends operator commands at a rate from this process.
 type commandLoad struct {
 	done chan struct{}
-	lat  sim.Latency
-	errs int64
-	msgs []string // the first few failures
+	rep  sim.CommandLoadReport
 }
 
 // startCommands sends GetLocalListVersion commands through cfg.Commander at
@@ -833,52 +690,11 @@ func startCommands(ctx context.Context, cfg sim.LoadConfig, d time.Duration) *co
 	c := &commandLoad{done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		var mu sync.Mutex
-		var samples []time.Duration
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 256)
-		t := time.NewTicker(time.Duration(float64(time.Second) / cfg.CommandRate))
-		defer t.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				c.lat = sim.Summarize(samples)
-				return
-			case <-t.C:
-			}
-			select {
-			case sem <- struct{}{}:
-			default:
-				mu.Lock()
-				c.errs++
-				mu.Unlock()
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				cmd := chargedesk.Command{ID: chargedesk.NewCommandID(), Kind: chargedesk.CmdGetLocalListVersion,
-					ChargerID: fmt.Sprintf("%s%06d", cfg.IDPrefix, i%cfg.Chargers), Timeout: cfg.CallTimeout, Actor: "load", Reason: "load test"}
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.CallTimeout+time.Second)
-				defer cancel()
-				start := time.Now()
-				r, err := cfg.Commander.Send(sctx, cmd)
-				el := time.Since(start)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil || r.Status != chargedesk.ResultAccepted {
-					c.errs++
-					if len(c.msgs) < 5 {
-						c.msgs = append(c.msgs, fmt.Sprintf("command to %s: %v %s %s", cmd.ChargerID, err, r.Status, r.Detail))
-					}
-					return
-				}
-				samples = append(samples, el)
-			}()
+		var err error
+		c.rep, err = sim.RunCommands(ctx, sim.CommandLoadConfig{Rate: cfg.CommandRate, Duration: d, Chargers: cfg.Chargers,
+			IDPrefix: cfg.IDPrefix, Timeout: cfg.CallTimeout, Send: sim.CommanderSend(cfg.Commander, cfg.CallTimeout)})
+		if err != nil {
+			c.rep.Errors, c.rep.ErrorSamples = 1, []string{err.Error()}
 		}
 	}()
 	return c
@@ -886,15 +702,7 @@ func startCommands(ctx context.Context, cfg sim.LoadConfig, d time.Duration) *co
 
 func (c *commandLoad) wait() (sim.Latency, int64, []string) {
 	<-c.done
-	return c.lat, c.errs, c.msgs
-}
-
-// memInUse returns this process's heap and stack in use after a GC.
-func memInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return c.rep.Latency, c.rep.Errors, c.rep.ErrorSamples
 }
 
 // machine describes where the load ran.
