@@ -28,7 +28,7 @@ const (
 var conceptLexicon = [numConcepts]string{
 	cLock:      `stuck stuk locked lock unlock* jam* latch* unlatch* releas* pogn* barr* debarr* coinc* verrouill* deverrouill* atora* atasca* trabad* traba pegad* desbloq* unplug* debranch* detach* decroch* suelt* suelta remove* sortir enlever sacar saca`,
 	cPay:       `pay paying payment* pymnt paiement* pago pagar declin* refus* rechaz* visa mastercard amex credit* fund* fonds fondos insuffi* expired expir* vencid* authorization`,
-	cRFID:      `rfid fob badge nfc reader lecteur lector tap tapped tapping tape membership membre miembro llavero puce tag key fleet flotte flota activ* registered`,
+	cRFID:      `rfid fob badge nfc reader lecteur lector tap tapped tapping tape beep* bip bipe bips biper pita pito pitid* membership membre miembro llavero puce tag key fleet flotte flota activ* registered`,
 	cOffline:   `offline unavailable indisponible disponible available servic* dead morte mort muerto black noir noire negra down panne caido frozen gele congel* fault* defaut inoperat* averiad* unreachab* server serveur servidor eteint apagad* closed fermee ferme respond* repond* ligne linea prende enciende allume wake dark sombre network reseau`,
 	cSlow:      `slow* lent lente lentement lento lenta kw kilowatt* trickle throttl* speed vitesse velocidad puissance potencia forever eternite eternidad rate barely apenas molasses percent pourcent ciento peine gouttes dropping baisse bajando`,
 	cBill:      `charged billed bill billing refund* rembours* reembols* factur* invoice receipt recu recibo cobr* overcharg* overbill* surfactur* dollars dolares fee fees frais tarifa statement releve price prix precio twice dispute* contest* money argent dinero montant monto amount debite double doble doublee`,
