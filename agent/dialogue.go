@@ -187,7 +187,17 @@ var (
 		"bye": true, "goodbye": true, "cheers": true, "adios": true, "ciao": true, "bonne": true, "appreciate": true, "great": true,
 		"perfect": true, "parfait": true, "genial": true, "perfecto": true, "excelente": true, "super": true, "awesome": true}
 	whyWords = [][]string{{"why"}, {"what", "for"}, {"pourquoi"}, {"por", "que"}, {"para", "que"}, {"how", "come"}}
+	// whatNowWords ask what to do or where to charge meanwhile.
+	whatNowWords = [][]string{{"what", "now"}, {"what", "do", "i", "do"}, {"what", "should", "i", "do"}, {"what", "can", "i", "do"},
+		{"where", "can", "i", "charge"}, {"where", "do", "i", "charge"}, {"where", "should", "i", "go"}, {"where", "can", "i", "go"},
+		{"je", "fais", "quoi"}, {"que", "faire"}, {"qu", "est", "ce", "que", "je", "fais"}, {"que", "dois", "je", "faire"}, {"ou", "recharger"},
+		{"ou", "est", "ce", "que", "je", "peux"}, {"ou", "puis", "je"}, {"ahora", "que"}, {"que", "hago"}, {"que", "puedo", "hacer"},
+		{"donde", "cargo"}, {"donde", "puedo", "cargar"}, {"a", "donde", "voy"}}
 )
+
+// asksWhatNow reports whether the driver asks what to do now or where to
+// charge meanwhile.
+func asksWhatNow(text string) bool { return matchPhrases(text, whatNowWords) }
 
 // yesNo reads an answer to a yes/no question: +1 yes, -1 no, 0 neither.
 // Only short messages count (ten words at most): a longer one says

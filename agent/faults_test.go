@@ -223,6 +223,14 @@ var faultCases = []faultCase{
 		if len(e.txs(false)) != 0 {
 			t.Error("a transaction started on a faulted charger")
 		}
+		// "What do I do now?" after the ticket: where to charge meanwhile
+		// again, not only that the ticket is open.
+		r = e.say(c, "ok so what do I do now?")
+		e.status(r, chargedesk.ConversationEscalated)
+		if !strings.HasPrefix(r.Text, say("en", keyTicketMeanwhile, tk.ID)) {
+			t.Errorf("after what now: %q", r.Text)
+		}
+		e.sentToAlt(r)
 	}},
 	{name: "stale_status", run: func(t *testing.T, e *env) {
 		e.inject(sim.FaultStaleStatus, sim.FaultOptions{})

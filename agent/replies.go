@@ -60,6 +60,7 @@ const (
 	keyChargingResumed    = "charging_resumed"
 	keyReplug             = "replug"
 	keyPlugIn             = "plug_in"
+	keyTicketMeanwhile    = "ticket_meanwhile"
 	keyIdentityLater      = "identity_later"
 	keyLast4Later         = "last4_later"
 	keyNoCableSeen        = "no_cable_seen"
@@ -315,6 +316,11 @@ var replies = map[string]map[string]string{
 		"en": "To act on your session I need to confirm your account: what's the phone number on your account?",
 		"fr": "Pour agir sur votre recharge, je dois confirmer votre compte : quel est le numéro de téléphone du compte?",
 		"es": "Para actuar en su sesión necesito confirmar su cuenta: ¿cuál es el teléfono de su cuenta?",
+	},
+	keyTicketMeanwhile: {
+		"en": "Our team has it (ticket %[1]s). Meanwhile:",
+		"fr": "Notre équipe s'en occupe (billet %[1]s). En attendant :",
+		"es": "Nuestro equipo ya lo tiene (ticket %[1]s). Mientras tanto:",
 	},
 	keyIdentityLater: {
 		"en": "All right, I won't do anything for now. If you'd like me to act on your charge, send me the phone number on your account.",

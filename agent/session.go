@@ -523,6 +523,13 @@ func (s *session) step(ctx context.Context) error {
 		s.c.Status = s.prev
 		s.d.settle()
 		switch {
+		case s.prev == chargedesk.ConversationEscalated && asksWhatNow(s.text) && s.c.ChargerID != "":
+			// "What do I do now?" after a ticket: where they can charge
+			// meanwhile, looked up again (it may have changed).
+			if s.c.TicketID != "" {
+				s.say(keyTicketMeanwhile, s.c.TicketID)
+			}
+			return a.sendToNearest(ctx, s)
 		case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "" && s.d.saidLast(keyTicketOpen):
 			s.say(keyTicketOpenAgain, s.c.TicketID)
 		case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "":
