@@ -128,6 +128,14 @@ type LocalListEntry struct {
 	ParentIDTag string     `json:"parentIdTag,omitempty"`
 }
 
+// NewConversationID returns a random conversation id ("C-" and 32 hex
+// digits).
+func NewConversationID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "C-" + hex.EncodeToString(b)
+}
+
 // NewCommandID returns a random command id.
 func NewCommandID() string {
 	b := make([]byte, 8)

@@ -58,4 +58,10 @@ type SMSStore interface {
 	// PutSMSThread creates or replaces a number's thread; UpdatedAt becomes
 	// now. EINVALID.
 	PutSMSThread(ctx context.Context, t *SMSThread) error
+	// SwapSMSConversation points a number's thread at conversation next,
+	// creating the thread when there is none, provided its conversation is
+	// still prev ("" for none); it returns the thread's conversation after
+	// the call: next when this call set it, else what another writer (on
+	// any node) set first. EINVALID.
+	SwapSMSConversation(ctx context.Context, phone, prev, next string, at time.Time) (string, error)
 }

@@ -189,7 +189,7 @@ type Reply struct {
 // English). It stores the conversation with a greeting turn. A caller whose
 // phone number is on file is verified by it.
 func (a *Agent) Start(ctx context.Context, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error) {
-	return a.start(ctx, newID("C"), ch, from, lang)
+	return a.start(ctx, chargedesk.NewConversationID(), ch, from, lang)
 }
 
 // Open returns conversation id, started as Start does when it does not

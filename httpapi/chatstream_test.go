@@ -66,7 +66,20 @@ type storeAgent struct {
 }
 
 func (a *storeAgent) Start(ctx context.Context, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error) {
-	c := &chargedesk.Conversation{ID: fmt.Sprintf("C-%032d", a.n.Add(1)), Channel: ch, From: from, Language: "en", Status: chargedesk.ConversationOpen}
+	return a.start(ctx, fmt.Sprintf("C-%032d", a.n.Add(1)), ch, from)
+}
+
+func (a *storeAgent) Open(ctx context.Context, id string, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, bool, error) {
+	c, err := a.st.Conversation(ctx, id)
+	if chargedesk.ErrorCode(err) == chargedesk.ENOTFOUND {
+		c, err = a.start(ctx, id, ch, from)
+		return c, err == nil, err
+	}
+	return c, false, err
+}
+
+func (a *storeAgent) start(ctx context.Context, id string, ch chargedesk.Channel, from string) (*chargedesk.Conversation, error) {
+	c := &chargedesk.Conversation{ID: id, Channel: ch, From: from, Language: "en", Status: chargedesk.ConversationOpen}
 	if err := a.st.CreateConversation(ctx, c); err != nil {
 		return nil, err
 	}

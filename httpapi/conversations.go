@@ -17,6 +17,10 @@ type Agent interface {
 	// Start opens a conversation on a channel; from is the caller's phone
 	// number or chat handle, lang a language hint (en, fr, es or "").
 	Start(ctx context.Context, channel chargedesk.Channel, from, lang string) (*chargedesk.Conversation, error)
+	// Open returns conversation id, started as Start does when it does
+	// not exist yet (on any node); started reports whether this call
+	// started it.
+	Open(ctx context.Context, id string, channel chargedesk.Channel, from, lang string) (c *chargedesk.Conversation, started bool, err error)
 	// Reply hands the agent a driver's message and returns its answer and
 	// the conversation as it now stands. It may take as long as verifying
 	// a fix with the charger takes.

@@ -32,11 +32,23 @@ func (a *fakeAgent) Start(_ context.Context, ch chargedesk.Channel, from, lang s
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.n++
-	id := "conv-" + strings.Repeat("x", a.n)
+	return a.startLocked("conv-"+strings.Repeat("x", a.n), ch, from, lang), nil
+}
+
+func (a *fakeAgent) Open(_ context.Context, id string, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.convs[id]; ok {
+		return c, false, nil
+	}
+	return a.startLocked(id, ch, from, lang), true, nil
+}
+
+func (a *fakeAgent) startLocked(id string, ch chargedesk.Channel, from, lang string) *chargedesk.Conversation {
 	c := &chargedesk.Conversation{ID: id, Channel: ch, From: from, Language: lang, Status: chargedesk.ConversationOpen}
 	a.convs[id] = c
 	a.turns[id] = []chargedesk.Turn{{ConversationID: id, Seq: 1, Role: chargedesk.RoleAgent, Text: "Hi, how can I help?"}}
-	return c, nil
+	return c
 }
 
 func (a *fakeAgent) Reply(_ context.Context, id, text string) (string, *chargedesk.Conversation, error) {

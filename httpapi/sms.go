@@ -292,7 +292,15 @@ func (s *smsChannel) conversation(ctx context.Context, th *chargedesk.SMSThread)
 		}
 	}
 	if id == "" {
-		c, err := s.agent.Start(ctx, chargedesk.ChannelSMS, th.Phone, th.Language)
+		// A new conversation: the thread is pointed at it first, so that
+		// of two messages from the number handled at once on two nodes
+		// (the lock above is this process's only) one sets it and both
+		// use it.
+		cur, err := s.store.SwapSMSConversation(ctx, th.Phone, th.ConversationID, chargedesk.NewConversationID(), now)
+		if err != nil {
+			return "", err
+		}
+		c, _, err := s.agent.Open(ctx, cur, chargedesk.ChannelSMS, th.Phone, th.Language)
 		if err != nil {
 			return "", err
 		}

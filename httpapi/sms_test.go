@@ -3,10 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +62,16 @@ func (a *smsAgent) Reply(ctx context.Context, id, text string) (string, *charged
 		return "you said: " + text, c, err
 	}
 	return reply(text), c, nil
+}
+
+// from returns the number conversation id was started for.
+func (a *smsAgent) from(id string) string {
+	a.fakeAgent.mu.Lock()
+	defer a.fakeAgent.mu.Unlock()
+	if c := a.convs[id]; c != nil {
+		return c.From
+	}
+	return ""
 }
 
 func (a *smsAgent) messages() []string {
@@ -180,6 +192,50 @@ func TestSMSIdleOpensNewConversation(t *testing.T) {
 	th, _ = r.store.SMSThread(ctx, driverNum)
 	if th.ConversationID == first {
 		t.Fatal("an idle thread kept its conversation")
+	}
+}
+
+// TestSMSTwoNodesOneConversation: the first messages of a number reach two
+// nodes (two APIs on one store) at the same instant; the per-number lock is
+// each process's own, yet both go to one conversation.
+func TestSMSTwoNodesOneConversation(t *testing.T) {
+	r := newSMSRig(t, 5*time.Second)
+	client := twilio.NewClient(twilio.Config{AccountSID: smsAccount, AuthToken: smsToken,
+		PublicBaseURL: "https://support.example.com", From: smsNumber, APIURL: r.twilio.URL, Timeout: 5 * time.Second}, nil)
+	reg := prometheus.NewRegistry()
+	b := start(t, httpapi.Config{Store: r.agent.store(), Agent: r.agent, Registerer: reg,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Now: time.Now,
+		Twilio: &httpapi.TwilioConfig{Client: client, SMS: r.store, SMSReplyWait: 5 * time.Second, SMSLateTimeout: 10 * time.Second}})
+	nodes := []*twiliotest.Signer{r.signer, {AuthToken: smsToken, Target: b.url, Public: "https://support.example.com"}}
+	ctx := context.Background()
+	for round := range 8 {
+		phone := fmt.Sprintf("+1514555%04d", 2000+round)
+		var wg sync.WaitGroup
+		for i, node := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sid := smsSID(100 + 2*round + i)
+				res, err := node.Post(ctx, "/twilio/sms", twiliotest.SMSForm(smsAccount, sid, phone, smsNumber, fmt.Sprintf("node %d here", i)))
+				if err != nil || res.Status != 200 {
+					t.Errorf("round %d node %d: %v %+v", round, i, err, res)
+				}
+			}()
+		}
+		wg.Wait()
+		th, err := r.store.SMSThread(ctx, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var convs []string
+		for _, m := range r.agent.messages() {
+			if id, _, _ := strings.Cut(m, ":"); !slices.Contains(convs, id) && r.agent.from(id) == phone {
+				convs = append(convs, id)
+			}
+		}
+		if len(convs) != 1 || convs[0] != th.ConversationID {
+			t.Fatalf("round %d: the number's two messages went to %v, its thread to %s; want one conversation", round, convs, th.ConversationID)
+		}
 	}
 }
 

@@ -133,3 +133,33 @@ func (s *Store) PutSMSThread(ctx context.Context, t *chargedesk.SMSThread) error
 	t.LastAt, t.UpdatedAt = micro(t.LastAt), now
 	return nil
 }
+
+// SwapSMSConversation sets the thread's conversation to next if it is
+// still prev (creating the thread for prev ""), in one statement, and
+// returns the thread's conversation afterwards.
+func (s *Store) SwapSMSConversation(ctx context.Context, phone, prev, next string, at time.Time) (string, error) {
+	if phone == "" || next == "" {
+		return "", chargedesk.Errorf(chargedesk.EINVALID, "sms conversation swap needs a phone number and a conversation")
+	}
+	if err := checkText("sms thread", textField{"phone", phone, 64},
+		textField{"conversation id", prev, 64}, textField{"conversation id", next, 64}); err != nil {
+		return "", err
+	}
+	now := micro(s.now())
+	var cur string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sms_threads (`+smsThreadCols+`) VALUES (?, ?, '', ?, ?, ?)
+			ON CONFLICT (phone) DO UPDATE SET conversation_id = excluded.conversation_id,
+				last_at = excluded.last_at, updated_at = excluded.updated_at
+			WHERE sms_threads.conversation_id = ?`),
+			phone, next, false, s.ts(micro(at)), s.ts(now), prev)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`SELECT conversation_id FROM sms_threads WHERE phone = ?`), phone).Scan(&cur)
+	})
+	if err != nil {
+		return "", wrap("swap sms conversation", err)
+	}
+	return cur, nil
+}

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +116,46 @@ func runSMSConformance(t *testing.T, b backend) {
 		}
 		if err := s.PutSMSThread(ctx, &chargedesk.SMSThread{}); chargedesk.ErrorCode(err) != chargedesk.EINVALID {
 			t.Fatalf("no phone: err = %v, want EINVALID", err)
+		}
+	})
+
+	t.Run("SwapConversation", func(t *testing.T) {
+		t.Parallel()
+		s := openStore(t, b.newDSN(t), WithClock(func() time.Time { return t0 }))
+		const phone = "+15145550177"
+		swap := func(prev, next, want string) {
+			t.Helper()
+			got, err := s.SwapSMSConversation(ctx, phone, prev, next, t0)
+			if err != nil || got != want {
+				t.Fatalf("swap %q -> %q: %q, %v; want %q", prev, next, got, err, want)
+			}
+		}
+		swap("", "C-a", "C-a") // no thread yet: created
+		swap("", "C-b", "C-a") // another writer was first
+		must(t, s.PutSMSThread(ctx, &chargedesk.SMSThread{Phone: phone, ConversationID: "C-a", Language: "es", Stopped: true, LastAt: t0}))
+		swap("C-a", "C-c", "C-c")
+		swap("C-a", "C-d", "C-c")
+		th, err := s.SMSThread(ctx, phone)
+		must(t, err)
+		if th.ConversationID != "C-c" || th.Language != "es" || !th.Stopped {
+			t.Fatalf("thread after swaps %+v: the language and STOP are kept", th)
+		}
+		if _, err := s.SwapSMSConversation(ctx, phone, "C-c", "", t0); chargedesk.ErrorCode(err) != chargedesk.EINVALID {
+			t.Fatalf("empty conversation: err = %v, want EINVALID", err)
+		}
+		// Two at once from the same state: one wins, both see it.
+		var wg sync.WaitGroup
+		got, errs := make([]string, 2), make([]error, 2)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = s.SwapSMSConversation(ctx, phone, "C-c", fmt.Sprintf("C-r%d", i), t0)
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || got[0] != got[1] || got[0] != "C-r0" && got[0] != "C-r1" {
+			t.Fatalf("racing swaps saw %v %v", got, errs)
 		}
 	})
 }

@@ -22,6 +22,10 @@ func (a agentAPI) Start(ctx context.Context, ch chargedesk.Channel, from, lang s
 	return a.agent.Start(ctx, ch, from, lang)
 }
 
+func (a agentAPI) Open(ctx context.Context, id string, ch chargedesk.Channel, from, lang string) (*chargedesk.Conversation, bool, error) {
+	return a.agent.Open(ctx, id, ch, from, lang)
+}
+
 func (a agentAPI) Reply(ctx context.Context, id, text string) (string, *chargedesk.Conversation, error) {
 	r, err := a.agent.Handle(ctx, id, text)
 	return r.Text, r.Conversation, err
