@@ -37,6 +37,7 @@ const (
 	keyAskAtCharger       = "ask_at_charger"
 	keyAskAtChargerAgain  = "ask_at_charger_again"
 	keyGoodbye            = "goodbye"
+	keyGoodbyeLeave       = "goodbye_leave"
 	keyStillWorking       = "still_working"
 	keyWaitCardFreed      = "wait_card_freed"
 	keyWaitCardFreedAgain = "wait_card_freed_again"
@@ -231,6 +232,11 @@ var replies = map[string]map[string]string{
 		"en": "You're welcome — have a good charge!",
 		"fr": "Avec plaisir — bonne recharge!",
 		"es": "¡Con gusto! Que tenga buena carga.",
+	},
+	keyGoodbyeLeave: {
+		"en": "You're welcome — safe travels!",
+		"fr": "Avec plaisir — bonne route!",
+		"es": "¡Con gusto! Que le vaya bien.",
 	},
 	keyGoodbyeAgain: {
 		"en": "Take care, and safe driving!",

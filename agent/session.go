@@ -617,6 +617,9 @@ func (s *session) goodbye() error {
 		s.say(keyGoodbyeAgain)
 	case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "":
 		s.say(keyGoodbyeTicket, s.c.TicketID)
+	case s.d.Unlocked || s.c.Category == chargedesk.CategoryConnectorStuck:
+		// A freed cable: the driver is leaving, not charging.
+		s.say(keyGoodbyeLeave)
 	default:
 		s.say(keyGoodbye)
 	}
