@@ -613,7 +613,7 @@ func (s *session) goodbye() error {
 	s.c.Status = s.prev
 	s.d.settle()
 	switch {
-	case s.d.saidLast(keyGoodbye) || s.d.saidLast(keyGoodbyeTicket):
+	case s.d.saidLast(keyGoodbye) || s.d.saidLast(keyGoodbyeLeave) || s.d.saidLast(keyGoodbyeTicket):
 		s.say(keyGoodbyeAgain)
 	case s.prev == chargedesk.ConversationEscalated && s.c.TicketID != "":
 		s.say(keyGoodbyeTicket, s.c.TicketID)
