@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chargedesk/chargedesk"
 	"github.com/chargedesk/chargedesk/internal/textcut"
 )
 
@@ -66,7 +67,19 @@ func (e *FrameError) Error() string {
 }
 
 // Parse decodes one frame. Any failure is a *FrameError.
+//
+// The Message's Payload and ErrorDetails may share data's memory: data must
+// not be changed afterwards.
 func Parse(data []byte) (Message, error) {
+	if m, ok := parseFast(data); ok {
+		return m, nil
+	}
+	return parseFull(data)
+}
+
+// parseFull is Parse through the generic JSON decoder: every frame, the
+// malformed ones included.
+func parseFull(data []byte) (Message, error) {
 	var m Message
 	var parts []json.RawMessage
 	if err := json.Unmarshal(data, &parts); err != nil {
@@ -133,6 +146,134 @@ func Parse(data []byte) (Message, error) {
 		return fail(MessageTypeNotSupported, "message type %d is not supported", typ)
 	}
 	return m, nil
+}
+
+// parseFast decodes the two frames a fleet sends most, [2,"id","Action",{...}]
+// and [3,"id",{...}], without the generic decoder: it reports false for
+// anything else, or anything unusual (an escape or a non-ASCII byte in the
+// id or action, an empty or overlong id), which parseFull then decodes. What
+// it accepts, parseFull accepts as the same Message (FuzzParseFast).
+func parseFast(data []byte) (Message, bool) {
+	var m Message
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return m, false
+	}
+	i = skipSpace(data, i+1)
+	if i+1 >= len(data) {
+		return m, false
+	}
+	switch data[i] {
+	case '2':
+		m.Type = Call
+	case '3':
+		m.Type = CallResult
+	default:
+		return m, false
+	}
+	i = skipSpace(data, i+1) // a digit after the type is no ',': refused below
+	var ok bool
+	if i, ok = comma(data, i); !ok {
+		return m, false
+	}
+	var id []byte
+	if id, i, ok = plainString(data, i); !ok || len(id) == 0 || len(id) > MaxMessageIDLen {
+		return m, false
+	}
+	if i, ok = comma(data, i); !ok {
+		return m, false
+	}
+	var action []byte
+	if m.Type == Call {
+		if action, i, ok = plainString(data, i); !ok || len(action) == 0 {
+			return m, false
+		}
+		if i, ok = comma(data, i); !ok {
+			return m, false
+		}
+	}
+	// The rest is the payload object, then ']' and nothing but space: the
+	// object ends at the last '}' before that ']'.
+	end := len(data)
+	for end > i && isSpace(data[end-1]) {
+		end--
+	}
+	if end <= i || data[end-1] != ']' {
+		return m, false
+	}
+	end--
+	for end > i && isSpace(data[end-1]) {
+		end--
+	}
+	payload := data[i:end]
+	if len(payload) < 2 || payload[0] != '{' || payload[len(payload)-1] != '}' || !json.Valid(payload) {
+		return m, false
+	}
+	m.ID = string(id)
+	if m.Type == Call {
+		m.Action = internAction(action)
+	}
+	m.Payload = payload[:len(payload):len(payload)]
+	return m, true
+}
+
+// skipSpace returns the index of the first byte from i on that is not JSON
+// white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// comma expects a ',' at i (after white space) and returns the index of the
+// next value.
+func comma(data []byte, i int) (int, bool) {
+	i = skipSpace(data, i)
+	if i >= len(data) || data[i] != ',' {
+		return i, false
+	}
+	return skipSpace(data, i+1), true
+}
+
+// plainString reads a JSON string at i made only of printable ASCII with no
+// escape, whose bytes are then its value, and returns them and the index
+// after the closing quote.
+func plainString(data []byte, i int) ([]byte, int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c < 0x20 || c >= 0x80 || c == '\\':
+			return nil, i, false
+		}
+	}
+	return nil, i, false
+}
+
+// actionNames are the actions of both versions, so that a parsed CALL's
+// action need not be allocated.
+var actionNames = func() map[string]string {
+	m := make(map[string]string)
+	for _, p := range []chargedesk.Protocol{chargedesk.OCPP16, chargedesk.OCPP201} {
+		for _, a := range Actions(p) {
+			m[a.Name] = a.Name
+		}
+	}
+	return m
+}()
+
+// internAction returns the action's name, shared when it is a known one.
+func internAction(b []byte) string {
+	if s, ok := actionNames[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	return string(b)
 }
 
 func isObject(raw json.RawMessage) bool {

@@ -53,3 +53,77 @@ func normal(m Message) Message {
 	}
 	return m
 }
+
+// FuzzParseFast checks that the fast path agrees with the generic decoder:
+// whatever parseFast accepts, parseFull accepts as the same Message.
+// Seeds: the frames of FuzzParse and hand-written near misses.
+func FuzzParseFast(f *testing.F) {
+	frames, _ := filepath.Glob(filepath.Join("testdata", "frames", "*", "*.json"))
+	for _, path := range frames {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		`[2,"1","Heartbeat",{}]`,
+		` [ 2 , "1" , "Heartbeat" , { } ] `,
+		"[2,\"1\",\"Heartbeat\",{}]\n",
+		`[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]`,
+		`[3,"1",{"a":[1,{"b":"]"}]}]`,
+		`[2,"1","Heartbeat",{}]]`,
+		`[2,"1","Heartbeat",{}],`,
+		`[2,"1","Heartbeat",{},{}]`,
+		`[2,"1","Heartbeat",{"a":1} {"b":2}]`,
+		`[2,"1","Heartbeat",{"a":"\u00e9"}]`,
+		`[2,"\u0031","Heartbeat",{}]`,
+		`[2,"","Heartbeat",{}]`,
+		`[2,"1","",{}]`,
+		`[2,"1","Heart\"beat",{}]`,
+		`[2,"1","Heartbeat",[]]`,
+		`[2,"1","Heartbeat",null]`,
+		`[2,"1","Heartbeat"]`,
+		`[20,"1","Heartbeat",{}]`,
+		`[2.0,"1","Heartbeat",{}]`,
+		`[2e0,"1","Heartbeat",{}]`,
+		`[3,"1","x",{}]`,
+		`[3,"1",{}]x`,
+		`[3,"1",{"a":}]`,
+		"[3,\"1\",{\"a\":\"\xff\"}]",
+		"[2,\"\xc3\xa9\",\"Heartbeat\",{}]",
+		`[2,"0123456789012345678901234567890123456","Heartbeat",{}]`,
+		`[4,"1","GenericError","",{}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := parseFast(data)
+		full, err := parseFull(data)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepts %q, the decoder refuses it: %v", data, err)
+		}
+		if !reflect.DeepEqual(normal(fast), normal(full)) {
+			t.Fatalf("fast path and decoder differ on %q\nfast: %#v\nfull: %#v", data, fast, full)
+		}
+		if got, err := Parse(data); err != nil || !reflect.DeepEqual(got, fast) {
+			t.Fatalf("Parse(%q) = %#v, %v; want the fast path's %#v", data, got, err, fast)
+		}
+	})
+}
+
+// TestParseFastTakes checks that the common frames do take the fast path.
+func TestParseFastTakes(t *testing.T) {
+	for _, s := range []string{
+		`[2,"1","Heartbeat",{}]`,
+		` [ 2 , "abc-1" , "StatusNotification" , {"connectorId":1,"status":"Available","errorCode":"NoError"} ] `,
+		`[3,"19223201",{"currentTime":"2024-01-01T00:00:00Z"}]`,
+	} {
+		if _, ok := parseFast([]byte(s)); !ok {
+			t.Errorf("parseFast(%s) fell back", s)
+		}
+	}
+}
