@@ -13,7 +13,7 @@ import (
 // handlers16 answers the CALLs an OCPP 1.6 charger sends. Read-only.
 var handlers16 = map[string]handlerFunc{
 	"BootNotification":                 handle(boot16),
-	"Heartbeat":                        handle(heartbeat16),
+	"Heartbeat":                        heartbeat,
 	"StatusNotification":               handle(status16),
 	"Authorize":                        handle(authorize16),
 	"StartTransaction":                 handle(startTransaction16),
@@ -37,10 +37,6 @@ func boot16(ctx context.Context, c *conn, req *v16.BootNotificationRequest) (any
 		return nil, err
 	}
 	return v16.BootNotificationResponse{Status: v16.RegistrationStatus(status), CurrentTime: ocpp.NewDateTime(c.s.now()), Interval: interval}, nil
-}
-
-func heartbeat16(_ context.Context, c *conn, _ *v16.HeartbeatRequest) (any, error) {
-	return v16.HeartbeatResponse{CurrentTime: ocpp.NewDateTime(c.heartbeat())}, nil
 }
 
 func status16(ctx context.Context, c *conn, req *v16.StatusNotificationRequest) (any, error) {

@@ -11,7 +11,7 @@ import (
 // handlers201 answers the CALLs an OCPP 2.0.1 charger sends. Read-only.
 var handlers201 = map[string]handlerFunc{
 	"BootNotification":           handle(boot201),
-	"Heartbeat":                  handle(heartbeat201),
+	"Heartbeat":                  heartbeat,
 	"StatusNotification":         handle(status201),
 	"Authorize":                  handle(authorize201),
 	"TransactionEvent":           handle(transactionEvent201),
@@ -31,10 +31,6 @@ func boot201(ctx context.Context, c *conn, req *v201.BootNotificationRequest) (a
 		return nil, err
 	}
 	return v201.BootNotificationResponse{Status: v201.RegistrationStatus(status), CurrentTime: ocpp.NewDateTime(c.s.now()), Interval: interval}, nil
-}
-
-func heartbeat201(_ context.Context, c *conn, _ *v201.HeartbeatRequest) (any, error) {
-	return v201.HeartbeatResponse{CurrentTime: ocpp.NewDateTime(c.heartbeat())}, nil
 }
 
 func status201(ctx context.Context, c *conn, req *v201.StatusNotificationRequest) (any, error) {

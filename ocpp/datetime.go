@@ -25,10 +25,14 @@ const dateTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // MarshalJSON implements json.Marshaler.
 func (d DateTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(dateTimeLayout)+2)
+	return AppendDateTime(make([]byte, 0, len(dateTimeLayout)+2), d.Time), nil
+}
+
+// AppendDateTime appends t as DateTime.MarshalJSON writes it, a JSON string.
+func AppendDateTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = d.UTC().AppendFormat(b, dateTimeLayout)
-	return append(b, '"'), nil
+	b = t.UTC().AppendFormat(b, dateTimeLayout)
+	return append(b, '"')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. A JSON null leaves d unchanged.
