@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,13 @@ type conn struct {
 	seq   uint64 // order of arrival among connections of this server
 	proto chargedesk.Protocol
 	ws    *websocket.Conn
-	log   *slog.Logger
+	// raw is the socket under ws, when known: writes are bounded by its
+	// write deadline (set and cleared under wmu) rather than by a context
+	// per frame, which coder/websocket would watch with a callback and a
+	// timer of its own.
+	raw net.Conn
+	wmu sync.Mutex
+	log *slog.Logger
 	// auth is how the charger proved its identity for this connection.
 	auth credential
 
@@ -305,14 +312,34 @@ func (c *conn) writeMessage(now time.Time, action string, m ocpp.Message) error 
 	if m.Type == ocpp.CallError {
 		c.s.metrics.errors.WithLabelValues(m.ErrorCode, "out").Inc()
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, m.Encode()); err != nil {
+	if err := c.write(m.Encode()); err != nil {
 		c.log.Info("write failed; closing", "msg_id", m.ID, "err", err)
 		c.cancel()
 		return err
 	}
 	return nil
+}
+
+// write writes one text frame within the write timeout. Ending c.ctx
+// closes the socket, which ends a write in progress too.
+func (c *conn) write(frame []byte) error {
+	if c.raw == nil {
+		ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.WriteTimeout)
+		defer cancel()
+		return c.ws.Write(ctx, websocket.MessageText, frame)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.raw.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
+	// Cleared, so that the keepalive's pings and the close handshake (with
+	// contexts of their own) do not meet a stale deadline.
+	if derr := c.raw.SetWriteDeadline(time.Time{}); err == nil {
+		err = derr
+	}
+	return err
 }
 
 // errOffline ends a CALL whose connection went away.

@@ -18,6 +18,9 @@ const connBufSize = 512
 // buffers instead of net/http's.
 type leanHijack struct {
 	http.ResponseWriter
+	// conn, when set, receives the hijacked connection (for its write
+	// deadline).
+	conn *net.Conn
 }
 
 // Unwrap returns the wrapped ResponseWriter (for http.ResponseController).
@@ -34,6 +37,9 @@ func (w leanHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := brw.Writer.Flush(); err != nil {
 		nc.Close()
 		return nil, nil, err
+	}
+	if w.conn != nil {
+		*w.conn = nc
 	}
 	// coder/websocket takes what the reader has buffered and re-bases the
 	// reader on the socket: the bytes read ahead must sit in the buffer.

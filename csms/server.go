@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -361,7 +362,8 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("auth", adm.by)
-	ws, err := websocket.Accept(leanHijack{w}, r, &websocket.AcceptOptions{
+	var raw net.Conn
+	ws, err := websocket.Accept(leanHijack{ResponseWriter: w, conn: &raw}, r, &websocket.AcceptOptions{
 		Subprotocols:    []string{string(chargedesk.OCPP201), string(chargedesk.OCPP16)},
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -380,7 +382,7 @@ func (s *Server) serveOCPP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := newConn(s, id, proto, ws, adm.boot, log.With("protocol", string(proto)))
-	c.seq, c.auth = seq, adm.by
+	c.seq, c.auth, c.raw = seq, adm.by, raw
 	if s.cfg.Upstream != "" {
 		c.upAuth = r.Header.Get("Authorization")
 		c.up = newUpstream(c)
