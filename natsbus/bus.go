@@ -105,6 +105,10 @@ type Config struct {
 type Bus struct {
 	nc   *nats.Conn
 	srv  *server.Server // nil with an external server
+	// acc is the embedded server's account, whose subscriptions (every
+	// client's, ours included) tell whether anyone listens to an event;
+	// nil with an external server.
+	acc *server.Account
 	log  *slog.Logger
 	name string
 	id   string // random, tells this Bus from others in hand-overs
@@ -238,6 +242,8 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 			return nil, err
 		}
 		b.srv = srv
+		// No accounts are configured: every client is in the global one.
+		b.acc = srv.GlobalAccount()
 		opts = append(opts, nats.InProcessServer(srv))
 	}
 	opts = append(opts, cfg.Options...)

@@ -12,7 +12,14 @@ import (
 // id>.<type>. It does not wait for subscribers: NATS publication is
 // asynchronous, and a slow subscriber loses messages (logged on its node)
 // rather than slowing the publisher. An event with an invalid charger id or
-// type is EINVALID; a closed bus is EUNAVAILABLE.
+// type (or payload) is EINVALID; a closed bus is EUNAVAILABLE.
+//
+// On an embedded server, an event that no subscription matches (none of
+// this process's, nor of any client connected to its port) is neither
+// encoded nor sent: the server would drop it. A subscription counts from
+// the moment SubscribeEvents returns (it waits until the server has it).
+// With an external server every event is sent, as other nodes' interest is
+// not known here.
 func (b *Bus) PublishEvent(ev chargedesk.Event) error {
 	if err := chargedesk.ValidateChargerID(ev.ChargerID); err != nil {
 		return err
@@ -20,11 +27,24 @@ func (b *Bus) PublishEvent(ev chargedesk.Event) error {
 	if !validToken(ev.Type) {
 		return chargedesk.Errorf(chargedesk.EINVALID, "event type %q must be 1 to 64 letters, digits, '-' or '_'", ev.Type)
 	}
+	subj := b.subj.events + EscapeChargerID(ev.ChargerID) + "." + ev.Type
+	if b.acc != nil && !b.acc.SubscriptionInterest(subj) {
+		// The same answers as a publication would get.
+		if len(ev.Payload) > 0 && !json.Valid(ev.Payload) {
+			return chargedesk.Errorf(chargedesk.EINVALID, "event for %s cannot be encoded: payload is not JSON", ev.ChargerID)
+		}
+		switch {
+		case b.nc.IsClosed():
+			return busError("publish event", nats.ErrConnectionClosed)
+		case b.nc.IsDraining():
+			return busError("publish event", nats.ErrConnectionDraining)
+		}
+		return nil
+	}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "event for %s cannot be encoded: %v", ev.ChargerID, err)
 	}
-	subj := b.subj.events + EscapeChargerID(ev.ChargerID) + "." + ev.Type
 	if err := b.nc.Publish(subj, data); err != nil {
 		return busError("publish event", err)
 	}

@@ -3,6 +3,7 @@ package natsbus
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -229,4 +230,93 @@ func TestEventsInvalid(t *testing.T) {
 			t.Errorf("SubscribeEvents = %v, want EINVALID", err)
 		}
 	})
+}
+
+// TestEventsInterest: on an embedded server an event nobody subscribes to is
+// not sent, and every kind of subscriber still gets its events from the
+// moment its subscription is in place: one of this process, one of another
+// client connected to the server's port (another node, a tool), and one of
+// a single charger.
+func TestEventsInterest(t *testing.T) {
+	a := openBus(t, Config{Listen: "127.0.0.1:0"})
+	sent := func() uint64 { return a.nc.Stats().OutMsgs }
+
+	before := sent()
+	for i := range 10 {
+		if err := a.PublishEvent(event("CP-1", fmt.Sprint("quiet", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sent() - before; got != 0 {
+		t.Errorf("%d events sent with no subscriber, want 0", got)
+	}
+
+	t.Run("in-process subscriber", func(t *testing.T) {
+		sink := subscribe(t, a, "")
+		if err := a.PublishEvent(event("CP-1", "m1")); err != nil {
+			t.Fatal(err)
+		}
+		if ev := sink.next(t); ev.MessageID != "m1" {
+			t.Errorf("got %s, want m1", ev.MessageID)
+		}
+	})
+
+	t.Run("one charger's subscriber", func(t *testing.T) {
+		sink := subscribe(t, a, "CP-2")
+		before := sent()
+		if err := a.PublishEvent(event("CP-1", "other")); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.PublishEvent(event("CP-2", "m2")); err != nil {
+			t.Fatal(err)
+		}
+		if ev := sink.next(t); ev.MessageID != "m2" {
+			t.Errorf("got %s, want m2", ev.MessageID)
+		}
+		if got := sent() - before; got != 1 {
+			t.Errorf("%d events sent, want only CP-2's", got)
+		}
+	})
+
+	t.Run("client on the port", func(t *testing.T) {
+		nc, err := nats.Connect(a.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		sub, err := nc.SubscribeSync("chargedesk.events.*.CALL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.PublishEvent(event("CP-3", "m3")); err != nil {
+			t.Fatal(err)
+		}
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev chargedesk.Event
+		if err := json.Unmarshal(m.Data, &ev); err != nil || ev.MessageID != "m3" {
+			t.Errorf("got %s (%v), want m3", m.Data, err)
+		}
+	})
+
+	// Every subscriber above is gone (the subtests' cleanups ran, the
+	// client closed): nothing is sent again.
+	for deadline := time.Now().Add(10 * time.Second); a.acc.SubscriptionInterest("chargedesk.events.CP-3.CALL"); {
+		if time.Now().After(deadline) {
+			t.Fatal("subscriptions still registered 10s after they ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	before = sent()
+	if err := a.PublishEvent(event("CP-3", "quiet")); err != nil {
+		t.Fatal(err)
+	}
+	if got := sent() - before; got != 0 {
+		t.Errorf("%d events sent after every subscriber left, want 0", got)
+	}
 }
