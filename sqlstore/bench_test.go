@@ -98,3 +98,68 @@ func BenchmarkAppendAudit(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAppendEventsFleet is one second of frame history at 10,000
+// chargers sending 1,000 Heartbeats a second, as csms flushes it: 2,000
+// events (each CALL and its answer) of 1,000 chargers, the next 1,000 of
+// the fleet at each flush.
+func BenchmarkAppendEventsFleet(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		const fleet, perFlush = 10000, 1000
+		ids := make([]string, fleet)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("CP-%05d", i)
+		}
+		batch := make([]chargedesk.Event, 2*perFlush)
+		next, i := 0, 0
+		b.ReportAllocs()
+		for b.Loop() {
+			for j := 0; j < perFlush; j++ {
+				i++
+				id := ids[next]
+				next = (next + 1) % fleet
+				at := base.Add(time.Duration(i) * time.Millisecond)
+				batch[2*j] = chargedesk.Event{ChargerID: id, At: at, Direction: chargedesk.DirIn, Type: "CALL",
+					MessageID: fmt.Sprint(i), Action: "Heartbeat", Payload: []byte(`{}`)}
+				batch[2*j+1] = chargedesk.Event{ChargerID: id, At: at, Direction: chargedesk.DirOut, Type: "CALLRESULT",
+					MessageID: fmt.Sprint(i), Action: "Heartbeat", Payload: []byte(`{"currentTime":"2025-03-14T14:26:53.000Z"}`)}
+			}
+			if err := s.AppendEvents(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkTouchChargersFleet is one second of last-seen touches at 10,000
+// chargers sending 1,000 Heartbeats a second: 1,000 chargers seen, each by
+// its Heartbeat.
+func BenchmarkTouchChargersFleet(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		const fleet, perFlush = 10000, 1000
+		ids := make([]string, fleet)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("CP-%05d", i)
+		}
+		register(b, s, ids...)
+		seen := make(map[string]time.Time, perFlush)
+		hb := make(map[string]time.Time, perFlush)
+		next, i := 0, 0
+		b.ReportAllocs()
+		for b.Loop() {
+			i++
+			at := base.Add(time.Duration(i) * time.Second)
+			for range perFlush {
+				seen[ids[next]], hb[ids[next]] = at, at
+				next = (next + 1) % fleet
+			}
+			if err := s.TouchChargers(ctx, seen, hb); err != nil {
+				b.Fatal(err)
+			}
+			clear(seen)
+			clear(hb)
+		}
+	})
+}

@@ -427,26 +427,52 @@ func (s *Store) TouchChargers(ctx context.Context, seen map[string]time.Time, he
 	if s.pg {
 		return wrap("touch chargers", s.touchPostgres(ctx, ids, last, heartbeats))
 	}
-	seenQ := s.q(`UPDATE chargers SET last_seen_at = ?
-		WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`)
-	hbQ := s.q(`UPDATE chargers SET last_heartbeat_at = ?
-		WHERE id = ? AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?)`)
 	err := s.inWTx(ctx, func(tx wtx) error {
-		for _, id := range ids {
-			t := s.ts(last[id])
-			if _, err := tx.ExecContext(ctx, seenQ, t, id, t); err != nil {
-				return err
-			}
-			if hb := heartbeats[id]; !hb.IsZero() {
-				t := s.ts(hb)
-				if _, err := tx.ExecContext(ctx, hbQ, t, id, t); err != nil {
-					return err
+		args := make([]any, 0, 3*touchChunk)
+		for start := 0; start < len(ids); start += touchChunk {
+			chunk := ids[start:min(start+touchChunk, len(ids))]
+			args = args[:0]
+			for _, id := range chunk {
+				var hb any
+				if t := heartbeats[id]; !t.IsZero() {
+					hb = s.ts(t)
 				}
+				args = append(args, id, s.ts(last[id]), hb)
+			}
+			// A short chunk repeats its last row: the statement is always
+			// the same (prepared once), and a row joined twice is updated
+			// once, to the same values.
+			for len(args) < cap(args) {
+				args = append(args, args[len(args)-3:len(args)]...)
+			}
+			if _, err := tx.ExecContextLong(ctx, s.touchQuery(), args...); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	return wrap("touch chargers", err)
+}
+
+// touchChunk is how many chargers one UPDATE of TouchChargers (SQLite)
+// touches.
+const touchChunk = 250
+
+// touchQuery returns the UPDATE of touchChunk chargers' last-seen and
+// heartbeat times (SQLite): the rows are (id, seen, heartbeat or NULL), and
+// a time only moves forwards. A charger whose times would not change is not
+// written.
+func (s *Store) touchQuery() string {
+	s.touchOnce.Do(func() {
+		s.touchSQL = `UPDATE chargers SET
+			last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < v.column2 THEN v.column2 ELSE last_seen_at END,
+			last_heartbeat_at = CASE WHEN v.column3 IS NOT NULL AND (last_heartbeat_at IS NULL OR last_heartbeat_at < v.column3)
+				THEN v.column3 ELSE last_heartbeat_at END
+			FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", touchChunk), ", ") + `) AS v
+			WHERE chargers.id = v.column1 AND (last_seen_at IS NULL OR last_seen_at < v.column2
+				OR v.column3 IS NOT NULL AND (last_heartbeat_at IS NULL OR last_heartbeat_at < v.column3))`
+	})
+	return s.touchSQL
 }
 
 // touchPostgres does TouchChargers in two statements whatever the number

@@ -41,7 +41,15 @@ func newStmtCache(db *sql.DB) *stmtCache {
 // lookup returns the prepared statement of query, or nil after noting the
 // query for prepareNoted.
 func (c *stmtCache) lookup(query string) *sql.Stmt {
-	if c == nil || len(query) > maxCachedQuery {
+	if len(query) > maxCachedQuery {
+		return nil
+	}
+	return c.lookupAny(query)
+}
+
+// lookupAny is lookup for a query of any length.
+func (c *stmtCache) lookupAny(query string) *sql.Stmt {
+	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
@@ -149,6 +157,24 @@ func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 // QueryContext runs query in the transaction.
 func (t wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := t.cache.lookup(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+// ExecContextLong is ExecContext for a text longer than maxCachedQuery
+// that is cached all the same: one of a few fixed multi-row statements.
+func (t wtx) ExecContextLong(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.cache.lookupAny(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContextLong is QueryContext for a text longer than maxCachedQuery
+// that is cached all the same: one of a few fixed multi-row statements.
+func (t wtx) QueryContextLong(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.cache.lookupAny(query); st != nil {
 		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)

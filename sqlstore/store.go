@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chargedesk/chargedesk"
@@ -51,6 +52,14 @@ type Store struct {
 	read   rdb
 	now    func() time.Time
 	log    *slog.Logger
+	// trims counts the events appended per charger since its last trim.
+	trims trimCounts
+	// eventInserts[k] inserts 1<<k events (see insertEventsQuery).
+	eventInsertsOnce sync.Once
+	eventInserts     [9]string
+	// touchSQL is TouchChargers' statement (see touchQuery).
+	touchOnce sync.Once
+	touchSQL  string
 }
 
 var _ chargedesk.Store = (*Store)(nil)
