@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chargedesk/chargedesk"
@@ -28,23 +30,125 @@ func scanAudit(row scanner) (*chargedesk.AuditEntry, error) {
 	return &e, nil
 }
 
+// maxAuditGroup bounds the audit entries written in one transaction.
+const maxAuditGroup = 64
+
+// auditGroupTimeout bounds one group's transaction.
+const auditGroupTimeout = 30 * time.Second
+
+// auditWriter group-commits audit entries: the entries appended while a
+// transaction is under way (or waiting for the writer, which SQLite has one
+// of) are chained and stored together by the next one, with one commit and
+// one fsync for all; each caller still returns only once its own entry is
+// committed. A lone entry goes at once, with no waiting window. A goroutine
+// runs only while entries wait.
+type auditWriter struct {
+	mu      sync.Mutex
+	queue   []*auditAppend
+	running bool
+}
+
+type auditAppend struct {
+	ctx   context.Context
+	entry chargedesk.AuditEntry
+	done  chan error // buffered, 1
+}
+
 // AppendAudit assigns Seq (the last entry's plus one, from 1), PrevHash (the
-// last entry's Hash, "" for the first) and Hash, and stores the entry, all
-// in one transaction. A zero At becomes now; At is kept in UTC to the
-// microsecond, as the hash covers it. On PostgreSQL the transaction holds an
-// exclusive lock on the audit table, so appends from several nodes queue
-// instead of forking the chain; on SQLite write transactions are serialized
-// by the database itself. EINVALID for a nil entry.
+// last entry's Hash, "" for the first) and Hash, and stores the entry; it
+// returns once the entry is committed. Entries appended at the same time
+// may share one transaction (see auditWriter), chained in the order they
+// came. A zero At becomes now; At is kept in UTC to the microsecond, as the
+// hash covers it. On PostgreSQL each transaction holds an exclusive lock on
+// the audit table, so appends from several nodes queue instead of forking
+// the chain; on SQLite write transactions are serialized by the database
+// itself. EINVALID for a nil entry; ctx's error when it ends before the
+// entry's transaction begins (nothing is written then).
 func (s *Store) AppendAudit(ctx context.Context, e *chargedesk.AuditEntry) error {
 	if e == nil {
 		return chargedesk.Errorf(chargedesk.EINVALID, "audit entry is nil")
 	}
-	entry := *e
-	if entry.At.IsZero() {
-		entry.At = s.now()
+	if err := ctx.Err(); err != nil {
+		return wrap("append audit", err)
 	}
-	entry.At = micro(entry.At)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	a := &auditAppend{ctx: ctx, entry: *e, done: make(chan error, 1)}
+	if a.entry.At.IsZero() {
+		a.entry.At = s.now()
+	}
+	a.entry.At = micro(a.entry.At)
+	w := &s.audit
+	w.mu.Lock()
+	w.queue = append(w.queue, a)
+	start := !w.running
+	w.running = true
+	w.mu.Unlock()
+	if start {
+		go s.writeAudit()
+	}
+	if err := <-a.done; err != nil {
+		return wrap("append audit", err)
+	}
+	*e = a.entry
+	return nil
+}
+
+// writeAudit commits groups of entries until none waits.
+func (s *Store) writeAudit() {
+	w := &s.audit
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.running = false
+			w.queue = nil
+			w.mu.Unlock()
+			return
+		}
+		n := min(len(w.queue), maxAuditGroup)
+		group := make([]*auditAppend, 0, n)
+		for _, a := range w.queue[:n] {
+			// An entry whose caller has gone away is not written.
+			if err := a.ctx.Err(); err != nil {
+				a.done <- err
+				continue
+			}
+			group = append(group, a)
+		}
+		rest := copy(w.queue, w.queue[n:])
+		clear(w.queue[rest:])
+		w.queue = w.queue[:rest]
+		w.mu.Unlock()
+		if len(group) == 0 {
+			continue
+		}
+		refused, err := s.appendAuditGroup(group)
+		if refused && len(group) > 1 {
+			// An INSERT failed, so nothing was written: each entry is
+			// tried alone, so that an entry the database refuses fails
+			// alone. (Other failures are not retried: a failed commit
+			// may have been written after all.)
+			for _, a := range group {
+				_, err := s.appendAuditGroup([]*auditAppend{a})
+				a.done <- err
+			}
+			continue
+		}
+		for _, a := range group {
+			a.done <- err
+		}
+	}
+}
+
+// appendAuditGroup chains and stores group's entries in one transaction,
+// setting their Seq, PrevHash and Hash when it commits. refused reports
+// that the error came from an entry's INSERT (so nothing was written).
+func (s *Store) appendAuditGroup(group []*auditAppend) (refused bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), auditGroupTimeout)
+	defer cancel()
+	entries := make([]chargedesk.AuditEntry, len(group))
+	for i, a := range group {
+		entries[i] = a.entry
+	}
+	err = s.inWTx(ctx, func(tx wtx) error {
 		if s.pg {
 			// EXCLUSIVE conflicts with itself and with writers but lets
 			// readers (AuditEntries, VerifyAudit) through.
@@ -58,24 +162,33 @@ func (s *Store) AppendAudit(ctx context.Context, e *chargedesk.AuditEntry) error
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		entry.Seq = last + 1
-		entry.PrevHash = prev
-		entry.Hash = entry.ComputeHash()
-		var detail any
-		if len(entry.Detail) > 0 {
-			detail = string(entry.Detail)
+		insert := s.q(`INSERT INTO audit (` + auditCols + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		for i := range entries {
+			e := &entries[i]
+			e.Seq = last + 1
+			e.PrevHash = prev
+			e.Hash = e.ComputeHash()
+			var detail any
+			if len(e.Detail) > 0 {
+				detail = string(e.Detail)
+			}
+			if _, err := tx.ExecContext(ctx, insert, e.Seq, s.ts(e.At), e.Actor, e.CommandID, e.Kind, e.ChargerID,
+				e.Stage, e.Allowed, e.Outcome, e.Reason, detail, e.PrevHash, e.Hash); err != nil {
+				refused = true
+				return err
+			}
+			last, prev = e.Seq, e.Hash
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit (`+auditCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			entry.Seq, s.ts(entry.At), entry.Actor, entry.CommandID, entry.Kind, entry.ChargerID,
-			entry.Stage, entry.Allowed, entry.Outcome, entry.Reason, detail, entry.PrevHash, entry.Hash)
-		return err
+		return nil
 	})
 	if err != nil {
-		return wrap("append audit", err)
+		return refused, err
 	}
-	*e = entry
-	return nil
+	for i, a := range group {
+		a.entry = entries[i]
+	}
+	return false, nil
 }
 
 // AuditEntries lists entries in Seq order (f.Newest: newest first) between

@@ -57,6 +57,8 @@ type Store struct {
 	// eventInserts[k] inserts 1<<k events (see insertEventsQuery).
 	eventInsertsOnce sync.Once
 	eventInserts     [9]string
+	// audit group-commits AppendAudit's entries.
+	audit auditWriter
 	// touchSQL is TouchChargers' statement (see touchQuery).
 	touchOnce sync.Once
 	touchSQL  string
