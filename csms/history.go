@@ -15,8 +15,11 @@ import (
 // acknowledged to a charger is written synchronously by the handlers.
 const historyQueue = 65536
 
-// historyBatch is the most events written in one store call.
-const historyBatch = 1000
+// historyBatch is the most events written in one store call (one
+// transaction). SQLite has a single writer: a command's audit entries wait
+// for the transaction in progress, so the history goes in transactions of
+// a few milliseconds (one commit per 256 events) rather than one long one.
+const historyBatch = 256
 
 // historyWriter writes the frame history to the store in batches.
 type historyWriter struct {

@@ -265,6 +265,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
+// touchBatchMax is the most chargers touched in one store call (one
+// transaction), for the same reason as historyBatch.
+const touchBatchMax = 250
+
 func (s *Server) flushTouches(ctx context.Context) {
 	seen, beats := s.touches.take()
 	if len(seen) == 0 {
@@ -272,9 +276,28 @@ func (s *Server) flushTouches(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.cfg.Store.TouchChargers(ctx, seen, beats); err != nil {
-		s.log.Error("record last seen", "chargers", len(seen), "err", err)
-		s.touches.restore(seen, beats)
+	// Every heartbeat time has its charger in seen (touchBatch.heartbeat).
+	chunkSeen := make(map[string]time.Time, min(len(seen), touchBatchMax))
+	chunkBeats := make(map[string]time.Time, min(len(beats), touchBatchMax))
+	flush := func() {
+		if err := s.cfg.Store.TouchChargers(ctx, chunkSeen, chunkBeats); err != nil {
+			s.log.Error("record last seen", "chargers", len(chunkSeen), "err", err)
+			s.touches.restore(chunkSeen, chunkBeats) // copies
+		}
+		clear(chunkSeen)
+		clear(chunkBeats)
+	}
+	for id, at := range seen {
+		chunkSeen[id] = at
+		if hb, ok := beats[id]; ok {
+			chunkBeats[id] = hb
+		}
+		if len(chunkSeen) == touchBatchMax {
+			flush()
+		}
+	}
+	if len(chunkSeen) > 0 {
+		flush()
 	}
 }
 
