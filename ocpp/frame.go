@@ -316,7 +316,17 @@ func appendPayload(b []byte, p json.RawMessage) []byte {
 	return append(b, p...)
 }
 
+// appendString appends s as json.Marshal quotes it. Message ids, actions
+// and error codes are plain printable ASCII, copied as they are; anything
+// else goes through json.Marshal.
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

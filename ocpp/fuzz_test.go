@@ -1,6 +1,7 @@
 package ocpp
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -126,4 +127,18 @@ func TestParseFastTakes(t *testing.T) {
 			t.Errorf("parseFast(%s) fell back", s)
 		}
 	}
+}
+
+// FuzzAppendString checks that appendString quotes every string as
+// json.Marshal does.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "19223201", "Heartbeat", "a\"b", "a\\b", "<&>", "\x00\x1f\x7f", "é", "\u2028", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	})
 }
