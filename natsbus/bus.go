@@ -103,16 +103,21 @@ type Config struct {
 // Bus is a connection to the NATS bus, and the embedded server when there is
 // one. It is safe for concurrent use. Close releases it.
 type Bus struct {
-	nc   *nats.Conn
-	srv  *server.Server // nil with an external server
+	nc  *nats.Conn
+	srv *server.Server // nil with an external server
 	// acc is the embedded server's account, whose subscriptions (every
 	// client's, ours included) tell whether anyone listens to an event;
-	// nil with an external server.
-	acc *server.Account
-	log  *slog.Logger
-	name string
-	id   string // random, tells this Bus from others in hand-overs
-	subj subjects
+	// nil with an external server. private says the embedded server has
+	// no port, so that this Bus is its only client: then eventSubs, the
+	// SubscribeEvents subscriptions in place (or being made), being 0 says
+	// that nobody listens, without asking the server.
+	acc       *server.Account
+	private   bool
+	eventSubs atomic.Int64
+	log       *slog.Logger
+	name      string
+	id        string // random, tells this Bus from others in hand-overs
+	subj      subjects
 
 	margin     time.Duration
 	handover   time.Duration
@@ -244,6 +249,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.srv = srv
 		// No accounts are configured: every client is in the global one.
 		b.acc = srv.GlobalAccount()
+		b.private = cfg.Listen == ""
 		opts = append(opts, nats.InProcessServer(srv))
 	}
 	opts = append(opts, cfg.Options...)

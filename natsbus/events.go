@@ -16,7 +16,8 @@ import (
 //
 // On an embedded server, an event that no subscription matches (none of
 // this process's, nor of any client connected to its port) is neither
-// encoded nor sent: the server would drop it. A subscription counts from
+// encoded nor sent: the server would drop it. With no port and no
+// SubscribeEvents subscription in place, that costs one atomic load. A subscription counts from
 // the moment SubscribeEvents returns (it waits until the server has it).
 // With an external server every event is sent, as other nodes' interest is
 // not known here.
@@ -27,19 +28,12 @@ func (b *Bus) PublishEvent(ev chargedesk.Event) error {
 	if !validToken(ev.Type) {
 		return chargedesk.Errorf(chargedesk.EINVALID, "event type %q must be 1 to 64 letters, digits, '-' or '_'", ev.Type)
 	}
+	if b.private && b.eventSubs.Load() == 0 {
+		return b.unheard(ev)
+	}
 	subj := b.subj.events + EscapeChargerID(ev.ChargerID) + "." + ev.Type
 	if b.acc != nil && !b.acc.SubscriptionInterest(subj) {
-		// The same answers as a publication would get.
-		if len(ev.Payload) > 0 && !json.Valid(ev.Payload) {
-			return chargedesk.Errorf(chargedesk.EINVALID, "event for %s cannot be encoded: payload is not JSON", ev.ChargerID)
-		}
-		switch {
-		case b.nc.IsClosed():
-			return busError("publish event", nats.ErrConnectionClosed)
-		case b.nc.IsDraining():
-			return busError("publish event", nats.ErrConnectionDraining)
-		}
-		return nil
+		return b.unheard(ev)
 	}
 	data, err := json.Marshal(ev)
 	if err != nil {
@@ -47,6 +41,22 @@ func (b *Bus) PublishEvent(ev chargedesk.Event) error {
 	}
 	if err := b.nc.Publish(subj, data); err != nil {
 		return busError("publish event", err)
+	}
+	return nil
+}
+
+// unheard answers PublishEvent for an event nobody listens to, which is not
+// sent: as a publication would, for a payload that is not JSON or a bus
+// that is closed.
+func (b *Bus) unheard(ev chargedesk.Event) error {
+	if len(ev.Payload) > 0 && !json.Valid(ev.Payload) {
+		return chargedesk.Errorf(chargedesk.EINVALID, "event for %s cannot be encoded: payload is not JSON", ev.ChargerID)
+	}
+	switch {
+	case b.nc.IsClosed():
+		return busError("publish event", nats.ErrConnectionClosed)
+	case b.nc.IsDraining():
+		return busError("publish event", nats.ErrConnectionDraining)
 	}
 	return nil
 }
@@ -72,6 +82,9 @@ func (b *Bus) SubscribeEvents(chargerID string, fn func(chargedesk.Event)) (unsu
 	if b.isClosed() {
 		return nil, chargedesk.Errorf(chargedesk.EUNAVAILABLE, "subscribe events: the bus is closed")
 	}
+	// Counted before the subscription exists, so that PublishEvent asks
+	// the server from then on (see Bus.private).
+	b.eventSubs.Add(1)
 	sub, err := b.nc.Subscribe(b.subj.events+token+".*", func(m *nats.Msg) {
 		var ev chargedesk.Event
 		if err := json.Unmarshal(m.Data, &ev); err != nil {
@@ -81,12 +94,14 @@ func (b *Bus) SubscribeEvents(chargerID string, fn func(chargedesk.Event)) (unsu
 		fn(ev)
 	})
 	if err != nil {
+		b.eventSubs.Add(-1)
 		return nil, busError("subscribe events", err)
 	}
 	// Make sure the server has the interest before returning, so that an
 	// event published right after is seen.
 	if err := b.flush(); err != nil {
 		_ = sub.Unsubscribe()
+		b.eventSubs.Add(-1)
 		return nil, busError("subscribe events", err)
 	}
 	var once sync.Once
@@ -96,6 +111,7 @@ func (b *Bus) SubscribeEvents(chargerID string, fn func(chargedesk.Event)) (unsu
 			if e := sub.Unsubscribe(); e != nil && !b.isClosed() {
 				err = busError("unsubscribe events", e)
 			}
+			b.eventSubs.Add(-1)
 		})
 		return err
 	}, nil

@@ -320,3 +320,45 @@ func TestEventsInterest(t *testing.T) {
 		t.Errorf("%d events sent after every subscriber left, want 0", got)
 	}
 }
+
+// TestEventsInterestPrivate: an embedded server without a port has only
+// this Bus as a client: with no SubscribeEvents subscription in place no
+// event is sent, and from the moment one is in place every matching event
+// is.
+func TestEventsInterestPrivate(t *testing.T) {
+	a := openBus(t, Config{})
+	sent := func() uint64 { return a.nc.Stats().OutMsgs }
+	before := sent()
+	if err := a.PublishEvent(event("CP-1", "quiet")); err != nil {
+		t.Fatal(err)
+	}
+	sink := make(eventSink, 10)
+	unsub, err := a.SubscribeEvents("CP-1", sink.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PublishEvent(event("CP-2", "other charger")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PublishEvent(event("CP-1", "m1")); err != nil {
+		t.Fatal(err)
+	}
+	if ev := sink.next(t); ev.MessageID != "m1" {
+		t.Errorf("got %s, want m1", ev.MessageID)
+	}
+	if err := unsub(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unsub(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PublishEvent(event("CP-1", "quiet again")); err != nil {
+		t.Fatal(err)
+	}
+	if got := sent() - before; got != 1 {
+		t.Errorf("%d events sent, want only m1", got)
+	}
+	if n := a.eventSubs.Load(); n != 0 {
+		t.Errorf("%d event subscriptions counted after unsubscribing", n)
+	}
+}
