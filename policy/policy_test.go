@@ -29,7 +29,7 @@ func (f *fakeCommander) Send(_ context.Context, cmd chargedesk.Command) (charged
 
 var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
-func setup(t *testing.T) (*sqlstore.Store, *Gateway, *fakeCommander) {
+func setup(t testing.TB) (*sqlstore.Store, *Gateway, *fakeCommander) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
