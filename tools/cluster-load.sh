@@ -8,6 +8,7 @@
 #
 #   tools/cluster-load.sh                       # 3 nodes × 10,000 chargers
 #   NODES=2 PER_NODE=1000 DURATION=10s tools/cluster-load.sh
+#   KEEP_LOGS=1 tools/cluster-load.sh           # keep the nodes' logs
 #
 # Needs: go, psql, nats-server on PATH; CHARGEDESK_TEST_POSTGRES (a DSN
 # whose role may create schemas). Loopback only; stops everything it started.
@@ -27,7 +28,12 @@ cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   psql "$BASE" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    rm -f "$work/chargedesk"
+    echo "logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 
