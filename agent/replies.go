@@ -324,9 +324,9 @@ var replies = map[string]map[string]string{
 		"es": "Para actuar en su sesión necesito confirmar su cuenta: ¿cuál es el teléfono de su cuenta?",
 	},
 	keyTicketMeanwhile: {
-		"en": "Our team has it (ticket %[1]s). Meanwhile:",
-		"fr": "Notre équipe s'en occupe (billet %[1]s). En attendant :",
-		"es": "Nuestro equipo ya lo tiene (ticket %[1]s). Mientras tanto:",
+		"en": "Our team has it (ticket %[1]s).",
+		"fr": "Notre équipe s'en occupe (billet %[1]s).",
+		"es": "Nuestro equipo ya lo tiene (ticket %[1]s).",
 	},
 	keyIdentityLater: {
 		"en": "All right, I won't do anything for now. If you'd like me to act on your charge, send me the phone number on your account.",
