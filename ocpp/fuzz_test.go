@@ -15,14 +15,7 @@ import (
 // to the same message (a CALLERROR description cut to 255 bytes aside).
 // Seeds: testdata/fuzz/FuzzParse and every frame in testdata/frames.
 func FuzzParse(f *testing.F) {
-	frames, _ := filepath.Glob(filepath.Join("testdata", "frames", "*", "*.json"))
-	for _, path := range frames {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addFrameSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -44,6 +37,18 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// addFrameSeeds seeds f with every frame in testdata/frames.
+func addFrameSeeds(f *testing.F) {
+	frames, _ := filepath.Glob(filepath.Join("testdata", "frames", "*", "*.json"))
+	for _, path := range frames {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
 // normal makes empty and nil raw payloads compare equal.
 func normal(m Message) Message {
 	if len(m.Payload) == 0 {
@@ -59,14 +64,7 @@ func normal(m Message) Message {
 // whatever parseFast accepts, parseFull accepts as the same Message.
 // Seeds: the frames of FuzzParse and hand-written near misses.
 func FuzzParseFast(f *testing.F) {
-	frames, _ := filepath.Glob(filepath.Join("testdata", "frames", "*", "*.json"))
-	for _, path := range frames {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addFrameSeeds(f)
 	for _, s := range []string{
 		`[2,"1","Heartbeat",{}]`,
 		` [ 2 , "1" , "Heartbeat" , { } ] `,
